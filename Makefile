@@ -1,0 +1,29 @@
+# The two commands of the quick start. Each creates what it needs on a fresh machine.
+#   make demo   installs the package into .venv and runs the main job
+#   make test   installs the package, its test tools and the interop peers, then runs every check
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install tools
+
+$(BIN)/fleet: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/fleet
+
+demo: install
+	$(BIN)/fleet objects list
+
+tools:
+	bash scripts/install-tools.sh
+
+test: install tools
+	$(BIN)/ruff check fleet tests bench
+	$(BIN)/ruff format --check fleet tests bench
+	$(BIN)/mypy --strict fleet
+	$(BIN)/pytest

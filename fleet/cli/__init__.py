@@ -1,0 +1,23 @@
+"""The ``fleet`` command line: click commands that parse, then call the library.
+
+Each command group lives in its own module of this package; this module only
+assembles them. No protocol logic lives here.
+"""
+
+from __future__ import annotations
+
+import click
+
+from fleet.cli.codec import decode, encode
+from fleet.cli.objects import objects
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lwm2m-fleet", prog_name="fleet")
+def main() -> None:
+    """Simulate whole fleets of LwM2M devices."""
+
+
+main.add_command(objects)
+main.add_command(decode)
+main.add_command(encode)

@@ -1,0 +1,47 @@
+"""Options shared by several commands, and turning them into library objects.
+
+``@objects_option`` adds the repeatable ``--objects DIR`` option (user DDF
+definitions on top of the shipped ones); :func:`registry_from_options` builds
+the :class:`~fleet.model.registry.ModelRegistry` and turns a loader error into
+a :class:`click.ClickException` carrying the located message (exit status 1).
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import click
+
+from fleet.errors import FleetError
+from fleet.model.ddf import build_registry
+from fleet.model.registry import ModelRegistry
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def objects_option(function: F) -> F:
+    """Add ``--objects DIR`` (repeatable) as the ``objects_dirs`` parameter.
+
+    The command receives a ``tuple[pathlib.Path, ...]`` and usually passes it
+    to :func:`registry_from_options`.
+    """
+    decorator = click.option(
+        "--objects",
+        "objects_dirs",
+        multiple=True,
+        type=click.Path(exists=True, path_type=pathlib.Path),
+        metavar="DIR",
+        help="Folder (or file) of DDF XML object definitions added on top of the shipped "
+        "ones; repeatable, later folders win.",
+    )
+    return decorator(function)
+
+
+def registry_from_options(objects_dirs: Sequence[pathlib.Path]) -> ModelRegistry:
+    """The shipped objects plus ``--objects`` folders; errors become ClickException."""
+    try:
+        return build_registry(objects_dirs)
+    except FleetError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,158 @@
+"""Content negotiation: which format answers a Read, which formats a Write may use.
+
+What the specification says a client supports and uses by default
+(LwM2M 1.0 §6.4; Core 1.1 §7.4; Core 1.2 §7.5):
+
+=======  ==================================  =================================
+LwM2M    client MUST (or SHOULD) support      default when no Accept is given
+=======  ==================================  =================================
+1.0      plain text and opaque for single     single value: text (opaque for an
+         values, TLV for instances and        Opaque resource); anything else:
+         multiple resources; JSON optional    TLV
+1.1      plain text, opaque, CoRE link;       single value: text (opaque for an
+         SHOULD: SenML CBOR or SenML JSON;    Opaque resource); anything else:
+         TLV and LwM2M JSON are legacy        SenML CBOR
+         ("SHOULD NOT use")
+1.2      as 1.1, plus LwM2M CBOR              as 1.1
+=======  ==================================  =================================
+
+A device's own preference (``preferred``) replaces the default whenever it can
+carry the content. Whatever the version, what each format can carry is fixed:
+text, opaque and CBOR hold one value (opaque only an Opaque one); TLV and
+LwM2M JSON hold an object, an instance, a resource or a resource instance;
+SenML and LwM2M CBOR hold all of those and composites (the root path).
+Link format answers Discover only. Formats newer than the device's LwM2M
+version (SenML and CBOR before 1.1, LwM2M CBOR before 1.2) are not offered.
+
+:func:`choose_format` raises :class:`NotAcceptable` (4.06) for an Accept the
+device cannot honour; :func:`check_write_format` raises
+:class:`UnsupportedContentFormat` (4.15) for a payload it cannot read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+from fleet.codec.formats import ContentFormat, format_label
+from fleet.errors import NotAcceptable, UnsupportedContentFormat
+from fleet.model import Path, ResourceType
+from fleet.model.registry import version_key
+
+F = ContentFormat
+SINGLE_VALUE: Final = frozenset({F.TEXT, F.OPAQUE, F.CBOR})
+STRUCTURED: Final = frozenset({F.TLV, F.LWM2M_JSON, F.SENML_JSON, F.SENML_CBOR, F.LWM2M_CBOR})
+COMPOSITE: Final = frozenset({F.SENML_JSON, F.SENML_CBOR, F.LWM2M_CBOR})
+SINCE: Final[dict[ContentFormat, str]] = {
+    F.CBOR: "1.1",
+    F.SENML_JSON: "1.1",
+    F.SENML_CBOR: "1.1",
+    F.LWM2M_CBOR: "1.2",
+}
+LEGACY_NUMBERS: Final[dict[int, ContentFormat]] = {1541: F.TEXT, 1542: F.TLV, 1543: F.LWM2M_JSON}
+"""Pre-registration numbers some LwM2M 1.0 peers still send."""
+
+
+def formats_for(lwm2m_version: str) -> frozenset[ContentFormat]:
+    """Every data format a device of this LwM2M version can use (not link format)."""
+    have = version_key(lwm2m_version)
+    return frozenset(
+        fmt for fmt in SINGLE_VALUE | STRUCTURED if version_key(SINCE.get(fmt, "1.0")) <= have
+    )
+
+
+def can_carry(
+    fmt: ContentFormat, path: Path, single_value: bool, resource_type: ResourceType | None = None
+) -> bool:
+    """Whether ``fmt`` can hold the content at ``path``."""
+    if not path:
+        return fmt in COMPOSITE
+    single = single_value and len(path) >= 3
+    if fmt in SINGLE_VALUE:
+        if not single:
+            return False
+        return fmt is not F.OPAQUE or resource_type in (None, ResourceType.OPAQUE)
+    return fmt in STRUCTURED
+
+
+def default_format(
+    path: Path,
+    lwm2m_version: str,
+    single_value: bool,
+    resource_type: ResourceType | None = None,
+) -> ContentFormat:
+    """The format a device answers with when the request has no Accept (see the table)."""
+    if path and single_value and len(path) >= 3:
+        return F.OPAQUE if resource_type is ResourceType.OPAQUE else F.TEXT
+    if version_key(lwm2m_version) < version_key("1.1"):
+        return F.TLV
+    return F.SENML_CBOR
+
+
+def choose_format(
+    accept: int | None,
+    path: Path,
+    lwm2m_version: str,
+    preferred: ContentFormat | None,
+    single_value: bool,
+    *,
+    resource_type: ResourceType | None = None,
+    supported: Collection[ContentFormat] | None = None,
+) -> ContentFormat:
+    """The format of a Read (or Observe) answer, or :class:`NotAcceptable`.
+
+    ``single_value`` says the target holds one value (a single-instance
+    resource or a resource instance); ``supported`` narrows what the device
+    implements (default: everything its LwM2M version allows).
+    """
+    usable = formats_for(lwm2m_version)
+    if supported is not None:
+        usable = usable & frozenset(supported)
+    if accept is not None:
+        fmt = LEGACY_NUMBERS.get(accept) if accept in LEGACY_NUMBERS else _known(accept)
+        if fmt is None or fmt not in usable:
+            raise NotAcceptable(f"{path}: {format_label(accept)} is not supported")
+        if not can_carry(fmt, path, single_value, resource_type):
+            raise NotAcceptable(f"{path}: {format_label(fmt)} cannot carry this content")
+        return fmt
+    candidates = [preferred] if preferred is not None else []
+    candidates.append(default_format(path, lwm2m_version, single_value, resource_type))
+    candidates.extend([F.SENML_CBOR, F.SENML_JSON, F.LWM2M_CBOR, F.TLV, F.LWM2M_JSON, F.TEXT])
+    for fmt in candidates:
+        if fmt in usable and can_carry(fmt, path, single_value, resource_type):
+            return fmt
+    raise NotAcceptable(f"{path}: no supported format can carry this content")
+
+
+def check_write_format(
+    content_format: int | None,
+    path: Path,
+    lwm2m_version: str,
+    single_value: bool,
+    *,
+    resource_type: ResourceType | None = None,
+    supported: Collection[ContentFormat] | None = None,
+) -> ContentFormat:
+    """The format of a Write/Create/Execute payload, or :class:`UnsupportedContentFormat`.
+
+    A payload must say its Content-Format; one the device does not implement,
+    or one that cannot carry content for ``path``, is refused with 4.15.
+    """
+    if content_format is None:
+        raise UnsupportedContentFormat(f"{path}: a payload must carry a Content-Format")
+    fmt = LEGACY_NUMBERS.get(content_format) or _known(content_format)
+    usable = formats_for(lwm2m_version)
+    if supported is not None:
+        usable = usable & frozenset(supported)
+    if fmt is None or fmt not in usable:
+        raise UnsupportedContentFormat(f"{path}: {format_label(content_format)} is not supported")
+    if not can_carry(fmt, path, single_value, resource_type):
+        raise UnsupportedContentFormat(f"{path}: {format_label(fmt)} cannot carry this content")
+    return fmt
+
+
+def _known(number: int) -> ContentFormat | None:
+    try:
+        return ContentFormat(number)
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""The embedded LwM2M server: registration directory, device management, observations."""
