@@ -1,0 +1,1 @@
+"""Scenario files: YAML -> validated, frozen data whose errors carry file:line:col."""
