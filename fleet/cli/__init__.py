@@ -10,6 +10,7 @@ import click
 
 from fleet.cli.codec import decode, encode
 from fleet.cli.objects import objects
+from fleet.cli.scenario import init, schema, validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,3 +22,6 @@ def main() -> None:
 main.add_command(objects)
 main.add_command(decode)
 main.add_command(encode)
+main.add_command(validate)
+main.add_command(schema)
+main.add_command(init)

@@ -47,7 +47,10 @@ class Churn:
 
     ``deregister_rate`` devices per second de-register (chosen by the seeded
     generator among those registered) and re-register after ``away`` seconds.
+    Churn begins ``start`` seconds into the run (``None``: when the last phase
+    ends, i.e. once the fleet has arrived).
     """
 
     deregister_rate: float = 0.0
     away: float = 30.0
+    start: float | None = None

@@ -1,0 +1,199 @@
+"""What the fleet did, counted per operation while a run goes on.
+
+:class:`RunMetrics` is the one place the runner and the clients report to
+(plain method calls, no I/O); the end-of-run :class:`~fleet.metrics.summary.Summary`
+and the Prometheus collectors both read it, so there is one bookkeeping.
+
+Per :class:`Operation` it keeps an :class:`OperationStats`:
+
+- ``count``: attempts that completed (answered, failed or timed out);
+- ``failures``: attempts that failed for real (error code, timeout);
+- ``injected``: attempts a fault plan made fail on purpose — counted here and
+  NOT in ``failures``, so a fault test does not look like a broken server;
+- ``late``: operations the scheduler started later than due by more than
+  the tolerance because the process was saturated (with how late in the run's
+  ``lateness`` histogram) — an overloaded generator, not a slow server;
+- ``durations``: every completed attempt's duration (failures included),
+  plus exact counts per Prometheus bucket.
+
+Durations mean: register/update/deregister/send: request sent until answer
+(retransmissions included); server requests (read ... write_attributes):
+request received until answered; ``notify``: how late the notification left
+compared with when it was due.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping
+from enum import Enum
+from typing import Final
+
+from fleet.metrics.histogram import LatencyHistogram
+
+
+class Operation(Enum):
+    """Every operation the fleet counts; the value is the name used in metrics and JSON."""
+
+    REGISTER = "register"
+    UPDATE = "update"
+    DEREGISTER = "deregister"
+    READ = "read"
+    WRITE = "write"
+    EXECUTE = "execute"
+    OBSERVE = "observe"
+    DISCOVER = "discover"
+    CREATE = "create"
+    DELETE = "delete"
+    WRITE_ATTRIBUTES = "write_attributes"
+    NOTIFY = "notify"
+    SEND = "send"
+
+    @property
+    def served(self) -> bool:
+        """A request the device answers for the server (not one it sends itself)."""
+        return self in SERVED
+
+
+SERVED: Final = frozenset(
+    {
+        Operation.READ,
+        Operation.WRITE,
+        Operation.EXECUTE,
+        Operation.OBSERVE,
+        Operation.DISCOVER,
+        Operation.CREATE,
+        Operation.DELETE,
+        Operation.WRITE_ATTRIBUTES,
+    }
+)
+
+PROMETHEUS_BUCKETS: Final = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.0,
+    3.0,
+    6.0,
+    9.0,
+    14.0,
+    21.0,
+    30.0,
+    45.0,
+    62.0,
+    93.0,
+    120.0,
+)
+"""Upper bounds (seconds) of the Prometheus histograms: the usual sub-second ones, then CoAP's
+retransmission times (ACK_TIMEOUT 2 s doubled at each retry: 2, 6, 14, 30, 62 s; 3, 9, 21, 45,
+93 s with the 1.5 random factor at its top; 93 s is MAX_TRANSMIT_WAIT)."""
+
+DEFAULT_LATE_AFTER: Final = 1.0
+"""Seconds past its due time after which a scheduled operation counts as late."""
+
+
+class OperationStats:
+    """Counters and durations of one operation."""
+
+    __slots__ = ("count", "durations", "failures", "injected", "late", "prometheus")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.failures = 0
+        self.injected = 0
+        self.late = 0
+        self.durations = LatencyHistogram()
+        self.prometheus = [0] * (len(PROMETHEUS_BUCKETS) + 1)
+
+    def record(self, duration: float | None, *, ok: bool = True, injected: bool = False) -> None:
+        self.count += 1
+        if injected:
+            self.injected += 1
+        elif not ok:
+            self.failures += 1
+        if duration is not None:
+            self.durations.record(duration)
+            self.prometheus[bisect_left(PROMETHEUS_BUCKETS, duration)] += 1
+
+    @property
+    def succeeded(self) -> int:
+        return self.count - self.failures - self.injected
+
+    def merge(self, other: OperationStats) -> None:
+        self.count += other.count
+        self.failures += other.failures
+        self.injected += other.injected
+        self.late += other.late
+        self.durations.merge(other.durations)
+        self.prometheus = [a + b for a, b in zip(self.prometheus, other.prometheus, strict=True)]
+
+
+class RunMetrics:
+    """Everything counted during a run (one per shard; summaries merge)."""
+
+    def __init__(self, *, late_after: float = DEFAULT_LATE_AFTER) -> None:
+        self.late_after = late_after
+        self.operations: dict[Operation, OperationStats] = {
+            op: OperationStats() for op in Operation
+        }
+        self.lateness = LatencyHistogram()
+        self.lateness_prometheus = [0] * (len(PROMETHEUS_BUCKETS) + 1)
+        self.retransmissions = 0
+        self.devices: dict[str, int] = {}
+
+    def record(
+        self,
+        operation: Operation,
+        duration: float | None,
+        *,
+        ok: bool = True,
+        injected: bool = False,
+    ) -> None:
+        """One attempt of ``operation`` completed after ``duration`` seconds."""
+        self.operations[operation].record(duration, ok=ok, injected=injected)
+
+    def started(self, operation: Operation, due: float, now: float) -> bool:
+        """A scheduled operation starts at ``now``; count it late when ``now - due`` is too much.
+
+        Every start's lateness goes to the ``lateness`` histogram; returns True
+        when it counted as late.
+        """
+        delay = max(0.0, now - due)
+        self.lateness.record(delay)
+        self.lateness_prometheus[bisect_left(PROMETHEUS_BUCKETS, delay)] += 1
+        if delay > self.late_after:
+            self.operations[operation].late += 1
+            return True
+        return False
+
+    def retransmitted(self, times: int = 1) -> None:
+        self.retransmissions += times
+
+    def set_devices(self, states: Mapping[str, int]) -> None:
+        """Replace the device counts by state (``registered``, ``registering``, ...)."""
+        self.devices = {state: n for state, n in states.items() if n}
+
+    def move_device(self, old: str | None, new: str | None) -> None:
+        """One device left state ``old`` (None: it is new) for ``new`` (None: it is gone)."""
+        if old is not None:
+            remaining = self.devices.get(old, 0) - 1
+            if remaining > 0:
+                self.devices[old] = remaining
+            else:
+                self.devices.pop(old, None)
+        if new is not None:
+            self.devices[new] = self.devices.get(new, 0) + 1
+
+    @property
+    def late_operations(self) -> int:
+        return sum(stats.late for stats in self.operations.values())
+
+    def stats(self, operation: Operation) -> OperationStats:
+        return self.operations[operation]

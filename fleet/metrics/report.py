@@ -1,0 +1,107 @@
+"""The end-of-run summary as a text table (what ``fleet run`` prints on stdout).
+
+One row per operation that happened (count, failures, injected faults,
+late starts, p50/p95/p99/max duration), the run-wide counters, the device
+states, then the thresholds with pass/fail marks (``✓``/``✗``, or
+``ok``/``FAIL`` with ``ascii=True``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from fleet.metrics.operations import Operation
+from fleet.metrics.views import METRIC_KINDS, RATE, TREND
+
+if TYPE_CHECKING:
+    from fleet.metrics.summary import Summary
+
+_COLUMNS: Final = ("operation", "count", "failed", "faults", "late", "p50", "p95", "p99", "max")
+
+
+def format_seconds(seconds: float | None, *, ascii: bool = False) -> str:
+    """``"850µs"`` (``"850us"``), ``"12.3ms"``, ``"1.25s"``, ``"93.0s"``; ``"-"`` for nothing."""
+    if seconds is None:
+        return "-"
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f}{'us' if ascii else 'µs'}"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g}ms"
+    if seconds < 100:
+        return f"{seconds:.3g}s"
+    return f"{seconds:.0f}s"
+
+
+def format_observed(metric: str, value: float | None, *, ascii: bool = False) -> str:
+    """A threshold's observed value in its metric's unit."""
+    if value is None:
+        return "no data"
+    kind = METRIC_KINDS.get(metric)
+    if kind == TREND:
+        return format_seconds(value, ascii=ascii)
+    if kind == RATE and not value.is_integer():
+        return f"{value:.4g}"
+    return f"{value:g}"
+
+
+def render_summary(summary: Summary, *, ascii: bool = False) -> str:
+    """The summary as aligned text, ending with a newline."""
+    head = [summary.scenario or "run"]
+    if summary.seed is not None:
+        head.append(f"seed {summary.seed}")
+    head.append(f"{summary.devices} devices")
+    if summary.shards > 1:
+        head.append(f"{summary.shards} shards")
+    head.append(f"{summary.duration:.1f}s" + (" (aborted)" if summary.aborted else ""))
+    lines = [(" - " if ascii else " · ").join(head), ""]
+    rows = [list(_COLUMNS)]
+    for op, stats in summary.operations.items():
+        if not stats.count and not stats.late:
+            continue
+        d = stats.durations
+        rows.append(
+            [
+                op.value,
+                str(stats.count),
+                str(stats.failures),
+                str(stats.injected),
+                str(stats.late),
+                *(format_seconds(d.percentile(p), ascii=ascii) for p in (50, 95, 99)),
+                format_seconds(d.max, ascii=ascii),
+            ]
+        )
+    if len(rows) == 1:
+        lines.append("no operations")
+    else:
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+        for row in rows:
+            cells = [row[0].ljust(widths[0])]
+            cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+            lines.append("  ".join(cells).rstrip())
+    lines.append("")
+    lines.append(
+        f"notifications sent {summary.operations[Operation.NOTIFY].count}"
+        f"   retransmissions {summary.retransmissions}"
+        f"   late operations {summary.late_operations}"
+        f" (start lateness p99 {format_seconds(summary.lateness.percentile(99), ascii=ascii)})"
+    )
+    if summary.device_states:
+        states = ", ".join(f"{state} {n}" for state, n in sorted(summary.device_states.items()))
+        lines.append(f"devices: {states}")
+    if summary.thresholds:
+        lines += ["", "thresholds"]
+        width = max(len(t.metric) for t in summary.thresholds)
+        expr_width = max(len(t.expression) for t in summary.thresholds)
+        for t in summary.thresholds:
+            if t.status == "failed":
+                mark = "FAIL" if ascii else "✗"
+            elif t.status == "passed":
+                mark = "ok" if ascii else "✓"
+            else:
+                mark = "--" if ascii else "-"
+            observed = format_observed(t.metric, t.observed, ascii=ascii)
+            lines.append(
+                f"  {mark.ljust(4 if ascii else 1)} {t.metric.ljust(width)}  "
+                f"{t.expression.ljust(expr_width)}  {observed}"
+            )
+    return "\n".join(lines) + "\n"

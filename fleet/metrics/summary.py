@@ -1,0 +1,367 @@
+"""The end-of-run summary: a table for people, a stable JSON document for machines.
+
+JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
+
+    {
+      "schema_version": 1,
+      "scenario": "smoke", "seed": 42, "started": 1700000000.0, "duration": 60.0,
+      "devices": 100, "shards": 1, "aborted": false,
+      "device_states": {"registered": 98, "failed": 2},
+      "operations": {                      # every operation, always present
+        "register": {"count": 100, "failures": 0, "injected": 0, "late": 0,
+                     "durations": HISTOGRAM},
+        "update": {...}, "deregister": {...}, "read": {...}, "write": {...},
+        "execute": {...}, "observe": {...}, "discover": {...}, "create": {...},
+        "delete": {...}, "write_attributes": {...}, "notify": {...}, "send": {...}
+      },
+      "lateness": HISTOGRAM,               # how late scheduled operations started
+      "retransmissions": 3,
+      "metrics": {"register_duration": {"count": 100, "avg": 0.01, "p95": ...},
+                  "request_failed": {"count": 0, "rate": 0.0}, ...},
+      "thresholds": [{"metric": "register_duration", "expression": "p(95)<2s",
+                      "observed": 0.52, "status": "passed"}]
+    }
+
+    HISTOGRAM = {"count", "min", "max", "avg", "p50", "p90", "p95", "p99",   # readable
+                 "min_ns", "max_ns", "sum_ns", "sub_bucket_bits", "buckets": [[index, n], ...]}
+
+``metrics`` and the readable histogram fields are derived and ignored by
+:meth:`Summary.from_json`, which rebuilds the exact state. ``count`` of an
+operation counts completed attempts; ``failures`` real failures; ``injected``
+failures a fault plan caused (not in ``failures``); ``late`` operations the
+saturated process started late. :meth:`Summary.merge` combines summaries of
+shards or machines that ran *at the same time*: counts and histograms add up
+exactly, ``devices`` and ``shards`` add, ``started`` is the earliest,
+``duration`` the longest; thresholds are dropped (evaluate them again on the
+merged summary). A reader must refuse a higher ``schema_version``; new
+optional fields may appear without a version change.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from fleet.errors import FleetError
+from fleet.metrics.histogram import LatencyHistogram
+from fleet.metrics.operations import Operation, RunMetrics
+from fleet.metrics.views import METRIC_KINDS, TREND, MetricView, metric_views
+
+SCHEMA_VERSION: Final = 1
+
+
+class SummaryError(FleetError, ValueError):
+    """A summary JSON document that cannot be read."""
+
+
+@dataclass(slots=True)
+class OperationSummary:
+    count: int = 0
+    failures: int = 0
+    injected: int = 0
+    late: int = 0
+    durations: LatencyHistogram = field(default_factory=LatencyHistogram)
+
+    def merge(self, other: OperationSummary) -> None:
+        self.count += other.count
+        self.failures += other.failures
+        self.injected += other.injected
+        self.late += other.late
+        self.durations.merge(other.durations)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "count": self.count,
+            "failures": self.failures,
+            "injected": self.injected,
+            "late": self.late,
+            "durations": self.durations.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> OperationSummary:
+        mapping = _mapping(data, "operation")
+        durations = LatencyHistogram.from_json(_mapping(mapping.get("durations"), "durations"))
+        return cls(
+            _count(mapping, "count"),
+            _count(mapping, "failures"),
+            _count(mapping, "injected"),
+            _count(mapping, "late"),
+            durations,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdLine:
+    """A threshold's outcome as the summary shows it (``status``: passed, failed, no data)."""
+
+    metric: str
+    expression: str
+    observed: float | None
+    status: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "failed"
+
+
+def _all_operations() -> dict[Operation, OperationSummary]:
+    return {op: OperationSummary() for op in Operation}
+
+
+@dataclass(slots=True)
+class Summary:
+    """What a run (or several merged) did."""
+
+    scenario: str = ""
+    seed: int | None = None
+    started: float | None = None
+    duration: float = 0.0
+    devices: int = 0
+    shards: int = 1
+    aborted: bool = False
+    device_states: dict[str, int] = field(default_factory=dict)
+    operations: dict[Operation, OperationSummary] = field(default_factory=_all_operations)
+    lateness: LatencyHistogram = field(default_factory=LatencyHistogram)
+    retransmissions: int = 0
+    thresholds: tuple[ThresholdLine, ...] = ()
+
+    @classmethod
+    def from_metrics(
+        cls,
+        metrics: RunMetrics,
+        *,
+        scenario: str = "",
+        seed: int | None = None,
+        started: float | None = None,
+        duration: float = 0.0,
+        devices: int = 0,
+        shards: int = 1,
+        aborted: bool = False,
+    ) -> Summary:
+        operations = {
+            op: OperationSummary(s.count, s.failures, s.injected, s.late, s.durations.copy())
+            for op, s in metrics.operations.items()
+        }
+        return cls(
+            scenario,
+            seed,
+            started,
+            duration,
+            devices,
+            shards,
+            aborted,
+            dict(metrics.devices),
+            operations,
+            metrics.lateness.copy(),
+            metrics.retransmissions,
+        )
+
+    # -- named metrics ----------------------------------------------------------------------------
+
+    @property
+    def late_operations(self) -> int:
+        return sum(s.late for s in self.operations.values())
+
+    def metrics(self) -> dict[str, MetricView]:
+        """Every named metric (``register_duration``, ``request_failed`` ...): see ``views``."""
+        return metric_views(
+            self.operations,
+            retransmissions=self.retransmissions,
+            late_operations=self.late_operations,
+            seconds=self.duration,
+        )
+
+    def metric(self, name: str) -> MetricView:
+        """One named metric; ``KeyError`` for an unknown name."""
+        return self.metrics()[name]
+
+    def table(self, *, ascii: bool = False) -> str:
+        """The summary as a text table (see :mod:`fleet.metrics.report`)."""
+        from fleet.metrics.report import render_summary
+
+        return render_summary(self, ascii=ascii)
+
+    # -- merging ----------------------------------------------------------------------------------
+
+    def merge(self, other: Summary) -> Summary:
+        """A new summary of both runs (exact; see the module documentation)."""
+        return Summary.merge_all([self, other])
+
+    @staticmethod
+    def merge_all(summaries: Iterable[Summary]) -> Summary:
+        items = list(summaries)
+        if not items:
+            return Summary()
+        result = Summary(shards=0)
+        names = {s.scenario for s in items}
+        seeds = {s.seed for s in items}
+        result.scenario = names.pop() if len(names) == 1 else " + ".join(sorted(names))
+        result.seed = seeds.pop() if len(seeds) == 1 else None
+        starts = [s.started for s in items if s.started is not None]
+        result.started = min(starts) if starts else None
+        result.duration = max(s.duration for s in items)
+        for item in items:
+            result.devices += item.devices
+            result.shards += item.shards
+            result.aborted = result.aborted or item.aborted
+            result.retransmissions += item.retransmissions
+            result.lateness.merge(item.lateness)
+            for state, n in item.device_states.items():
+                result.device_states[state] = result.device_states.get(state, 0) + n
+            for op, stats in item.operations.items():
+                result.operations[op].merge(stats)
+        return result
+
+    # -- JSON -------------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, object]:
+        metrics = {name: _readable(name, view) for name, view in self.metrics().items()}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "started": self.started,
+            "duration": self.duration,
+            "devices": self.devices,
+            "shards": self.shards,
+            "aborted": self.aborted,
+            "device_states": dict(sorted(self.device_states.items())),
+            "operations": {op.value: s.to_json() for op, s in self.operations.items()},
+            "lateness": self.lateness.to_json(),
+            "retransmissions": self.retransmissions,
+            "metrics": metrics,
+            "thresholds": [
+                {
+                    "metric": t.metric,
+                    "expression": t.expression,
+                    "observed": t.observed,
+                    "status": t.status,
+                }
+                for t in self.thresholds
+            ],
+        }
+
+    def dumps(self) -> str:
+        """The JSON document as text: indented, each bucket list on one line, final newline."""
+        data = self.to_json()
+        compact: list[str] = []
+        tag = secrets.token_hex(8)  # placeholders no user text can contain
+
+        def fold(node: object) -> object:
+            if isinstance(node, dict):
+                return {
+                    k: _placeholder(compact, tag, v) if k == "buckets" else fold(v)
+                    for k, v in node.items()
+                }
+            if isinstance(node, list):
+                return [fold(item) for item in node]
+            return node
+
+        text = json.dumps(fold(data), indent=2)
+        for i, chunk in enumerate(compact):
+            text = text.replace(f'"{tag}-{i}"', chunk, 1)
+        return text + "\n"
+
+    @classmethod
+    def loads(cls, text: str) -> Summary:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SummaryError(f"not a JSON summary: {exc}") from None
+        return cls.from_json(data)
+
+    @classmethod
+    def from_json(cls, data: object) -> Summary:
+        """Rebuild a summary from :meth:`to_json` (exactly; derived fields are ignored)."""
+        try:
+            return cls._from_json(_mapping(data, "summary"))
+        except SummaryError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise SummaryError(f"bad summary: {exc}") from None
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, object]) -> Summary:
+        version = data.get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise SummaryError(f"schema_version must be an integer, got {version!r}")
+        if version > SCHEMA_VERSION or version < 1:
+            raise SummaryError(
+                f"summary schema_version {version} is not supported (this reads {SCHEMA_VERSION})"
+            )
+        summary = cls()
+        summary.scenario = str(data.get("scenario", ""))
+        seed = data.get("seed")
+        summary.seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+        started = data.get("started")
+        summary.started = float(started) if isinstance(started, int | float) else None
+        duration = data.get("duration", 0.0)
+        if not isinstance(duration, int | float) or isinstance(duration, bool) or duration < 0:
+            raise SummaryError(f"duration must be a number >= 0, got {duration!r}")
+        summary.duration = float(duration)
+        summary.devices = _count(data, "devices")
+        summary.shards = _count(data, "shards")
+        summary.aborted = bool(data.get("aborted", False))
+        states = _mapping(data.get("device_states", {}), "device_states")
+        summary.device_states = {str(k): _count(states, k) for k in states}
+        operations = _mapping(data.get("operations"), "operations")
+        for name, value in operations.items():
+            try:
+                op = Operation(name)
+            except ValueError:
+                raise SummaryError(f"unknown operation {name!r}") from None
+            summary.operations[op] = OperationSummary.from_json(value)
+        summary.lateness = LatencyHistogram.from_json(_mapping(data.get("lateness"), "lateness"))
+        summary.retransmissions = _count(data, "retransmissions")
+        lines = data.get("thresholds", [])
+        if not isinstance(lines, list):
+            raise SummaryError("thresholds must be a list")
+        summary.thresholds = tuple(_threshold(line) for line in lines)
+        return summary
+
+
+def _placeholder(compact: list[str], tag: str, value: object) -> str:
+    compact.append(json.dumps(value, separators=(",", ":")))
+    return f"{tag}-{len(compact) - 1}"
+
+
+def _readable(name: str, view: MetricView) -> dict[str, object]:
+    if METRIC_KINDS.get(name) == TREND:
+        return {
+            "count": view.count,
+            "avg": view.avg,
+            "min": view.min,
+            "max": view.max,
+            "p50": view.percentile(50),
+            "p95": view.percentile(95),
+            "p99": view.percentile(99),
+        }
+    return {"count": view.count, "rate": view.rate}
+
+
+def _threshold(data: object) -> ThresholdLine:
+    line = _mapping(data, "threshold")
+    observed = line.get("observed")
+    return ThresholdLine(
+        str(line.get("metric", "")),
+        str(line.get("expression", "")),
+        float(observed) if isinstance(observed, int | float) else None,
+        str(line.get("status", "")),
+    )
+
+
+def _mapping(value: object, what: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise SummaryError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _count(data: Mapping[str, object], key: str) -> int:
+    value = data.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SummaryError(f"{key} must be a whole number >= 0, got {value!r}")
+    return value

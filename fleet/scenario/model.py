@@ -1,0 +1,128 @@
+"""A validated scenario as frozen data, ready for the runner.
+
+:class:`Scenario` holds everything a run needs: the target server, the seed,
+the run duration, the device groups (each with a compiled
+:class:`~fleet.device.template.TreeTemplate`, its generators and its
+endpoint pattern), the arrival phases, churn and thresholds, and the model
+registry the groups were checked against.
+
+Device indexes are global: the first group's devices are ``0 .. count-1``,
+the next group's follow, and so on in file order. The endpoint pattern, the
+per-device random generator and the arrival order all use that index, so
+the same seed gives the same fleet whatever the shard count.
+"""
+
+from __future__ import annotations
+
+import bisect
+import pathlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fleet.codec import ContentFormat
+from fleet.device import DeviceLayout, TreeTemplate
+from fleet.model import ModelRegistry, Path
+from fleet.scenario.phases import Churn, Phase
+from fleet.scenario.thresholds import Threshold
+
+if TYPE_CHECKING:
+    from fleet.device.generators import GeneratorSpec
+
+DEFAULT_PORT = 5683
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTarget:
+    """Where the fleet registers: ``coap://host:port`` (``coaps`` comes later)."""
+
+    host: str
+    port: int = DEFAULT_PORT
+    scheme: str = "coap"
+
+    @property
+    def uri(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+@dataclass(frozen=True)
+class Group:
+    """Devices that share one configuration.
+
+    ``first_index`` is the global index of the group's first device;
+    :meth:`endpoint` renders the endpoint pattern for a global index.
+    ``content_format`` is the device's preferred format (``None``: the
+    specification's default for its LwM2M version). ``generators`` drive
+    resource values over time (parsed once, shared by every device).
+    """
+
+    name: str
+    count: int
+    first_index: int
+    endpoint_pattern: str
+    lwm2m_version: str
+    lifetime: int
+    binding: str
+    content_format: ContentFormat | None
+    layout: DeviceLayout
+    generators: Mapping[Path, GeneratorSpec]
+    send_enabled: bool
+    template: TreeTemplate = field(compare=False, repr=False)
+
+    @property
+    def indexes(self) -> range:
+        return range(self.first_index, self.first_index + self.count)
+
+    def endpoint(self, index: int) -> str:
+        """The endpoint name of the device with this global index."""
+        return self.endpoint_pattern.format(index=index)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole validated scenario. ``duration`` ``None`` runs until stopped."""
+
+    source: str
+    server: ServerTarget
+    seed: int
+    duration: float | None
+    groups: tuple[Group, ...]
+    phases: tuple[Phase, ...]
+    churn: Churn | None
+    thresholds: tuple[Threshold, ...]
+    objects_dirs: tuple[pathlib.Path, ...]
+    description: str = ""
+    version: int = 1
+    registry: ModelRegistry = field(default_factory=ModelRegistry, compare=False, repr=False)
+
+    @property
+    def device_count(self) -> int:
+        return sum(group.count for group in self.groups)
+
+    def group_of(self, index: int) -> Group:
+        """The group of the device with this global index."""
+        if not 0 <= index < self.device_count:
+            raise IndexError(f"device index {index} is outside 0..{self.device_count - 1}")
+        starts = [group.first_index for group in self.groups]
+        return self.groups[bisect.bisect_right(starts, index) - 1]
+
+    def endpoint(self, index: int) -> str:
+        return self.group_of(index).endpoint(index)
+
+    def summary(self) -> str:
+        """``200 devices in 2 groups, 3 phases`` (what ``fleet validate`` prints)."""
+        devices = self.device_count
+        groups = len(self.groups)
+        phases = len(self.phases)
+        return (
+            f"{devices} device{'s' * (devices != 1)} in {groups} group{'s' * (groups != 1)}, "
+            f"{phases} phase{'s' * (phases != 1)}"
+        )
