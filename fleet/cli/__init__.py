@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.codec import decode, encode
+from fleet.cli.device import device
 from fleet.cli.objects import objects
 from fleet.cli.scenario import init, schema, validate
 
@@ -25,3 +26,4 @@ main.add_command(encode)
 main.add_command(validate)
 main.add_command(schema)
 main.add_command(init)
+main.add_command(device)

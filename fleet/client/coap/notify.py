@@ -116,7 +116,10 @@ class ObserverRole(EndpointCore):
                 previous = observers.get(key)
                 if previous is None and len(observers) >= self._limits.max_observers:
                     return copy_options(options, frozenset({OBSERVE}))
-                sequence = 0 if previous is None else (previous + 1) & _SEQUENCE_MASK
+                # a new observer starts at the number the handler chose (some clients,
+                # e.g. node-coap 0.22, drop a first answer numbered 0)
+                first = int(options.observe) & _SEQUENCE_MASK
+                sequence = first if previous is None else (previous + 1) & _SEQUENCE_MASK
                 observers[key] = sequence
                 registered = copy_options(options, frozenset({OBSERVE}))
                 registered.observe = sequence

@@ -1,0 +1,202 @@
+"""``fleet device``: run one virtual device in the foreground against any LwM2M server.
+
+The device has the shipped objects, plus instance 0 of every object that the
+``--objects`` folders define beyond them. It registers with ``--server``,
+answers whatever the server asks and logs one line per request to stderr
+(method, path, content format, response code), plus its registration events.
+Ctrl-C or SIGTERM de-registers and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import pathlib
+import signal
+import sys
+from collections.abc import Sequence
+
+import click
+
+from fleet.cli.options import objects_option, registry_from_options
+from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
+from fleet.client.device import Device
+from fleet.client.events import (
+    ClientEvent,
+    Deregistered,
+    NotificationSent,
+    ObservationEnded,
+    Registered,
+    RegistrationFailed,
+    RequestServed,
+    SendDone,
+    Updated,
+)
+from fleet.codec.formats import format_label, parse_format
+from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout, ObjectLayout
+from fleet.errors import FleetError
+from fleet.model.path import Path
+from fleet.model.registry import ModelRegistry
+
+STOP_TIMEOUT = 10.0
+"""Seconds given to the De-register on exit."""
+
+
+def describe(event: ClientEvent) -> str | None:
+    """One log line for an event (``None``: not worth a line)."""
+    if isinstance(event, RequestServed):
+        fmt = "-" if event.content_format is None else format_label(event.content_format)
+        return f"{event.method} {event.path} {fmt} {event.code}"
+    if isinstance(event, Registered):
+        return f"registered at {event.location} (lifetime {event.lifetime} s)"
+    if isinstance(event, Updated):
+        changed = "&".join(event.query) or "nothing changed"
+        return f"updated {event.location}: {changed}{' + links' if event.links else ''}"
+    if isinstance(event, Deregistered):
+        answered = "" if event.answered else " (no answer)"
+        return f"de-registered {event.location}: {event.reason}{answered}"
+    if isinstance(event, RegistrationFailed):
+        then = "giving up" if event.final else f"retry in {event.retry_in:g} s"
+        return f"{event.operation} failed: {event.reason}; {then}"
+    if isinstance(event, NotificationSent):
+        paths = ",".join(str(p) for p in event.paths)
+        kind = "CON" if event.confirmable else "NON"
+        return f"notify {paths} {kind}"
+    if isinstance(event, ObservationEnded):
+        return f"observation of {','.join(str(p) for p in event.paths)} ended: {event.reason}"
+    if isinstance(event, SendDone):
+        outcome = event.code or event.error
+        return f"send {','.join(str(p) for p in event.paths)}: {outcome}"
+    return None
+
+
+def device_layout(registry: ModelRegistry) -> DeviceLayout:
+    """The shipped layout plus instance 0 of every object the registry adds to the shipped ones."""
+    objects: dict[int, ObjectLayout] = dict(SHIPPED_LAYOUT.objects)
+    for object_id in sorted(set(registry.ids()) - set(default_registry().ids())):
+        objects[object_id] = ObjectLayout((0,))
+    return DeviceLayout(objects, SHIPPED_LAYOUT.values)
+
+
+def parse_values(items: Sequence[str]) -> dict[str, str]:
+    """``/3/0/0=ACME`` items as initial values (the path is checked here, the value later)."""
+    values: dict[str, str] = {}
+    for item in items:
+        path, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected PATH=VALUE", param_hint="--value")
+        try:
+            Path.parse(path)
+        except FleetError as exc:
+            raise click.BadParameter(f"{item!r}: {exc}", param_hint="--value") from None
+        values[path] = value
+    return values
+
+
+@click.command()
+@click.option("--server", required=True, metavar="URI", help="The LwM2M server: coap://HOST:PORT.")
+@click.option("--endpoint", required=True, metavar="NAME", help="The endpoint client name.")
+@click.option("--lifetime", type=click.IntRange(1), default=86400, show_default=True)
+@click.option("--binding", type=click.Choice(["U", "UQ"]), default="U", show_default=True)
+@click.option(
+    "--lwm2m", "lwm2m_version", type=click.Choice(LWM2M_VERSIONS), default="1.1", show_default=True
+)
+@click.option(
+    "--format",
+    "format_name",
+    metavar="NAME",
+    help="Preferred content format when a request has no Accept (tlv, senml-json, 112, ...).",
+)
+@click.option(
+    "--value",
+    "values",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Initial value of a resource, e.g. /3/0/0=ACME; repeatable.",
+)
+@click.option("--no-send", is_flag=True, help="Mute Send (/1/0/23), for servers without it.")
+@click.option(
+    "--reboot-delay", type=click.FloatRange(0), default=5.0, show_default=True, metavar="S"
+)
+@objects_option
+def device(
+    server: str,
+    endpoint: str,
+    lifetime: int,
+    binding: str,
+    lwm2m_version: str,
+    format_name: str | None,
+    values: tuple[str, ...],
+    no_send: bool,
+    reboot_delay: float,
+    objects_dirs: tuple[pathlib.Path, ...],
+) -> None:
+    """Run one virtual device until Ctrl-C, logging every request it answers."""
+    registry = registry_from_options(objects_dirs)
+    try:
+        layout = device_layout(registry)
+        preferred = parse_format(format_name) if format_name is not None else None
+        config = DeviceConfig(
+            endpoint=endpoint,
+            server=server,
+            lifetime=lifetime,
+            binding=binding,
+            lwm2m_version=lwm2m_version,
+            content_format=preferred,
+            layout=layout,
+            registry=registry,
+            values=parse_values(values),
+            send_enabled=not no_send,
+            reboot_delay=reboot_delay,
+        )
+    except (ConfigError, FleetError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    code = asyncio.run(_run(config))
+    sys.exit(code)
+
+
+async def _run(config: DeviceConfig) -> int:
+    try:
+        virtual = Device(config)
+    except FleetError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    stop = asyncio.Event()
+    outcome = {"code": 0}
+
+    def log(event: ClientEvent) -> None:
+        line = describe(event)
+        if line is not None:
+            click.echo(f"{config.endpoint}: {line}", err=True)
+        if isinstance(event, RegistrationFailed) and event.final:
+            outcome["code"] = 1
+            stop.set()
+
+    virtual.add_listener(log)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await virtual.start()
+        address = virtual.address
+        click.echo(
+            f"{config.endpoint}: listening on {address[0]}:{address[1]}, registering with "
+            f"{config.server} (Ctrl-C to stop)"
+            if address is not None
+            else f"{config.endpoint}: started",
+            err=True,
+        )
+        await stop.wait()
+    except FleetError as exc:
+        click.echo(f"{config.endpoint}: error: {exc}", err=True)
+        outcome["code"] = 1
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(virtual.stop(), STOP_TIMEOUT)
+    return outcome["code"]
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m fleet.cli.device`
+    device()

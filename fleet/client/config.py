@@ -1,0 +1,313 @@
+"""What one virtual device is configured with, and what many devices share.
+
+:class:`DeviceConfig` is plain frozen data: endpoint name, server URI,
+lifetime, binding, LwM2M version, preferred content format, the objects
+(a :class:`~fleet.device.DeviceLayout`, or a compiled
+:class:`~fleet.device.TreeTemplate` shared by a fleet), per-device initial
+values, whether Send is allowed, the registration retry policy and a few
+timings. The Security object ``/0/0`` and the Server object ``/1/0`` reflect it
+(:func:`server_values`): Server URI, NoSec mode and Short Server ID; lifetime
+(``/1/0/1``), default pmin/pmax (``/1/0/2``, ``/1/0/3``), binding (``/1/0/7``),
+retry resources (``/1/0/17..20``) and Mute Send (``/1/0/23``, true when Send is
+off).
+
+:class:`DeviceProfile` is the compiled, shareable part: the tree template and
+the object definitions the codecs use. :func:`profile_for` builds it once per
+layout (or template) and keeps a few in a small cache, so a thousand configs
+naming the same layout share one template; the server values are folded into
+the template's initial values so that devices pay nothing per device for them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Final
+from urllib.parse import urlsplit
+
+from fleet.client.coap.params import (
+    DEFAULT_LIMITS,
+    DEFAULT_PARAMETERS,
+    EndpointLimits,
+    TransmissionParameters,
+)
+from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
+from fleet.codec.formats import ContentFormat, format_label
+from fleet.codec.negotiation import formats_for
+from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout
+from fleet.device.template import TreeTemplate
+from fleet.errors import FleetError, InvalidValue
+from fleet.model.path import Path
+from fleet.model.registry import ModelRegistry
+from fleet.model.shipped import shipped_registry
+from fleet.model.values import coerce_value
+
+DEFAULT_PORT: Final = 5683
+LWM2M_VERSIONS: Final = ("1.0", "1.1", "1.2")
+BINDINGS: Final = ("U", "UQ")
+NO_SEC: Final = 3
+"""Security Mode (/0/x/2) 3: NoSec."""
+
+
+class ConfigError(FleetError, ValueError):
+    """A device configuration that cannot work (also a :class:`ValueError`)."""
+
+
+def parse_server_uri(uri: str) -> tuple[str, int]:
+    """``coap://HOST:PORT`` -> ``(numeric host, port)``; no DNS lookup ever.
+
+    HOST is an IPv4 literal, a bracketed IPv6 literal or ``localhost``
+    (127.0.0.1); the port defaults to 5683. ``coaps`` is refused (the devices
+    speak NoSec only).
+    """
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"server URI {uri!r}: {exc}") from None
+    if parts.scheme != "coap":
+        raise ConfigError(f"server URI {uri!r}: only coap:// is supported (NoSec over UDP)")
+    host = parts.hostname
+    if not host:
+        raise ConfigError(f"server URI {uri!r} names no host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"server URI {uri!r}: no path or query is expected")
+    if host == "localhost":
+        host = "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(
+            f"server URI {uri!r}: host must be an IP address or localhost (no DNS lookups)"
+        ) from None
+    return str(address), DEFAULT_PORT if port is None else port
+
+
+def default_bind_host(server_host: str) -> str:
+    """Loopback of the server's family for a loopback server, else the family's wildcard."""
+    address = ipaddress.ip_address(server_host)
+    if address.is_loopback:
+        return "::1" if address.version == 6 else "127.0.0.1"
+    return "::" if address.version == 6 else "0.0.0.0"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DeviceConfig:
+    """One device's configuration. Validated on construction (:class:`ConfigError`).
+
+    ``layout`` is a :class:`DeviceLayout` (compiled against ``registry``, the
+    shipped objects by default) or a :class:`TreeTemplate` compiled once for a
+    fleet. ``values`` are initial values of this device only (``"/3/0/2":
+    "SN-0042"``). ``content_format`` is the format the device answers with
+    when a request has no Accept and the format can carry the content.
+    ``exchange_timeout`` bounds each Register/Update/De-register/Send
+    exchange in device-clock seconds (``None``: the CoAP retransmission
+    limits alone). ``reboot_delay``: how long a rebooting device stays away.
+    ``confirmable_notifications``: send every notification confirmable
+    (default: non-confirmable, see :mod:`fleet.client.observations`).
+    """
+
+    endpoint: str
+    server: str = f"coap://127.0.0.1:{DEFAULT_PORT}"
+    lifetime: int = DEFAULT_LIFETIME
+    binding: str = "U"
+    lwm2m_version: str = "1.1"
+    content_format: ContentFormat | None = None
+    layout: DeviceLayout | TreeTemplate | None = None
+    registry: ModelRegistry | None = None
+    values: Mapping[str, object] = field(default_factory=dict)
+    send_enabled: bool = True
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    short_server_id: int = 1
+    default_pmin: int | None = None
+    default_pmax: int | None = None
+    bind_host: str | None = None
+    reboot_delay: float = 5.0
+    exchange_timeout: float | None = None
+    confirmable_notifications: bool = False
+    params: TransmissionParameters = DEFAULT_PARAMETERS
+    limits: EndpointLimits = DEFAULT_LIMITS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+        if not self.endpoint or not isinstance(self.endpoint, str):
+            raise ConfigError("a device needs an endpoint name")
+        parse_server_uri(self.server)
+        if isinstance(self.lifetime, bool) or not 1 <= self.lifetime <= UINT32_MAX:
+            raise ConfigError(f"lifetime must be 1..{UINT32_MAX} seconds, got {self.lifetime!r}")
+        if self.binding not in BINDINGS:
+            raise ConfigError(f"binding must be one of {', '.join(BINDINGS)}, got {self.binding!r}")
+        if self.lwm2m_version not in LWM2M_VERSIONS:
+            raise ConfigError(
+                f"LwM2M version must be one of {', '.join(LWM2M_VERSIONS)}, "
+                f"got {self.lwm2m_version!r}"
+            )
+        if self.content_format is not None:
+            fmt = ContentFormat(self.content_format)
+            object.__setattr__(self, "content_format", fmt)
+            if fmt not in formats_for(self.lwm2m_version):
+                raise ConfigError(
+                    f"{format_label(fmt)} is not a data format of LwM2M {self.lwm2m_version}"
+                )
+        if not 1 <= self.short_server_id <= 65534:
+            raise ConfigError(f"short server id must be 1..65534, got {self.short_server_id}")
+        for name in ("default_pmin", "default_pmax"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or value < 0):
+                raise ConfigError(f"{name} must be a non-negative number of seconds")
+        retry = self.retry
+        for name in ("retry_count", "retry_timer", "sequence_delay", "sequence_retry_count"):
+            value = getattr(retry, name)
+            if not (value >= 0 and float(value).is_integer() and value <= UINT32_MAX):
+                raise ConfigError(f"retry.{name} must be whole seconds/counts, got {value!r}")
+        if not (self.reboot_delay >= 0 and math.isfinite(self.reboot_delay)):
+            raise ConfigError("reboot_delay must be a non-negative number of seconds")
+        if self.exchange_timeout is not None and not self.exchange_timeout > 0:
+            raise ConfigError("exchange_timeout must be positive")
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        """The server as ``(numeric host, port)``."""
+        return parse_server_uri(self.server)
+
+    @property
+    def local_host(self) -> str:
+        """The address the device's socket binds to."""
+        if self.bind_host is not None:
+            return self.bind_host
+        return default_bind_host(self.server_address[0])
+
+
+def server_values(config: DeviceConfig) -> dict[str, object]:
+    """Initial values of ``/0/0`` and ``/1/0`` that reflect ``config``."""
+    retry = config.retry
+    values: dict[str, object] = {
+        "/0/0/0": config.server,
+        "/0/0/1": False,
+        "/0/0/2": NO_SEC,
+        "/0/0/10": config.short_server_id,
+        "/1/0/0": config.short_server_id,
+        "/1/0/1": config.lifetime,
+        "/1/0/7": config.binding,
+        "/1/0/17": int(retry.retry_count),
+        "/1/0/18": int(retry.retry_timer),
+        "/1/0/19": int(retry.sequence_delay),
+        "/1/0/20": int(retry.sequence_retry_count),
+        "/1/0/23": not config.send_enabled,
+        # absent default periods are 0: no minimum, no periodic notification
+        "/1/0/2": config.default_pmin or 0,
+        "/1/0/3": config.default_pmax or 0,
+    }
+    return values
+
+
+class DeviceProfile:
+    """The compiled part devices share: the tree template and the definitions codecs use."""
+
+    __slots__ = ("_overrides", "models", "template")
+
+    def __init__(self, template: TreeTemplate) -> None:
+        self.template = template
+        self.models = ModelRegistry(plan.model for plan in template)
+        """Exactly the object versions of the template (one per object)."""
+        self._overrides: OrderedDict[tuple[tuple[str, object], ...], dict[str, object]] = (
+            OrderedDict()
+        )
+
+    def server_overrides(self, values: Mapping[str, object]) -> dict[str, object]:
+        """Those of ``values`` (server values of a config) the template does not hold yet.
+
+        Remembered for the last few sets of values, so that a fleet pays once.
+        """
+        key = tuple(sorted(values.items()))
+        cached = self._overrides.get(key)
+        if cached is None:
+            cached = self._overrides[key] = _differing(self.template, values)
+            while len(self._overrides) > _CACHE_SIZE:
+                self._overrides.popitem(last=False)
+        return cached
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> ModelRegistry:
+    """The shipped object definitions, loaded once per process."""
+    return shipped_registry()
+
+
+_CACHE_SIZE: Final = 32
+_profiles: OrderedDict[tuple[object, ...], tuple[object, DeviceProfile]] = OrderedDict()
+
+
+def profile_for(config: DeviceConfig) -> DeviceProfile:
+    """The shared profile of ``config``'s objects (compiled once, then cached).
+
+    A :class:`DeviceLayout` is compiled once per layout and registry, with the
+    :func:`server_values` of the first config folded in (for the objects and
+    instances the layout has), so that a fleet of like devices pays nothing
+    per device for them; a :class:`TreeTemplate` is used as it is. What a
+    device needs beyond its template comes from :func:`device_overrides`.
+    """
+    layout = config.layout if config.layout is not None else SHIPPED_LAYOUT
+    registry = config.registry if config.registry is not None else default_registry()
+    if isinstance(layout, TreeTemplate):
+        key: tuple[object, ...] = ("template", id(layout))
+    else:
+        key = ("layout", id(layout), id(registry))
+    cached = _profiles.get(key)
+    if cached is not None:
+        _profiles.move_to_end(key)
+        return cached[1]
+    if isinstance(layout, TreeTemplate):
+        profile = DeviceProfile(layout)
+    else:
+        folded = _applicable(layout, server_values(config))
+        profile = DeviceProfile(TreeTemplate.compile(registry, layout.with_values(folded)))
+    _profiles[key] = ((layout, registry), profile)
+    while len(_profiles) > _CACHE_SIZE:
+        _profiles.popitem(last=False)
+    return profile
+
+
+def device_overrides(config: DeviceConfig, profile: DeviceProfile) -> dict[str, object]:
+    """Initial values this device needs beyond its template: the server values of
+    ``config`` the template does not already hold, then ``config.values``."""
+    overrides = dict(profile.server_overrides(server_values(config)))
+    overrides.update(config.values)
+    return overrides
+
+
+def _differing(template: TreeTemplate, values: Mapping[str, object]) -> dict[str, object]:
+    """The values whose resource the template instantiates with another initial value."""
+    differing: dict[str, object] = {}
+    for text, raw in values.items():
+        path = Path.parse(text)
+        plan = template.plans.get(path[0])
+        if plan is None or path[1] not in plan.initial:
+            continue
+        idx = plan.index.get(path[2])
+        if idx is None:
+            continue
+        try:
+            wanted = coerce_value(plan.resources[idx], raw)
+        except InvalidValue:
+            continue
+        current = plan.initial[path[1]][idx]
+        if type(current) is not type(wanted) or current != wanted:
+            differing[text] = raw
+    return differing
+
+
+def _applicable(layout: DeviceLayout, values: Mapping[str, object]) -> dict[str, object]:
+    """The values whose object and instance the layout has."""
+    kept: dict[str, object] = {}
+    for text, value in values.items():
+        path = Path.parse(text)
+        spec = layout.objects.get(path[0])
+        if spec is not None and path[1] in spec.instances:
+            kept[text] = value
+    return kept

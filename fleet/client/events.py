@@ -1,0 +1,152 @@
+"""Typed events of one virtual device, for metrics, logs and test fixtures.
+
+A :class:`~fleet.client.device.Device` hands every :class:`ClientEvent` to the
+listeners added with ``device.add_listener(fn)``. Events are small frozen
+records built only when somebody listens, so a fleet without listeners pays
+nothing for them. A listener runs inside the device's protocol code: it must
+be quick and must not raise (an exception is logged and swallowed).
+
+Times are the device clock's monotonic seconds (``Clock.now()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from fleet.model.path import Path
+
+
+class Operation(Enum):
+    """The LwM2M operation a request was mapped to (the specification's names)."""
+
+    READ = "Read"
+    DISCOVER = "Discover"
+    OBSERVE = "Observe"
+    CANCEL_OBSERVATION = "Cancel Observation"
+    READ_COMPOSITE = "Read-Composite"
+    OBSERVE_COMPOSITE = "Observe-Composite"
+    CANCEL_OBSERVE_COMPOSITE = "Cancel Observation-Composite"
+    WRITE = "Write"
+    WRITE_PARTIAL = "Write (partial update)"
+    WRITE_ATTRIBUTES = "Write-Attributes"
+    WRITE_COMPOSITE = "Write-Composite"
+    EXECUTE = "Execute"
+    CREATE = "Create"
+    DELETE = "Delete"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEvent:
+    """Something one device did; ``endpoint`` names the device, ``time`` is ``Clock.now()``."""
+
+    endpoint: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Registered(ClientEvent):
+    """A Register was answered 2.01; ``location`` is the Location-Path (``/rd/5a3f``)."""
+
+    location: str
+    lifetime: int
+
+
+@dataclass(frozen=True, slots=True)
+class Updated(ClientEvent):
+    """An Update was answered 2.04; ``query`` holds what it changed (``lt=60``, ...)."""
+
+    location: str
+    query: tuple[str, ...]
+    links: bool
+    """Whether the Update carried the object links (they changed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deregistered(ClientEvent):
+    """The device left the server: De-register sent (``answered``: a 2.02 came back)."""
+
+    location: str
+    answered: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFailed(ClientEvent):
+    """A Register or Update did not succeed.
+
+    ``retry_in`` is when the next Register is tried (seconds), ``None`` when the
+    device gave up (:attr:`final`): the retry policy is exhausted.
+    """
+
+    operation: str
+    reason: str
+    attempt: int
+    sequence: int
+    retry_in: float | None
+
+    @property
+    def final(self) -> bool:
+        return self.retry_in is None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestServed(ClientEvent):
+    """A request from the server was answered."""
+
+    method: str
+    """CoAP method: ``GET``, ``PUT``, ``POST``, ``DELETE``, ``FETCH``, ``iPATCH``."""
+    operation: Operation
+    path: str
+    content_format: int | None
+    """The format of the answer's payload, or of the request's when the answer has none."""
+    code: str
+    """The response code as written in the specification, e.g. ``2.05`` or ``4.04``."""
+    duration: float
+    """Seconds the device spent on it (device clock; 0 under a manual clock)."""
+    remote: tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationSent(ClientEvent):
+    """An Observe notification went out (``paths``: the observed path or paths)."""
+
+    paths: tuple[Path, ...]
+    content_format: int | None
+    confirmable: bool
+    code: str
+    remote: tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationEnded(ClientEvent):
+    """An observation ended: cancelled by the server (``reason`` says how) or dropped."""
+
+    paths: tuple[Path, ...]
+    reason: str
+    remote: tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SendDone(ClientEvent):
+    """A Send (POST /dp) finished: ``code`` answered, or ``error`` when none came."""
+
+    paths: tuple[Path, ...]
+    content_format: int
+    code: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code is not None and self.code.startswith("2.")
+
+
+ClientListener = Callable[[ClientEvent], None]
+"""What ``device.add_listener`` takes."""
+
+
+def code_text(code: int) -> str:
+    """A CoAP code number (``69``) as the specification writes it (``2.05``)."""
+    return f"{code >> 5}.{code & 31:02d}"

@@ -1,0 +1,348 @@
+"""The Registration interface driven for one device: Register, Update, De-register, retries.
+
+A :class:`Registrar` asks the pure rules of :mod:`fleet.client.registration`
+what to send and when, and talks through the device's CoAP endpoint. It owns
+no long-lived task: the next Update and the next retry are Clock timers, and
+each exchange runs in a short task that ends with its response. Only one
+exchange is in flight at a time; an Update asked for meanwhile follows it.
+
+- Register: ``POST /rd?ep=..&lt=..&lwm2m=..&b=..`` with the link-format object
+  list (content format 40); a 2.01 with a Location-Path registers the device.
+- Update: ``POST <location>`` with only what changed (``lt``, ``b``, the
+  links), due :func:`~fleet.client.registration.update_due` after the last
+  success, or at once when the device asks (objects, lifetime or binding
+  changed, ``/1/0/8`` executed). An Update answered 4.04 means the server
+  forgot the device: a fresh Register follows at once.
+- A Register or Update that fails (an error code, a Reset, a timeout) loses
+  the registration and a fresh Register is tried after the delay of the
+  retry policy (``/1/0/17..20``: retry timer doubled per attempt, sequence
+  delay between sequences); when the policy is exhausted the device gives up
+  (:attr:`RegistrationState.FAILED`).
+- De-register: ``DELETE <location>``.
+
+Requests go to the server's numeric address taken once from the
+configuration: no DNS lookup per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Final, Protocol
+
+from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.errors import CoapError
+from fleet.client.coap.wire import Address, Message
+from fleet.client.events import (
+    ClientEvent,
+    Deregistered,
+    Registered,
+    RegistrationFailed,
+    Updated,
+    code_text,
+)
+from fleet.client.registration import (
+    RegistrationParams,
+    RegistrationState,
+    RetryPolicy,
+    update_due,
+    update_query,
+)
+from fleet.clock import Clock, TimerHandle
+
+_log = logging.getLogger("fleet.client.registration")
+
+POST, DELETE = 2, 4
+CREATED, DELETED, CHANGED, NOT_FOUND = 65, 66, 68, 132
+LINK_FORMAT: Final = 40
+
+
+class RegistrationHost(Protocol):
+    """What the registrar needs from its device."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def endpoint(self) -> CoapEndpoint | None: ...
+
+    @property
+    def server_address(self) -> Address: ...
+
+    @property
+    def exchange_timeout(self) -> float | None: ...
+
+    @property
+    def listening(self) -> bool: ...
+
+    def registration_params(self) -> RegistrationParams: ...
+
+    def register_payload(self) -> bytes: ...
+
+    def retry_policy(self) -> RetryPolicy: ...
+
+    def emit(self, event: ClientEvent) -> None: ...
+
+    def registration_changed(self, registered: bool) -> None:
+        """The device became registered (``True``) or lost its registration."""
+        ...
+
+
+class Registrar:
+    """Registration state of one device and the exchanges that change it."""
+
+    __slots__ = (
+        "_attempt",
+        "_host",
+        "_sent",
+        "_sent_links",
+        "_sequence",
+        "_task",
+        "_timer",
+        "_wanted",
+        "location",
+        "registered_at",
+        "state",
+    )
+
+    def __init__(self, host: RegistrationHost) -> None:
+        self._host = host
+        self.state = RegistrationState.STOPPED
+        self.location: tuple[str, ...] | None = None
+        """The Location-Path the server gave (``("rd", "5a3f")``) while registered."""
+        self.registered_at: float | None = None
+        """When the last Register or Update succeeded (device clock)."""
+        self._sent: RegistrationParams | None = None
+        self._sent_links = b""
+        self._attempt = 1
+        self._sequence = 1
+        self._timer: TimerHandle | None = None
+        self._task: asyncio.Future[None] | None = None
+        self._wanted = False
+
+    @property
+    def location_text(self) -> str:
+        return "/" + "/".join(self.location) if self.location else ""
+
+    @property
+    def busy(self) -> bool:
+        """Whether an exchange is in flight."""
+        return self._task is not None and not self._task.done()
+
+    # -- what the device asks for -------------------------------------------------------
+
+    def start(self) -> None:
+        """Register now (the first attempt of a fresh sequence)."""
+        self._attempt = self._sequence = 1
+        self.state = RegistrationState.REGISTERING
+        self._begin(self._register)
+
+    def request_update(self) -> None:
+        """Send an Update as soon as possible (something the server must know changed)."""
+        if self.state is RegistrationState.REGISTERED and not self.busy:
+            self._begin(self._update)
+        elif self.state in (
+            RegistrationState.REGISTERED,
+            RegistrationState.REGISTERING,
+            RegistrationState.UPDATING,
+        ):
+            self._wanted = True
+
+    def settings_changed(self) -> None:
+        """Lifetime or binding may have changed: Update if they differ from what was sent."""
+        if self._sent is not None and self._host.registration_params() != self._sent:
+            self.request_update()
+
+    def cancel(self) -> None:
+        """Stop timers and the exchange in flight, send nothing; the state is kept."""
+        self._cancel_timer()
+        task, self._task = self._task, None
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+
+    async def deregister(self, reason: str) -> bool:
+        """De-register (if registered) and stop; ``True`` when the server answered 2.02."""
+        self.cancel()
+        host = self._host
+        location, self.location = self.location, None
+        endpoint = host.endpoint
+        if location is None or endpoint is None:
+            self.state = RegistrationState.STOPPED
+            return False
+        self.state = RegistrationState.DEREGISTERING
+        host.registration_changed(False)
+        answered = False
+        try:
+            response = await endpoint.request(
+                Message(code=DELETE, uri_path=location),
+                host.server_address,
+                timeout=host.exchange_timeout,
+            )
+            answered = int(response.code) == DELETED
+        except CoapError as error:
+            _log.info("%s: De-register got no answer: %s", host.name, error)
+        self.state = RegistrationState.STOPPED
+        if host.listening:
+            host.emit(
+                Deregistered(
+                    host.name, host.clock.now(), "/" + "/".join(location), answered, reason
+                )
+            )
+        return answered
+
+    # -- exchanges ----------------------------------------------------------------------
+
+    def _begin(self, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._cancel_timer()
+        task = asyncio.ensure_future(step())
+        self._task = task
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Future[None]) -> None:
+        if self._task is task:
+            self._task = None
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("%s: registration step failed", self._host.name, exc_info=task.exception())
+
+    async def _register(self) -> None:
+        host = self._host
+        endpoint = host.endpoint
+        if endpoint is None:
+            return
+        self.state = RegistrationState.REGISTERING
+        params = host.registration_params()
+        links = host.register_payload()
+        message = Message(
+            code=POST,
+            uri_path=("rd",),
+            uri_query=tuple(params.register_query()),
+            content_format=LINK_FORMAT,
+            payload=links,
+        )
+        try:
+            response = await endpoint.request(
+                message, host.server_address, timeout=host.exchange_timeout
+            )
+        except CoapError as error:
+            self._failed("Register", f"{type(error).__name__}: {error}")
+            return
+        code = int(response.code)
+        location = tuple(response.opt.location_path)
+        if code != CREATED or not location:
+            missing = " without a Location-Path" if code == CREATED else ""
+            self._failed("Register", f"answered {code_text(code)}{missing}")
+            return
+        self.location = location
+        self._succeeded(params, links)
+        host.registration_changed(True)
+        if host.listening:
+            host.emit(Registered(host.name, host.clock.now(), self.location_text, params.lifetime))
+        self._follow_up()
+
+    async def _update(self) -> None:
+        host = self._host
+        endpoint = host.endpoint
+        location = self.location
+        if endpoint is None or location is None or self._sent is None:
+            return
+        self.state = RegistrationState.UPDATING
+        self._wanted = False
+        params = host.registration_params()
+        links = host.register_payload()
+        query = tuple(update_query(self._sent, params))
+        message = Message(code=POST, uri_path=location, uri_query=query)
+        with_links = links != self._sent_links
+        if with_links:
+            message.opt.content_format = LINK_FORMAT
+            message.payload = links
+        try:
+            response = await endpoint.request(
+                message, host.server_address, timeout=host.exchange_timeout
+            )
+        except CoapError as error:
+            self._lost()
+            self._failed("Update", f"{type(error).__name__}: {error}")
+            return
+        code = int(response.code)
+        if code == NOT_FOUND:
+            _log.info("%s: Update answered 4.04, registering again", host.name)
+            self._lost()
+            if host.listening:
+                host.emit(
+                    RegistrationFailed(
+                        host.name, host.clock.now(), "Update", "answered 4.04", 1, 1, 0.0
+                    )
+                )
+            self._attempt = self._sequence = 1
+            await self._register()
+            return
+        if code != CHANGED:
+            self._lost()
+            self._failed("Update", f"answered {code_text(code)}")
+            return
+        self._succeeded(params, links)
+        if host.listening:
+            host.emit(Updated(host.name, host.clock.now(), self.location_text, query, with_links))
+        self._follow_up()
+
+    # -- outcomes -----------------------------------------------------------------------
+
+    def _succeeded(self, params: RegistrationParams, links: bytes) -> None:
+        now = self._host.clock.now()
+        self._sent = params
+        self._sent_links = links
+        self._attempt = self._sequence = 1
+        self.state = RegistrationState.REGISTERED
+        self.registered_at = now
+        self._cancel_timer()
+        self._timer = self._host.clock.call_at(update_due(now, params.lifetime), self._update_due)
+
+    def _follow_up(self) -> None:
+        """An Update asked for while the exchange was in flight goes out now."""
+        if self._wanted:
+            self._wanted = False
+            self._begin(self._update)
+
+    def _update_due(self) -> None:
+        self._timer = None
+        if self.state is RegistrationState.REGISTERED and not self.busy:
+            self._begin(self._update)
+
+    def _lost(self) -> None:
+        if self.location is not None:
+            self.location = None
+            self._host.registration_changed(False)
+
+    def _failed(self, operation: str, reason: str) -> None:
+        host = self._host
+        policy = host.retry_policy()
+        delay = policy.delay_after_failure(self._attempt, self._sequence)
+        attempt, sequence = self._attempt, self._sequence
+        _log.info("%s: %s failed (%s); retry in %s s", host.name, operation, reason, delay)
+        self._cancel_timer()
+        if delay is None:
+            self.state = RegistrationState.FAILED
+        else:
+            self._attempt, self._sequence = policy.next_attempt(attempt, sequence)
+            self.state = RegistrationState.WAITING_RETRY
+            self._timer = host.clock.call_at(host.clock.now() + delay, self._retry)
+        if host.listening:
+            host.emit(
+                RegistrationFailed(
+                    host.name, host.clock.now(), operation, reason, attempt, sequence, delay
+                )
+            )
+
+    def _retry(self) -> None:
+        self._timer = None
+        self.state = RegistrationState.REGISTERING
+        self._begin(self._register)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

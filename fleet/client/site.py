@@ -1,0 +1,221 @@
+"""The one place where a CoAP request becomes an LwM2M operation and an error becomes a code.
+
+:func:`serve` is the device's CoAP handler. It maps the request to an
+operation (LwM2M 1.1 core §8, "Device Management and Service Enablement
+Interface" and "Information Reporting Interface"):
+
+=======  ==========================================  ============================
+method   request                                     operation
+=======  ==========================================  ============================
+GET      Accept: link-format (40)                    Discover
+GET      Observe: 0 / 1                              Observe / Cancel Observation
+GET      otherwise                                   Read
+FETCH    ``/``, SenML list of paths; Observe 0 / 1   Read-Composite / Observe-Composite
+PUT      a payload or Content-Format                 Write (replace)
+PUT      no payload, a query                         Write-Attributes
+POST     an object                                   Create (Location-Path in the answer)
+POST     an executable resource                      Execute (payload = arguments)
+POST     an instance, resource or resource instance  Write (partial update)
+iPATCH   ``/``                                       Write-Composite
+DELETE   an object instance                          Delete
+=======  ==========================================  ============================
+
+and answers it synchronously (the hot path creates no task). Whatever goes
+wrong is translated here and only here: an
+:class:`~fleet.errors.Lwm2mError` becomes its own code with its message as
+diagnostic payload; any other exception is a bug in the device, logged and
+answered 5.00 — a malformed request never gets a 5.xx. A path that is not an
+LwM2M path (``/rd/...``, ``/bs``, ``/dp``, names, leading zeros) is 4.04.
+
+With listeners, each answer is reported as a
+:class:`~fleet.client.events.RequestServed`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Final, Protocol
+
+from fleet.client import operations as ops
+from fleet.client.coap.wire import Message
+from fleet.client.content import resource_at
+from fleet.client.events import ClientEvent, Operation, RequestServed, code_text
+from fleet.clock import Clock
+from fleet.errors import BadRequest, Lwm2mError, MethodNotAllowed, NotFound
+from fleet.model.path import MAX_ID, Path
+
+_log = logging.getLogger("fleet.client.site")
+
+GET, POST, PUT, DELETE, FETCH, PATCH, IPATCH = 1, 2, 3, 4, 5, 6, 7
+METHOD_NAMES: Final = {
+    GET: "GET",
+    POST: "POST",
+    PUT: "PUT",
+    DELETE: "DELETE",
+    FETCH: "FETCH",
+    PATCH: "PATCH",
+    IPATCH: "iPATCH",
+}
+INTERNAL_SERVER_ERROR: Final = 160
+DIAGNOSTIC_LIMIT: Final = 200
+"""Bytes of an error's message sent as diagnostic payload."""
+
+
+class SiteHost(ops.OperationHost, Protocol):
+    """What the site needs from its device, beyond what the operations need."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def listening(self) -> bool: ...
+
+    def emit(self, event: ClientEvent) -> None: ...
+
+
+Runner = Callable[[ops.OperationHost, Path, Any], Any]
+
+
+def _write_replace(host: ops.OperationHost, path: Path, request: Any) -> Any:
+    return ops.write(host, path, request, replace=True)
+
+
+def _write_partial(host: ops.OperationHost, path: Path, request: Any) -> Any:
+    return ops.write(host, path, request, replace=False)
+
+
+def _not_allowed(host: ops.OperationHost, path: Path, request: Any) -> Any:
+    method = METHOD_NAMES.get(int(request.code), str(request.code))
+    raise MethodNotAllowed(f"{path}: {method} is not an LwM2M operation on this target")
+
+
+RUNNERS: Final[dict[Operation, Runner]] = {
+    Operation.READ: ops.read,
+    Operation.DISCOVER: ops.discover,
+    Operation.OBSERVE: ops.observe,
+    Operation.CANCEL_OBSERVATION: ops.cancel_observation,
+    Operation.READ_COMPOSITE: ops.read_composite_op,
+    Operation.OBSERVE_COMPOSITE: ops.observe_composite,
+    Operation.CANCEL_OBSERVE_COMPOSITE: ops.cancel_observe_composite,
+    Operation.WRITE: _write_replace,
+    Operation.WRITE_PARTIAL: _write_partial,
+    Operation.WRITE_ATTRIBUTES: ops.write_attributes,
+    Operation.WRITE_COMPOSITE: ops.write_composite,
+    Operation.EXECUTE: ops.execute,
+    Operation.CREATE: ops.create,
+    Operation.DELETE: ops.delete,
+    Operation.UNKNOWN: _not_allowed,
+}
+
+
+def parse_uri_path(segments: tuple[str, ...]) -> Path | None:
+    """The LwM2M path of a request's Uri-Path, or ``None`` when it is not one."""
+    if segments and segments[-1] == "":  # a trailing slash
+        segments = segments[:-1]
+    if len(segments) > 4:
+        return None
+    ids: list[int] = []
+    for segment in segments:
+        if not segment.isascii() or not segment.isdigit():
+            return None
+        if len(segment) > 1 and segment[0] == "0":
+            return None
+        value = int(segment)
+        if value > MAX_ID:
+            return None
+        ids.append(value)
+    return Path(*ids)
+
+
+def classify(host: ops.OperationHost, method: int, path: Path, request: Any) -> Operation:
+    """The operation a request asks for (see the module's table)."""
+    opt = request.opt
+    if method == GET:
+        if opt.accept is not None and int(opt.accept) == ops.LINK_FORMAT:
+            return Operation.DISCOVER
+        if opt.observe == 0:
+            return Operation.OBSERVE
+        if opt.observe == 1:
+            return Operation.CANCEL_OBSERVATION
+        return Operation.READ
+    if method == FETCH:
+        if opt.observe == 0:
+            return Operation.OBSERVE_COMPOSITE
+        if opt.observe == 1:
+            return Operation.CANCEL_OBSERVE_COMPOSITE
+        return Operation.READ_COMPOSITE
+    if method == PUT:
+        if request.payload or opt.content_format is not None or not opt.uri_query:
+            return Operation.WRITE
+        return Operation.WRITE_ATTRIBUTES
+    if method == POST:
+        if len(path) == 1:
+            return Operation.CREATE
+        if len(path) == 3:
+            resource = resource_at(host.tree, path)
+            if resource is not None and resource.executable:
+                return Operation.EXECUTE
+        return Operation.WRITE_PARTIAL if path else Operation.UNKNOWN
+    if method == IPATCH:
+        return Operation.WRITE_COMPOSITE
+    if method == DELETE:
+        return Operation.DELETE
+    return Operation.UNKNOWN
+
+
+def error_response(error: Lwm2mError) -> Any:
+    """The answer to an :class:`~fleet.errors.Lwm2mError`: its code, its message as diagnostic."""
+    code = (error.code[0] << 5) | error.code[1]
+    diagnostic = str(error).encode("utf-8", "replace")[:DIAGNOSTIC_LIMIT]
+    return Message(code=code, payload=diagnostic)
+
+
+def serve(host: SiteHost, request: Any) -> Any:
+    """Answer one request of the LwM2M server (the device's CoAP handler)."""
+    listening = host.listening
+    started = host.clock.now() if listening else 0.0
+    operation = Operation.UNKNOWN
+    path = parse_uri_path(request.opt.uri_path)
+    method = int(request.code)
+    try:
+        if path is None:
+            raise NotFound(f"/{'/'.join(request.opt.uri_path)}: not an LwM2M path")
+        operation = classify(host, method, path, request)
+        response = RUNNERS[operation](host, path, request)
+    except Lwm2mError as error:
+        response = error_response(error)
+    except (ValueError, OverflowError) as error:
+        # a payload a codec did not turn into a CodecError: still the request's fault
+        _log.warning("bad request %s not caught as CodecError: %r", request, error)
+        response = error_response(BadRequest(f"malformed request: {error}"))
+    except Exception:
+        _log.exception("device %s failed to answer %s", host.name, request)
+        response = Message(code=INTERNAL_SERVER_ERROR)
+    if listening:
+        _report(host, request, operation, method, response, started)
+    return response
+
+
+def _report(
+    host: SiteHost, request: Any, operation: Operation, method: int, response: Any, started: float
+) -> None:
+    given = response.opt.content_format
+    if given is None:
+        given = request.opt.content_format
+    host.emit(
+        RequestServed(
+            endpoint=host.name,
+            time=host.clock.now(),
+            method=METHOD_NAMES.get(method, str(method)),
+            operation=operation,
+            path="/" + "/".join(request.opt.uri_path),
+            content_format=None if given is None else int(given),
+            code=code_text(int(response.code)),
+            duration=host.clock.now() - started,
+            remote=request.remote,
+        )
+    )

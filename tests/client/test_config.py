@@ -1,0 +1,145 @@
+"""Device configuration: validation, the server URI, and what devices share."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleet.client.config import (
+    ConfigError,
+    DeviceConfig,
+    default_bind_host,
+    device_overrides,
+    parse_server_uri,
+    profile_for,
+    server_values,
+)
+from fleet.client.device import Device
+from fleet.client.registration import RetryPolicy
+from fleet.clock import ManualClock
+from fleet.codec import ContentFormat
+from fleet.device import SHIPPED_LAYOUT, DeviceLayout, TreeTemplate
+from fleet.model.ddf import shipped_registry
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("coap://127.0.0.1:5684", ("127.0.0.1", 5684)),
+        ("coap://localhost", ("127.0.0.1", 5683)),
+        ("coap://[::1]:9000", ("::1", 9000)),
+        ("coap://[0:0:0:0:0:0:0:1]", ("::1", 5683)),
+        ("coap://10.1.2.3/", ("10.1.2.3", 5683)),
+    ],
+)
+def test_server_uri(uri: str, expected: tuple[str, int]) -> None:
+    assert parse_server_uri(uri) == expected
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("coaps://127.0.0.1", "only coap://"),
+        ("http://127.0.0.1", "only coap://"),
+        ("coap://leshan.example.org", "no DNS"),
+        ("coap://127.0.0.1:99999", "out of range"),
+        ("coap://127.0.0.1/rd", "no path"),
+        ("coap://:5683", "names no host"),
+        ("127.0.0.1:5683", "only coap://"),
+    ],
+)
+def test_bad_server_uri(uri: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        parse_server_uri(uri)
+
+
+def test_bind_host_follows_the_server() -> None:
+    assert default_bind_host("127.0.0.1") == "127.0.0.1"
+    assert default_bind_host("::1") == "::1"
+    assert default_bind_host("192.0.2.1") == "0.0.0.0"
+    assert default_bind_host("2001:db8::1") == "::"
+    assert DeviceConfig("a", server="coap://[::1]:1").local_host == "::1"
+    assert DeviceConfig("a", bind_host="127.0.0.2").local_host == "127.0.0.2"
+
+
+@pytest.mark.parametrize(
+    ("settings", "reason"),
+    [
+        ({"endpoint": ""}, "endpoint name"),
+        ({"lifetime": 0}, "lifetime"),
+        ({"binding": "S"}, "binding"),
+        ({"lwm2m_version": "2.0"}, "LwM2M version"),
+        ({"lwm2m_version": "1.0", "content_format": ContentFormat.SENML_CBOR}, "not a data format"),
+        ({"lwm2m_version": "1.1", "content_format": ContentFormat.LWM2M_CBOR}, "not a data format"),
+        ({"short_server_id": 0}, "short server id"),
+        ({"default_pmin": -1}, "default_pmin"),
+        ({"retry": RetryPolicy(retry_timer=0.5)}, "retry.retry_timer"),
+        ({"reboot_delay": -1}, "reboot_delay"),
+        ({"exchange_timeout": 0}, "exchange_timeout"),
+    ],
+)
+def test_bad_settings(settings: dict[str, object], reason: str) -> None:
+    values = {"endpoint": "dev", **settings}
+    with pytest.raises(ConfigError, match=reason):
+        DeviceConfig(**values)  # type: ignore[arg-type]
+
+
+def test_server_values_reflect_the_config() -> None:
+    config = DeviceConfig(
+        "dev",
+        server="coap://127.0.0.1:7000",
+        lifetime=60,
+        binding="UQ",
+        send_enabled=False,
+        default_pmin=1,
+        retry=RetryPolicy(retry_count=2, retry_timer=3, sequence_delay=4, sequence_retry_count=5),
+    )
+    values = server_values(config)
+    assert values["/0/0/0"] == "coap://127.0.0.1:7000" and values["/0/0/2"] == 3
+    assert values["/1/0/1"] == 60 and values["/1/0/7"] == "UQ" and values["/1/0/23"] is True
+    assert [values[f"/1/0/{rid}"] for rid in (17, 18, 19, 20)] == [2, 3, 4, 5]
+    assert values["/1/0/2"] == 1 and values["/1/0/3"] == 0  # 0: no periodic notification
+
+
+def test_configs_with_one_layout_share_one_profile() -> None:
+    layout = DeviceLayout.of({1: [0], 3: [0], 3303: [0, 1]})
+    first_config = DeviceConfig("a", layout=layout, lifetime=60)
+    first = profile_for(first_config)
+    assert profile_for(DeviceConfig("b", layout=layout, lifetime=60)) is first
+    other_config = DeviceConfig("c", layout=layout, lifetime=90, values={"/3/0/2": "SN"})
+    assert profile_for(other_config) is first  # compiled once, whatever the lifetime
+    assert device_overrides(first_config, first) == {}  # folded into the template
+    assert device_overrides(other_config, first) == {"/1/0/1": 90, "/3/0/2": "SN"}
+    periods = DeviceConfig("e", layout=layout, lifetime=60, default_pmin=4)
+    assert device_overrides(periods, first) == {"/1/0/2": 4}
+    assert Device(periods, clock=ManualClock()).attributes.defaults.pmin == 4
+    assert Device(first_config, clock=ManualClock()).attributes.defaults.pmin == 0
+    device = Device(other_config, clock=ManualClock())
+    assert device.tree.value("/1/0/1") == 90 and device.registration_params().lifetime == 90
+    assert profile_for(DeviceConfig("d")).template.layout.objects.keys() == (
+        SHIPPED_LAYOUT.objects.keys()
+    )
+
+
+def test_a_shared_template_costs_only_what_differs() -> None:
+    template = TreeTemplate.compile(shipped_registry(), SHIPPED_LAYOUT)
+    config = DeviceConfig("a", layout=template, lifetime=86400, values={"/3/0/2": "SN-1"})
+    profile = profile_for(config)
+    assert profile.template is template
+    overrides = device_overrides(config, profile)
+    # the template has the specification's defaults; the config names its server
+    assert overrides["/3/0/2"] == "SN-1" and overrides["/0/0/0"] == config.server
+    assert "/1/0/1" not in overrides  # 86400 is the template's value already
+    device = Device(config, clock=ManualClock())
+    assert device.tree.value("/3/0/2") == "SN-1"
+    assert device.tree.stored(0, 0, 0) == config.server
+    assert device.tree.template is template
+
+
+def test_a_layout_without_the_server_object_uses_the_config() -> None:
+    layout = DeviceLayout.of({3: [0], 3303: [0]})
+    config = DeviceConfig("a", layout=layout, lifetime=77, binding="UQ")
+    device = Device(config, clock=ManualClock())
+    params = device.registration_params()
+    assert (params.lifetime, params.binding) == (77, "UQ")
+    assert device.retry_policy() == config.retry
+    assert b"</1" not in device.register_payload()
