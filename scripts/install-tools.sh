@@ -2,6 +2,8 @@
 # Installs the software we test against but did not write. Idempotent; quiet when done already.
 #   libcoap's command-line client `coap-client-notls` (Debian package libcoap3-bin), used by the
 #   CoAP interop tests in tests/client/coap/.
+#   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
+#   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,3 +48,24 @@ install_debian_package() {  # package, command it provides
 }
 
 install_debian_package libcoap3-bin coap-client-notls
+
+# Installs tests/interop's npm packages exactly as locked, unless the locked lwm2m-node-lib is there.
+install_interop_npm_packages() {
+    local folder=tests/interop package=lwm2m-node-lib locked installed
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        install_debian_package nodejs node
+        install_debian_package npm npm
+    fi
+    locked="$(node -p "require('./$folder/package-lock.json').packages['node_modules/$package'].version" \
+        2>"$log")" || fail "cannot read the $package version from $folder/package-lock.json"
+    installed="$(node -p "require('./$folder/node_modules/$package/package.json').version" \
+        2>/dev/null || true)"
+    if [ "$installed" = "$locked" ]; then
+        return 0
+    fi
+    npm ci --prefix "$folder" --no-audit --no-fund --loglevel=error >"$log" 2>&1 ||
+        fail "npm ci in $folder failed"
+    echo "install-tools: installed $package $locked ($folder/node_modules)"
+}
+
+install_interop_npm_packages
