@@ -140,7 +140,9 @@ def check_write_format(
     """
     if content_format is None:
         raise UnsupportedContentFormat(f"{path}: a payload must carry a Content-Format")
-    fmt = LEGACY_NUMBERS.get(content_format) or _known(content_format)
+    fmt = LEGACY_NUMBERS[content_format] if content_format in LEGACY_NUMBERS else None
+    if fmt is None:
+        fmt = _known(content_format)
     usable = formats_for(lwm2m_version)
     if supported is not None:
         usable = usable & frozenset(supported)

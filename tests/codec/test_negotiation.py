@@ -150,3 +150,19 @@ def test_labels_and_media_types() -> None:
     assert format_label(F.SENML_CBOR) == "senml-cbor (112)"
     assert format_label(4242) == "4242"
     assert F.LWM2M_CBOR.media_type == "application/vnd.oma.lwm2m+cbor"
+
+
+@pytest.mark.parametrize(
+    ("number", "path", "single", "expected"),
+    [
+        (1541, "/3442/0/110", True, F.TEXT),  # text/plain's number is 0: falsy, but must map
+        (1542, "/3/0", False, F.TLV),
+        (1543, "/3/0", False, F.LWM2M_JSON),
+    ],
+)
+def test_pre_registration_numbers_are_accepted_for_writes(
+    number: int, path: str, single: bool, expected: ContentFormat
+) -> None:
+    # lwm2m-node-lib 1.4.0 writes with 1541 by default (lightweightm2m/text).
+    assert check_write_format(number, P(path), "1.0", single) is expected
+    assert choose_format(number, P(path), "1.0", None, single) is expected
