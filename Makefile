@@ -17,7 +17,7 @@ $(BIN)/fleet: pyproject.toml
 install: $(BIN)/fleet
 
 demo: install
-	$(BIN)/fleet objects list
+	$(BIN)/fleet demo --duration 60
 
 tools:
 	bash scripts/install-tools.sh

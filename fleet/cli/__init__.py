@@ -9,9 +9,11 @@ from __future__ import annotations
 import click
 
 from fleet.cli.codec import decode, encode
+from fleet.cli.demo import demo
 from fleet.cli.device import device
 from fleet.cli.objects import objects
 from fleet.cli.scenario import init, schema, validate
+from fleet.cli.server import server
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,3 +29,5 @@ main.add_command(validate)
 main.add_command(schema)
 main.add_command(init)
 main.add_command(device)
+main.add_command(server)
+main.add_command(demo)

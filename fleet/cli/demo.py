@@ -1,0 +1,75 @@
+"""``fleet demo``: a living fleet in one command (see :mod:`fleet.demo`).
+
+Starts the embedded server (or uses ``--server coap://host:port``), ``--devices`` virtual
+devices, runs the platform document's example flows, and shows a live view on a terminal or
+plain periodic lines (plus each flow message as a JSON line) otherwise. Ends after
+``--duration`` seconds or on Ctrl-C / SIGTERM: every device de-registers, a summary prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+
+import click
+
+from fleet.client.config import ConfigError, parse_server_uri
+from fleet.demo import DemoOptions, run_demo, summary_lines
+from fleet.demo.view import DemoState
+
+
+async def _main(options: DemoOptions) -> DemoState:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def write(text: str) -> None:
+        sys.stdout.write(text if options.interactive else text + "\n")
+        sys.stdout.flush()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        return await run_demo(options, write, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+
+@click.command("demo")
+@click.option("--devices", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--duration", type=click.FloatRange(min=0.1), help="Seconds to run (default: until Ctrl-C)."
+)
+@click.option(
+    "--time-scale",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Simulated seconds per real second (60: an hour per minute).",
+)
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--server", "server_uri", help="Use this LwM2M server instead of the embedded one.")
+def demo(
+    devices: int, duration: float | None, time_scale: float, seed: int, server_uri: str | None
+) -> None:
+    """Run a demo fleet against the embedded server, with a live view."""
+    if server_uri is not None:
+        try:
+            parse_server_uri(server_uri)
+        except ConfigError as error:
+            raise click.BadParameter(str(error), param_hint="--server") from None
+    options = DemoOptions(
+        devices=devices,
+        duration=duration,
+        time_scale=time_scale,
+        seed=seed,
+        server=server_uri,
+        interactive=sys.stdout.isatty(),
+    )
+    state = asyncio.run(_main(options))
+    for line in summary_lines(state):
+        click.echo(line)

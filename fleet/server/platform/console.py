@@ -1,0 +1,345 @@
+"""The platform console: runs command lines against an :class:`Lwm2mServer` and reports
+every received message.
+
+``Console(server, emit)`` listens to the server's events and calls ``emit(message)`` with each
+received message (:mod:`.messages`): registration status messages as they happen, and for the
+commands it runs their responses, refusals and, for OBSERVE, every notification with the
+chain's labels. :meth:`Console.run_line` takes one console line:
+
+- ``ENDPOINT CONTENT``: an outgoing message in the command language (:mod:`.commands`); its
+  commands run one after the other; each gets a ``requestId``, the line one ``outgoing_msgRN``;
+- ``DEVICES``: every known device with its state and timestamps;
+- ``INFO ENDPOINT``: the device info the server keeps (from /3 and /6) and its
+  ``registrations_timestamp`` / ``updates_timestamp`` / ``deregistrations_timestamp`` /
+  ``expirations_timestamp`` labels (seconds since the epoch);
+- ``WAIT ENDPOINT [SECONDS]``: wait until the endpoint is registered and its device info read
+  (default 10 s; for scripts);
+- ``SLEEP SECONDS``: pause the script (e.g. to let notifications arrive);
+- ``HELP``; ``QUIT`` / ``EXIT`` (the caller ends the session).
+
+Only one OBSERVE per device and resource: a second one is refused (409) until UNOBSERVE
+(which without a matching OBSERVE is 404). A device that is not registered gives the table's
+500 "unable to get device data".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fleet.server import (
+    DeviceRecord,
+    DeviceTimeout,
+    EventKind,
+    InvalidRequest,
+    Lwm2mServer,
+    ObservationHandle,
+    RequestFailed,
+    ServerClosed,
+    ServerEvent,
+    UnknownEndpoint,
+)
+from fleet.server.platform import texts
+from fleet.server.platform.commands import (
+    Command,
+    Method,
+    Refused,
+    parse_content,
+    split_line,
+)
+from fleet.server.platform.messages import (
+    Message,
+    labels_of,
+    notify_message,
+    response_message,
+    status_message,
+)
+from fleet.server.results import Result
+
+Emit = Callable[[Message], None]
+Say = Callable[[Any], None]
+
+REGISTRATION_KINDS = (
+    EventKind.REGISTRATION,
+    EventKind.UPDATE,
+    EventKind.DEREGISTRATION,
+    EventKind.EXPIRATION,
+)
+CONSOLE_WORDS = ("DEVICES", "INFO", "WAIT", "SLEEP", "HELP", "QUIT", "EXIT")
+HELP = """\
+ENDPOINT COMMAND[; COMMAND...]   READ|RD, WRITE|WR path value, EXECUTE|EXE,
+                                 OBSERVE|OBS path [pmin=N pmax=N gt=X lt=X st=X], UNOBSERVE|UOBS
+ENDPOINT {"method": "GET", "path": "/3/0/0"}   REST mode (GET/PUT/POST), or a JSON list
+DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | HELP | QUIT"""
+
+
+@dataclass(slots=True)
+class Chain:
+    """An OBSERVE's chain: where its notifications go and how they are labelled."""
+
+    endpoint: str
+    path: str
+    attributes: dict[str, Any]
+    labels: list[str]
+    handle: ObservationHandle | None = None
+
+
+class Console:
+    """Runs console lines against ``server``; see the module docstring."""
+
+    def __init__(
+        self,
+        server: Lwm2mServer,
+        emit: Emit,
+        *,
+        say: Say | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """``emit`` gets every received message; ``say`` the output of console commands
+        (a text or a JSON-able object); ``timeout`` bounds each request (default: the
+        server's)."""
+        self.server = server
+        self.emit = emit
+        self.say: Say = say if say is not None else (lambda _: None)
+        self.timeout = timeout
+        self._chains: dict[str, Chain] = {}
+        self._observed: dict[tuple[str, str], Chain] = {}
+        self._remove = server.add_listener(self._on_event)
+        self.finished = False
+        """Set by QUIT / EXIT."""
+
+    def close(self) -> None:
+        """Stop listening to the server."""
+        self._remove()
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _on_event(self, event: ServerEvent) -> None:
+        if event.kind in REGISTRATION_KINDS:
+            self.emit(status_message(str(event.kind), event.endpoint, event.time))
+            return
+        if event.kind is not EventKind.NOTIFICATION or event.notification is None:
+            return
+        chain = self._chains.get(event.request_id)
+        if chain is None:
+            return
+        note = event.notification
+        if not note.code.startswith("2."):
+            self._forget(chain)
+            return
+        self.emit(
+            notify_message(
+                chain.endpoint, note.time, chain.path, note.values, chain.attributes, chain.labels
+            )
+        )
+
+    def _forget(self, chain: Chain) -> None:
+        for rid, known in list(self._chains.items()):
+            if known is chain:
+                del self._chains[rid]
+        key = (chain.endpoint, chain.path)
+        if self._observed.get(key) is chain:
+            del self._observed[key]
+
+    # -- lines ----------------------------------------------------------------------------
+
+    async def run_line(self, line: str) -> list[Message]:
+        """Run one console line; returns the response messages it produced (also emitted)."""
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return []
+        word, _, rest = stripped.partition(" ")
+        if word.upper() in CONSOLE_WORDS:
+            await self._console_command(word.upper(), rest.split())
+            return []
+        parts = split_line(stripped)
+        if parts is None:
+            self.say(f"no command for {word!r} (ENDPOINT COMMAND; HELP for help)")
+            return []
+        return await self.run_content(*parts)
+
+    async def run_content(
+        self, endpoint: str, content: str, *, outgoing: str | None = None
+    ) -> list[Message]:
+        """Run an outgoing message's content for ``endpoint``, command after command."""
+        rn = outgoing or str(uuid.uuid4())
+        messages = []
+        for parsed in parse_content(content):
+            labels = labels_of(rn, str(uuid.uuid4()))
+            if isinstance(parsed, Refused):
+                message = self._refusal(endpoint, parsed.method, parsed.path, parsed.status, labels)
+            else:
+                message = await self._run(endpoint, parsed, labels)
+            self.emit(message)
+            messages.append(message)
+        return messages
+
+    def _refusal(
+        self,
+        endpoint: str,
+        method: Method | None,
+        path: str | None,
+        status: texts.Status,
+        labels: list[str],
+    ) -> Message:
+        return response_message(
+            endpoint, self.server.clock.wall(), method, path, status, None, labels
+        )
+
+    async def _run(self, endpoint: str, command: Command, labels: list[str]) -> Message:
+        request_id = labels[1].partition(":")[2]
+        method, path = command.method, command.path
+        key = (endpoint, path)
+        if method is Method.UNOBSERVE:
+            chain = self._observed.get(key)
+            if chain is None or chain.handle is None or not chain.handle.active:
+                if chain is not None:
+                    self._forget(chain)
+                return self._refusal(endpoint, method, path, texts.NO_MATCHING_OBSERVE, labels)
+        if method is Method.OBSERVE:
+            known = self._observed.get(key)
+            if known is not None and (known.handle is None or known.handle.active):
+                return self._refusal(endpoint, method, path, texts.ALREADY_OBSERVED, labels)
+        try:
+            result = await self._request(endpoint, command, request_id, labels)
+        except UnknownEndpoint:
+            return self._refusal(endpoint, method, path, texts.NO_DEVICE_DATA, labels)
+        except InvalidRequest as error:
+            status = {404: texts.BAD_PATH, 415: texts.UNSUPPORTED_FORMAT}.get(
+                error.status, texts.BAD_PAYLOAD
+            )
+            return self._refusal(endpoint, method, path, status, labels)
+        except DeviceTimeout:
+            return self._refusal(endpoint, method, path, texts.TIMEOUT, labels)
+        except RequestFailed:
+            return self._refusal(endpoint, method, path, texts.device_status("4.00"), labels)
+        except ServerClosed:
+            return self._refusal(endpoint, method, path, texts.UNAVAILABLE, labels)
+        status = texts.device_status(result.code)
+        data = result.values if status.ok and method in (Method.READ, Method.OBSERVE) else None
+        return response_message(endpoint, result.time, method, path, status, data, labels)
+
+    async def _request(
+        self, endpoint: str, command: Command, request_id: str, labels: list[str]
+    ) -> Result:
+        server, path, wait = self.server, command.path, self.timeout
+        if command.method is Method.READ:
+            return await server.read(endpoint, path, timeout=wait, request_id=request_id)
+        if command.method is Method.WRITE:
+            return await server.write(
+                endpoint, path, command.value, timeout=wait, request_id=request_id
+            )
+        if command.method is Method.EXECUTE:
+            return await server.execute(endpoint, path, timeout=wait, request_id=request_id)
+        key = (endpoint, path)
+        if command.method is Method.UNOBSERVE:
+            chain = self._observed[key]
+            assert chain.handle is not None
+            self._forget(chain)
+            return await chain.handle.cancel(timeout=wait)
+        chain = Chain(endpoint, path, dict(command.attributes), labels)
+        self._chains[request_id] = chain
+        self._observed[key] = chain
+        attributes: dict[str, Any] = dict(command.attributes)
+        try:
+            handle = await server.observe(
+                endpoint, path, timeout=wait, request_id=request_id, **attributes
+            )
+        except BaseException:
+            self._forget(chain)
+            raise
+        chain.handle = handle
+        if not handle.active:
+            self._forget(chain)
+        assert handle.result is not None
+        return handle.result
+
+    # -- console commands -----------------------------------------------------------------
+
+    async def _console_command(self, word: str, args: list[str]) -> None:
+        if word in ("QUIT", "EXIT"):
+            self.finished = True
+        elif word == "HELP":
+            self.say(HELP)
+        elif word == "DEVICES":
+            self.say([device_row(r) for r in self.server.devices()])
+        elif word == "INFO":
+            record = self.server.device(args[0]) if args else None
+            self.say(device_info(record) if record else f"unknown device {' '.join(args)!r}")
+        elif word == "SLEEP":
+            seconds = _seconds(args, None)
+            if seconds is None:
+                self.say("SLEEP SECONDS")
+            else:
+                await asyncio.sleep(seconds)
+        elif word == "WAIT":
+            seconds = _seconds(args[1:], 10.0)
+            if not args or seconds is None:
+                self.say("WAIT ENDPOINT [SECONDS]")
+                return
+            try:
+                await self.server.wait_for_registration(args[0], seconds, hooks=True)
+            except (TimeoutError, UnknownEndpoint):
+                self.say(f"{args[0]} did not register within {seconds:g} s")
+
+
+def _seconds(args: list[str], default: float | None) -> float | None:
+    if not args:
+        return default
+    try:
+        value = float(args[0])
+    except ValueError:
+        return None
+    return value if 0 <= value < 86400 else None
+
+
+def _stamp(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds)
+
+
+def device_row(record: DeviceRecord) -> dict[str, Any]:
+    """One device for ``DEVICES``: state and timestamps (seconds since the epoch)."""
+    if record.registered:
+        state = "registered"
+    elif record.expired_at is not None and (record.expired_at >= (record.deregistered_at or 0)):
+        state = "expired"
+    else:
+        state = "deregistered"
+    return {
+        "endpoint": record.endpoint,
+        "state": state,
+        "registrations_timestamp": _stamp(record.registered_at),
+        "updates_timestamp": _stamp(record.updated_at),
+        "deregistrations_timestamp": _stamp(record.deregistered_at),
+        "expirations_timestamp": _stamp(record.expired_at),
+    }
+
+
+def device_info(record: DeviceRecord) -> dict[str, Any]:
+    """The platform's device info (``m2m:dvi``) of a device, with its timestamp labels."""
+    info = record.info
+    labels = [
+        f"{name}: {stamp}"
+        for name, stamp in (
+            ("registrations_timestamp", _stamp(record.registered_at)),
+            ("updates_timestamp", _stamp(record.updated_at)),
+            ("deregistrations_timestamp", _stamp(record.deregistered_at)),
+            ("expirations_timestamp", _stamp(record.expired_at)),
+        )
+        if stamp is not None
+    ]
+    return {
+        "deviceInfo": {
+            "deviceLabel": record.endpoint,
+            "manufacturer": info.manufacturer,
+            "model": info.model,
+            "fwVersion": info.firmware_version,
+            "swVersion": info.software_version,
+            "systemTime": None if info.system_time is None else str(info.system_time),
+            "location": info.location,
+        },
+        "labels": labels,
+    }

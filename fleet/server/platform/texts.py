@@ -1,0 +1,115 @@
+"""The platform's status texts: the rows of its "received message error table".
+
+Every received message carries ``status: {code, message, detail}``. The texts below are the
+table's, word for word (the table's own grammar included), so that a user of the platform
+recognises them. :func:`device_status` maps a device's CoAP answer code to its row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SENT = "Command was successfully sent to the device."
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """``status`` of a received message: an HTTP-like code, its message and a detail."""
+
+    code: int
+    message: str
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.code < 300
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "detail": self.detail}
+
+
+SUCCESS = Status(200, "success")
+BAD_PAYLOAD = Status(
+    400,
+    "bad request",
+    "Command could not been sent to LwM2M protocol-adapter. Check the payload of your message."
+    " Bad request.",
+)
+VALUE_MANDATORY = Status(
+    400,
+    "bad request",
+    "Command was not sent to the device. Check the value in the outgoing-msg."
+    " Value is mandatory for WRITE.",
+)
+BAD_PATH = Status(
+    404, "Not Found", "Command was not sent to the device. Check the path in the outgoing message."
+)
+NO_MATCHING_OBSERVE = Status(
+    404,
+    "Not Found",
+    "The command UNOBSERVE could not been proceeded. No matching OBSERVE was found.",
+)
+BAD_OPERATION = Status(
+    405,
+    "method not allowed",
+    "Command was not sent to the device. Invalid format of operation from outgoing message.",
+)
+TIMEOUT = Status(
+    408,
+    "request timeout",
+    "Command was sent to the device, but didn't reach the device due to a timeout."
+    " Please check following device parameters: Binding mode, LwM2M Lifetime.",
+)
+ALREADY_OBSERVED = Status(
+    409,
+    "request conflict",
+    "A resource with the same parameter already exists."
+    " Please verify the resource name or ID and try again.",
+)
+UNSUPPORTED_FORMAT = Status(
+    415, "unsupported media type", "Command was not sent to the device. Unsupported message format"
+)
+NO_DEVICE_DATA = Status(
+    500,
+    "internal server error",
+    "The command could not been proceeded."
+    " Internal server error: protocol-adapter unable to get device data.",
+)
+UNAVAILABLE = Status(
+    503,
+    "service unavailable",
+    "Command could not been sent to LwM2M protocol-adapter. Service Unavailable.",
+)
+
+_DEVICE_ROWS: dict[int, Status] = {
+    400: Status(400, "bad request", f"{SENT} Device could not process the command."),
+    401: Status(401, "unauthorized", f"{SENT} Device rejects command as unauthorized request."),
+    403: Status(403, "forbidden", f"{SENT} Device rejects command as forbidden request."),
+    404: Status(404, "Not found", f"{SENT} Device rejects command as not found."),
+    405: Status(405, "method not allowed", f"{SENT} Device rejects command, method not allowed."),
+    406: Status(406, "not acceptable", f"{SENT} Device rejects command, not acceptable."),
+    415: Status(
+        415, "unsupported media type", f"{SENT} Device rejects command, unsupported content format."
+    ),
+}
+
+
+def device_status(coap_code: str) -> Status:
+    """The status of a device's answer, from its CoAP code (``"2.05"``, ``"4.05"``...).
+
+    Every 2.xx is 200 success; the table's device rows keep their code; any other error
+    code becomes its HTTP-like number with the generic "could not process" detail.
+    """
+    major, _, minor = coap_code.partition(".")
+    number = int(major) * 100 + int(minor)
+    if major == "2":
+        return SUCCESS
+    row = _DEVICE_ROWS.get(number)
+    if row is not None:
+        return row
+    return Status(
+        number,
+        "bad request" if major == "4" else "internal server error",
+        f"{SENT} Device could not process the command.",
+    )

@@ -1,0 +1,48 @@
+"""``fleet demo`` end to end, non-interactive: a small fleet registers, the example flows
+print their received messages, every device de-registers, the summary says so."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from fleet.cli.demo import demo
+
+
+def test_a_short_demo_runs_the_flows_and_deregisters_everyone() -> None:
+    result = CliRunner().invoke(
+        demo, ["--devices", "5", "--duration", "3", "--time-scale", "60", "--seed", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    messages = [json.loads(line) for line in lines if line.startswith("{")]
+    seen = {(m["content"].get("method"), m["content"]["resourcePath"]) for m in messages}
+    for expected in [
+        ("read", "3"),
+        ("read", "6"),
+        ("write", "3442/0/110"),
+        ("read", "3442/0/110"),
+        ("exec", "3442/0/2"),
+        ("read", "3442/0/160"),
+        ("observe", "3303/0/5602"),
+    ]:
+        assert expected in seen
+    assert all(m["content"]["status"]["code"] == 200 for m in messages if "status" in m["content"])
+    readback = [
+        m
+        for m in messages
+        if m["content"].get("method") == "read" and m["content"]["resourcePath"] == "3442/0/110"
+    ]
+    assert readback[0]["content"]["data"] == {"3442/0/110": "Hello"}
+    assert any(line.startswith("[") and "devices:" in line for line in lines)
+    assert "devices: 5 started, 5 registered, 5 de-registered" in lines
+    assert any(
+        line.startswith("received messages:") and "deregistration 5" in line for line in lines
+    )
+
+
+def test_a_bad_server_uri_is_refused() -> None:
+    result = CliRunner().invoke(demo, ["--server", "http://nowhere", "--duration", "1"])
+    assert result.exit_code == 2
+    assert "--server" in result.output
