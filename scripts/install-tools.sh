@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the software we test against but did not write. Idempotent; quiet when done already.
 #   libcoap's command-line client `coap-client-notls` (Debian package libcoap3-bin), used by the
-#   CoAP interop tests in tests/client/coap/.
+#   CoAP interop tests in tests/client/coap/; the same package brings coap-server-openssl and
+#   coap-server-gnutls, the DTLS-PSK servers of the interop tests in tests/client/dtls/.
+#   The optional Python package DTLSSocket (tinydtls, the `dtls` extra) built into .venv when
+#   .venv exists: it needs autoconf, automake and libtool (Debian) to compile.
 #   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
 #   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
 set -euo pipefail
@@ -69,3 +72,21 @@ install_interop_npm_packages() {
 }
 
 install_interop_npm_packages
+
+# Builds the `dtls` extra (DTLSSocket, pinned in pyproject.toml) into .venv, after the build tools tinydtls needs.
+install_dtlssocket() {
+    local python=.venv/bin/python
+    [ -x "$python" ] || return 0
+    if "$python" -c "import DTLSSocket.dtls" >/dev/null 2>&1; then
+        return 0
+    fi
+    install_debian_package autoconf autoconf
+    install_debian_package automake automake
+    install_debian_package libtool libtoolize
+    "$python" -m pip install --quiet -e ".[dtls]" >"$log" 2>&1 ||
+        fail "pip install -e .[dtls] (DTLSSocket) failed"
+    "$python" -c "import DTLSSocket.dtls" >"$log" 2>&1 || fail "DTLSSocket installed but not importable"
+    echo "install-tools: installed the dtls extra (DTLSSocket) into .venv"
+}
+
+install_dtlssocket

@@ -109,7 +109,7 @@ def choose_format(
     if supported is not None:
         usable = usable & frozenset(supported)
     if accept is not None:
-        fmt = LEGACY_NUMBERS.get(accept) if accept in LEGACY_NUMBERS else _known(accept)
+        fmt = _lookup(accept)
         if fmt is None or fmt not in usable:
             raise NotAcceptable(f"{path}: {format_label(accept)} is not supported")
         if not can_carry(fmt, path, single_value, resource_type):
@@ -140,9 +140,7 @@ def check_write_format(
     """
     if content_format is None:
         raise UnsupportedContentFormat(f"{path}: a payload must carry a Content-Format")
-    fmt = LEGACY_NUMBERS[content_format] if content_format in LEGACY_NUMBERS else None
-    if fmt is None:
-        fmt = _known(content_format)
+    fmt = _lookup(content_format)
     usable = formats_for(lwm2m_version)
     if supported is not None:
         usable = usable & frozenset(supported)
@@ -151,6 +149,11 @@ def check_write_format(
     if not can_carry(fmt, path, single_value, resource_type):
         raise UnsupportedContentFormat(f"{path}: {format_label(fmt)} cannot carry this content")
     return fmt
+
+
+def _lookup(number: int) -> ContentFormat | None:
+    """The format a number names, pre-registration numbers included (TEXT is 0: falsy)."""
+    return LEGACY_NUMBERS[number] if number in LEGACY_NUMBERS else _known(number)
 
 
 def _known(number: int) -> ContentFormat | None:

@@ -1,0 +1,170 @@
+"""Benchmark of DTLS-PSK (fleet.client.coap.dtls): handshakes per second and memory per session.
+
+Prints, next to the plain-UDP figures:
+
+1. Handshakes per second of our DTLS client endpoints (``--window`` handshakes in flight)
+   against libcoap's ``coap-server-openssl`` (another process) and against our own
+   DTLS server endpoint (same process: both sides' cost).
+2. Memory per device with an established DTLS session (client side, server in another
+   process): Python heap by tracemalloc and resident set size (tinydtls allocates in C,
+   seen by RSS only), next to a plain UDP CoapEndpoint.
+
+Bounded in count and seconds, 127.0.0.1 only.
+
+    .venv/bin/python bench/bench_dtls.py [--handshakes 1000] [--window 32] [--memory 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import resource
+import shutil
+import socket
+import subprocess
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiocoap import Message
+from aiocoap.numbers.codes import Code
+
+from fleet.client.coap import CoapEndpoint, CoapTimeout
+from fleet.client.coap.dtls import DtlsClient, PskCredentials, dtls_available, open_dtls_client
+from fleet.client.coap.dtls_server import open_dtls_server
+
+HOST = "127.0.0.1"
+KEY = b"secretPSK"
+LIMIT = 120.0  # no measurement runs longer than this
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def free_port_pair() -> int:
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as first:
+            first.bind((HOST, 0))
+            port = int(first.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as second:
+                try:
+                    second.bind((HOST, port + 1))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no free pair of UDP ports")
+
+
+async def start_libcoap() -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
+    port = free_port_pair()
+    process = subprocess.Popen(
+        ["coap-server-openssl", "-A", HOST, "-p", str(port), "-k", KEY.decode(), "-v", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    probe = await CoapEndpoint.bind(HOST)
+    try:
+        for _ in range(40):
+            try:
+                ping = Message(code=Code.GET, uri_path=[".well-known", "core"])
+                await probe.request(ping, (HOST, port), timeout=0.25)
+                break
+            except CoapTimeout:
+                pass
+    finally:
+        probe.close()
+    return process, (HOST, port + 1)
+
+
+async def handshake_rate(server: tuple[str, int], count: int, window: int) -> float:
+    """Open ``count`` sessions, ``window`` at a time, closing each; handshakes per second."""
+    credentials = [PskCredentials(f"sim-{index:06d}".encode(), KEY) for index in range(count)]
+    semaphore = asyncio.Semaphore(window)
+
+    async def one(index: int) -> None:
+        async with semaphore:
+            client = await open_dtls_client(HOST, server, credentials[index], handshake_timeout=10)
+            client.close()
+
+    started = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(one(index) for index in range(count))), LIMIT)
+    return count / (time.perf_counter() - started)
+
+
+async def memory_per_device(
+    count: int, opener: Callable[[int], Awaitable[Any]]
+) -> tuple[float, float]:
+    """(heap bytes, RSS bytes) per device kept open."""
+    gc.collect()
+    tracemalloc.start()
+    heap_before = tracemalloc.get_traced_memory()[0]
+    rss_before = rss_bytes()
+    devices = [await opener(index) for index in range(count)]
+    gc.collect()
+    heap = (tracemalloc.get_traced_memory()[0] - heap_before) / count
+    rss = (rss_bytes() - rss_before) / count
+    tracemalloc.stop()
+    for device in devices:
+        device.close()
+    return heap, rss
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    process, libcoap = await start_libcoap()
+    try:
+
+        async def dtls_device(index: int) -> DtlsClient:
+            identity = f"sim-{index:06d}".encode()
+            return await open_dtls_client(HOST, libcoap, PskCredentials(identity, KEY))
+
+        async def udp_device(index: int) -> CoapEndpoint:
+            return await CoapEndpoint.bind(HOST)
+
+        for name, opener in (("plain UDP endpoint", udp_device), ("DTLS session", dtls_device)):
+            heap, rss = await memory_per_device(arguments.memory, opener)
+            print(
+                f"memory per device, {name:18s} ({arguments.memory}): "
+                f"heap {heap / 1024:6.1f} KiB, RSS {rss / 1024:6.1f} KiB"
+            )
+    finally:
+        process.terminate()
+        process.wait(5)
+    # a fresh server: after 2000 sessions were closed at once, new handshakes to the same
+    # libcoap process timed out (cause not established; a re-handshake from the same client
+    # port without close_notify does work, against libcoap and our server alike)
+    process, libcoap = await start_libcoap()
+    try:
+        rate = await handshake_rate(libcoap, arguments.handshakes, arguments.window)
+        print(f"handshakes/s, our client -> coap-server-openssl: {rate:8.0f}")
+    finally:
+        process.terminate()
+        process.wait(5)
+
+    server = await open_dtls_server(HOST, 0, lambda identity: KEY)
+    try:
+        rate = await handshake_rate(server.endpoint.address, arguments.handshakes, arguments.window)
+        print(f"handshakes/s, our client -> our server (1 process): {rate:8.0f}")
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--handshakes", type=int, default=1000)
+    parser.add_argument("--window", type=int, default=32)
+    parser.add_argument("--memory", type=int, default=500)
+    reason = dtls_available()
+    if reason is not None:
+        raise SystemExit(reason)
+    if shutil.which("coap-server-openssl") is None:
+        raise SystemExit("coap-server-openssl is missing: scripts/install-tools.sh")
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,419 @@
+"""DTLS 1.2 with pre-shared keys (``coaps://``) under :class:`CoapEndpoint`, client role.
+
+The optional ``DTLSSocket`` package (tinydtls) does the record layer; it is imported
+lazily, so the rest of :mod:`fleet.client.coap` works without it and
+:func:`dtls_available` says why it is missing. A :class:`DtlsClientTransport` looks
+like an ``asyncio.DatagramTransport`` to the endpoint: plaintext CoAP datagrams go
+in through :meth:`~DtlsClientTransport.sendto` and come out of the endpoint's
+``datagram_received``, while the UDP socket underneath (connected to the server)
+carries DTLS records. One socket, one DTLS context, one session per device: the
+requests the server sends later (Read, Write, Observe) arrive over the session the
+device opened, because that socket only talks to the server.
+
+:func:`open_dtls_client` binds, handshakes within a bounded time measured on the
+injected :class:`fleet.clock.Clock` and returns a :class:`DtlsClient`. A wrong key
+makes no noise in tinydtls (the server just drops the Finished message), so it
+shows up as :class:`DtlsHandshakeError` when the timeout runs out; a fatal alert
+fails at once. Retrying with back-off is the registrar's job. Keys are never part
+of a ``repr`` or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import importlib
+import re
+import socket
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.errors import BindError, CoapError
+from fleet.client.coap.wire import Address
+from fleet.clock import Clock, LoopClock, TimerHandle
+
+SENTINEL_HOST = "::ffff:0.0.0.0"
+"""tinydtls wants a peer address; the socket under it is connected, so any will do."""
+SENTINEL_PORT = 1234
+
+EVENT_CONNECT = 0x01DC
+EVENT_CONNECTED = 0x01DE
+LEVEL_WARNING = 1
+LEVEL_FATAL = 2
+ALERT_CLOSE_NOTIFY = 0
+
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0
+"""Seconds a handshake may take before it counts as failed (tinydtls retries 1 s, 2 s, 4 s)."""
+RETRANSMIT_POLL = 0.25
+"""Seconds between tinydtls retransmission checks while a handshake is in progress."""
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+class DtlsError(CoapError):
+    """Root of the DTLS errors."""
+
+
+class DtlsUnavailable(DtlsError):
+    """The optional DTLSSocket package is missing; the message says how to install it."""
+
+
+class DtlsHandshakeError(DtlsError):
+    """The handshake failed or did not finish in time (wrong key or identity, no server)."""
+
+
+def dtls_available() -> str | None:
+    """``None`` if DTLS can be used, else the reason it cannot (also the tests' skip reason)."""
+    try:
+        importlib.import_module("DTLSSocket.dtls")
+    except ImportError as error:
+        return (
+            f"DTLS needs the optional DTLSSocket package ({error}): "
+            "apt-get install autoconf automake libtool, then pip install 'lwm2m-fleet[dtls]'"
+        )
+    return None
+
+
+def _dtls_module() -> Any:
+    reason = dtls_available()
+    if reason is not None:
+        raise DtlsUnavailable(reason)
+    return importlib.import_module("DTLSSocket.dtls")
+
+
+def parse_psk_key(text: str) -> bytes:
+    """A pre-shared key as platforms export it: ``hex:…``, ``base64:…``, or bare.
+
+    A bare value made only of an even number of hex digits is read as hex,
+    anything else as (strict) base64. Raises ``ValueError`` without quoting the key.
+    """
+    value = text.strip()
+    kind, sep, rest = value.partition(":")
+    if sep and kind.lower() in ("hex", "base64", "b64"):
+        value = rest.strip()
+        if kind.lower() == "hex":
+            return _from_hex(value)
+        return _from_base64(value)
+    if _HEX.fullmatch(value) and len(value) % 2 == 0:
+        return _from_hex(value)
+    return _from_base64(value)
+
+
+def _from_hex(value: str) -> bytes:
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        raise ValueError("the pre-shared key is not valid hex") from None
+    if not key:
+        raise ValueError("the pre-shared key is empty")
+    return key
+
+
+def _from_base64(value: str) -> bytes:
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the pre-shared key is neither hex nor base64") from None
+    if not key:
+        raise ValueError("the pre-shared key is empty")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class PskCredentials:
+    """A PSK identity and key; the key never appears in ``repr``."""
+
+    identity: bytes
+    key: bytes = field(repr=False)
+
+    @classmethod
+    def of(cls, identity: str | bytes, key: str | bytes) -> PskCredentials:
+        """Text identity (UTF-8) and key (hex or base64, see :func:`parse_psk_key`) or raw bytes."""
+        ident = identity.encode() if isinstance(identity, str) else identity
+        raw = parse_psk_key(key) if isinstance(key, str) else key
+        if not ident:
+            raise ValueError("the PSK identity is empty")
+        if not raw:
+            raise ValueError("the pre-shared key is empty")
+        return cls(ident, raw)
+
+    def __repr__(self) -> str:
+        return f"PskCredentials(identity={self.identity!r}, key=<{len(self.key)} bytes>)"
+
+
+class _Udp(asyncio.DatagramProtocol):
+    """The UDP socket under one DTLS session: feeds records to its owner (held weakly)."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: DtlsClientTransport) -> None:
+        self.owner = weakref.ref(owner)
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        owner = self.owner()
+        if owner is not None:
+            owner.record_received(data)
+
+    def error_received(self, exc: Exception) -> None:
+        owner = self.owner()
+        if owner is not None:
+            owner.socket_error(exc)
+
+
+def _weak(owner: DtlsClientTransport, name: str, dead: Any) -> Callable[..., Any]:
+    """A callback for tinydtls that does not keep ``owner`` alive (no reference cycle)."""
+    ref = weakref.ref(owner)
+
+    def callback(*args: Any) -> Any:
+        target = ref()
+        return dead if target is None else getattr(target, name)(*args)
+
+    return callback
+
+
+class DtlsClientTransport(asyncio.DatagramTransport):
+    """A DTLS-PSK client session that an endpoint uses as its datagram transport."""
+
+    def __init__(
+        self,
+        server: Address,
+        credentials: PskCredentials,
+        protocol: asyncio.DatagramProtocol,
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._on_lost = on_lost
+        self._server = server
+        self._identity = credentials.identity
+        self._protocol = protocol
+        self._udp: asyncio.DatagramTransport | None = None
+        self._dtls: Any = None
+        self._session: Any = None
+        self._connected: asyncio.Future[None] | None = None
+        self._poll: asyncio.TimerHandle | None = None
+        self._closing = False
+        self.lost: str | None = None
+        """Why the session ended (close_notify, fatal alert), ``None`` while it is up."""
+        self.handshake_seconds: float | None = None
+        """Wall time the handshake took (monotonic), once it completed."""
+        self.records_in = 0
+        self.records_out = 0
+        self._dtls = _dtls_module().DTLS(
+            read=_weak(self, "_plaintext", 0),
+            write=_weak(self, "_record", 0),
+            event=_weak(self, "_event", 0),
+            pskId=credentials.identity,
+            pskStore={credentials.identity: credentials.key},
+        )
+
+    # -- set up -------------------------------------------------------------------------
+
+    def attach(self, udp: asyncio.DatagramTransport) -> None:
+        """The UDP transport (connected to the server) that carries the records."""
+        self._udp = udp
+
+    async def handshake(self) -> None:
+        """Run the handshake over the attached socket; cancel to abort."""
+        loop = asyncio.get_running_loop()
+        self._connected = loop.create_future()
+        started = time.monotonic()
+        self._session = self._dtls.connect(SENTINEL_HOST, SENTINEL_PORT)
+        if not self._session:
+            raise DtlsHandshakeError("tinydtls could not start a handshake")
+        self._schedule_poll()
+        try:
+            await self._connected
+        finally:
+            self._cancel_poll()
+        self.handshake_seconds = time.monotonic() - started
+
+    def _schedule_poll(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._poll = loop.call_later(RETRANSMIT_POLL, self._check_retransmit)
+
+    def _cancel_poll(self) -> None:
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
+
+    def _check_retransmit(self) -> None:
+        self._poll = None
+        if self._dtls is None or self._connected is None or self._connected.done():
+            return
+        self._dtls.checkRetransmit()
+        self._schedule_poll()
+
+    # -- tinydtls callbacks -------------------------------------------------------------
+
+    def _plaintext(self, sender: Any, data: bytes) -> int:
+        self._protocol.datagram_received(data, self._server)
+        return len(data)
+
+    def _record(self, recipient: Any, data: bytes) -> int:
+        udp = self._udp
+        if udp is None or udp.is_closing():
+            return 0
+        udp.sendto(data)
+        self.records_out += 1
+        return len(data)
+
+    def _event(self, level: int, code: int) -> None:
+        if code == EVENT_CONNECTED:
+            if self._connected is not None and not self._connected.done():
+                self._connected.set_result(None)
+        elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
+            reason = "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {code}"
+            self.fail(DtlsHandshakeError(f"DTLS session with {self._peer()} ended: {reason}"))
+
+    def _peer(self) -> str:
+        return f"{self._server[0]}:{self._server[1]} as {self._identity.decode(errors='replace')!r}"
+
+    def fail(self, error: DtlsError) -> None:
+        """The session is gone: a handshake in progress fails, later sends are dropped."""
+        if self._connected is not None and not self._connected.done():
+            self._connected.set_exception(error)
+        elif self.lost is None and not self._closing:
+            self.lost = str(error)
+            if self._on_lost is not None:
+                self._on_lost(self.lost)
+
+    def socket_error(self, error: Exception) -> None:
+        """ICMP errors fail a handshake in progress at once (port unreachable: no server);
+        afterwards they are ignored like on plain UDP (CoAP retransmission decides)."""
+        if self._connected is not None and not self._connected.done():
+            self._connected.set_exception(
+                DtlsHandshakeError(f"DTLS handshake with {self._peer()}: {error}")
+            )
+
+    def record_received(self, data: bytes) -> None:
+        """A DTLS record from the server (called by the UDP protocol)."""
+        if self._dtls is None or self._session is None:
+            return
+        self.records_in += 1
+        self._dtls.handleMessage(self._session, data)
+
+    # -- asyncio.DatagramTransport ------------------------------------------------------
+
+    def sendto(self, data: Any, addr: Any = None) -> None:
+        """Encrypt one CoAP datagram for the server (``addr`` is always the server)."""
+        if self._closing or self._dtls is None or self._session is None or self.lost:
+            return
+        self._dtls.write(self._session, bytes(data))
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "peername":
+            return self._server
+        if self._udp is not None:
+            return self._udp.get_extra_info(name, default)
+        return default
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        """Send close_notify (best effort), drop the session, close the socket."""
+        if self._closing:
+            return
+        self._closing = True
+        self._cancel_poll()
+        if self._connected is not None and not self._connected.done():
+            self._connected.cancel()
+        if self._dtls is not None and self._session is not None:
+            if self._connected is not None and self._connected.done() and self.lost is None:
+                with contextlib.suppress(Exception):  # tinydtls raises if the peer is gone
+                    self._dtls.close(self._session)  # close_notify: the server frees its session
+            self._dtls.resetPeer(self._session)
+        self._session = None
+        self._dtls = None
+        if self._udp is not None:
+            self._udp.close()
+        self._protocol.connection_lost(None)
+
+    def abort(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<DtlsClientTransport {self._peer()}>"
+
+
+@dataclass(slots=True)
+class DtlsClient:
+    """A device's endpoint over an established DTLS session."""
+
+    endpoint: CoapEndpoint
+    transport: DtlsClientTransport
+
+    @property
+    def handshake_seconds(self) -> float:
+        seconds = self.transport.handshake_seconds
+        return seconds if seconds is not None else 0.0
+
+    def close(self) -> None:
+        self.endpoint.close()
+
+
+async def open_dtls_client(
+    host: str,
+    server: Address,
+    credentials: PskCredentials,
+    *,
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+    clock: Clock | None = None,
+    on_lost: Callable[[str], None] | None = None,
+    **endpoint_options: Any,
+) -> DtlsClient:
+    """Bind a UDP socket on ``host``, handshake with ``server`` and return the endpoint on it.
+
+    ``endpoint_options`` go to :class:`CoapEndpoint` (handler, params, limits, rng, on_cancel).
+    ``on_lost(reason)`` hears when the established session ends (close_notify or a fatal
+    alert from the server): from then on datagrams are dropped and the device must re-handshake.
+    The timeout runs on ``clock`` (default: the loop). Raises :class:`DtlsHandshakeError`
+    (nothing stays open), :class:`DtlsUnavailable` or :class:`BindError`.
+    """
+    endpoint = CoapEndpoint(clock=clock, **endpoint_options)
+    transport = DtlsClientTransport(server, credentials, endpoint, on_lost)
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        udp, _ = await loop.create_datagram_endpoint(
+            lambda: _Udp(transport), local_addr=(host, 0), remote_addr=server, family=family
+        )
+    except OSError as error:
+        raise BindError(error.errno, f"cannot open a UDP socket to {server}: {error}") from error
+    transport.attach(udp)
+    endpoint.connection_made(transport)
+    attempt = asyncio.ensure_future(transport.handshake())
+
+    def give_up() -> None:
+        if not attempt.done():
+            attempt.cancel()
+
+    timing: Clock = clock if clock is not None else LoopClock(loop)
+    timer: TimerHandle = timing.call_at(timing.now() + handshake_timeout, give_up)
+    try:
+        await attempt
+    except asyncio.CancelledError:
+        transport.close()
+        if attempt.cancelled() and not _current_cancelled():
+            raise DtlsHandshakeError(
+                f"DTLS handshake with {transport._peer()} did not complete in "
+                f"{handshake_timeout:g} s (wrong key or identity, or no DTLS server there)"
+            ) from None
+        raise
+    except BaseException:
+        transport.close()
+        raise
+    finally:
+        timer.cancel()
+    return DtlsClient(endpoint, transport)
+
+
+def _current_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -1,0 +1,291 @@
+"""DTLS-PSK server role under :class:`CoapEndpoint`: one UDP socket, one session per peer.
+
+The embedded LwM2M server (and tests, benchmarks) accept ``coaps://`` devices with
+:func:`open_dtls_server`. Each peer address gets its own tinydtls context whose key
+store asks ``lookup(identity) -> key | None`` during the handshake, so keys can come
+from a scenario pattern, a CSV file or a single value without being copied into a
+table. Plaintext goes to and from the endpoint exactly as over plain UDP, the peer
+address being the device's UDP address: requests the server starts (Read, Write,
+Observe, notifications the other way) go out over the session the device opened.
+A server cannot start a session, so datagrams for a peer without one are dropped.
+Handshakes that do not finish within ``handshake_timeout`` are dropped; at most
+``max_peers`` sessions are kept (the least recently active one goes first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from fleet.client.coap.dtls import (
+    ALERT_CLOSE_NOTIFY,
+    DEFAULT_HANDSHAKE_TIMEOUT,
+    EVENT_CONNECTED,
+    LEVEL_FATAL,
+    LEVEL_WARNING,
+    RETRANSMIT_POLL,
+    SENTINEL_HOST,
+    SENTINEL_PORT,
+    _dtls_module,
+)
+from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.errors import BindError
+from fleet.client.coap.wire import Address
+
+KeyLookup = Callable[[bytes], "bytes | None"]
+"""``lookup(identity) -> key`` (``None``: unknown identity, the handshake fails)."""
+
+
+class _KeyStore:
+    """The dict-like key store tinydtls consults; remembers which identity was used."""
+
+    __slots__ = ("identity", "lookup")
+
+    def __init__(self, lookup: KeyLookup) -> None:
+        self.lookup = lookup
+        self.identity: bytes | None = None
+
+    def keys(self) -> _KeyStore:
+        return self
+
+    def __contains__(self, identity: object) -> bool:
+        return isinstance(identity, bytes) and self.lookup(identity) is not None
+
+    def __getitem__(self, identity: bytes) -> bytes:
+        key = self.lookup(identity)
+        if key is None:
+            raise KeyError("unknown PSK identity")
+        self.identity = identity
+        return key
+
+
+class _Peer:
+    """One device's DTLS session on the server socket."""
+
+    __slots__ = ("__weakref__", "address", "connected", "dtls", "keys", "session", "started")
+
+    def __init__(self, server: DtlsServerTransport, address: Address, lookup: KeyLookup) -> None:
+        self.address = address
+        self.keys = _KeyStore(lookup)
+        self.connected = False
+        self.started = time.monotonic()
+        ref = weakref.ref(server)
+        me = weakref.ref(self)
+
+        def read(sender: Any, data: bytes) -> int:
+            owner = ref()
+            if owner is not None:
+                owner.plaintext(address, data)
+            return len(data)
+
+        def write(recipient: Any, data: bytes) -> int:
+            owner = ref()
+            return 0 if owner is None else owner.record(address, data)
+
+        def event(level: int, code: int) -> None:
+            owner, peer = ref(), me()
+            if owner is not None and peer is not None:
+                owner.peer_event(peer, level, code)
+
+        dtls = _dtls_module()
+        self.dtls: Any = dtls.DTLS(
+            read=read, write=write, event=event, pskId=b"server", pskStore=self.keys
+        )
+        self.session: Any = dtls.Session(SENTINEL_HOST, SENTINEL_PORT)
+
+
+@dataclass(frozen=True, slots=True)
+class DtlsServerStats:
+    """Counters of a DTLS server socket, for metrics."""
+
+    sessions: int
+    handshakes: int
+    failed_handshakes: int
+    evicted: int
+    dropped: int
+    """Datagrams the endpoint sent to a peer without a session (dropped)."""
+
+
+class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
+    """The UDP socket's protocol and the endpoint's transport at once."""
+
+    def __init__(
+        self,
+        protocol: asyncio.DatagramProtocol,
+        lookup: KeyLookup,
+        *,
+        handshake_timeout: float,
+        max_peers: int,
+    ) -> None:
+        asyncio.DatagramTransport.__init__(self)
+        self._protocol = protocol
+        self._lookup = lookup
+        self._handshake_timeout = handshake_timeout
+        self._max_peers = max_peers
+        self._udp: asyncio.DatagramTransport | None = None
+        self._peers: OrderedDict[Address, _Peer] = OrderedDict()
+        self._poll: asyncio.TimerHandle | None = None
+        self._closing = False
+        self.handshakes = 0
+        self.failed_handshakes = 0
+        self.evicted = 0
+        self.dropped = 0
+
+    # -- UDP side -----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._udp = cast(asyncio.DatagramTransport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.close()
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        if self._closing:
+            return
+        address: Address = (addr[0], addr[1])
+        peer = self._peers.get(address)
+        if peer is None:
+            if not data or data[0] != 22:  # only a handshake record may start a session
+                return
+            while len(self._peers) >= self._max_peers:
+                self._drop(next(iter(self._peers.values())), evicted=True)
+            peer = self._peers[address] = _Peer(self, address, self._lookup)
+        else:
+            self._peers.move_to_end(address)
+        peer.dtls.handleMessage(peer.session, data)
+        if not peer.connected and self._poll is None and address in self._peers:
+            self._poll = asyncio.get_running_loop().call_later(RETRANSMIT_POLL, self._check)
+
+    def _check(self) -> None:
+        """Handshake retransmissions and handshake timeouts of peers not connected yet."""
+        self._poll = None
+        deadline = time.monotonic() - self._handshake_timeout
+        pending = False
+        for peer in [peer for peer in self._peers.values() if not peer.connected]:
+            if peer.started < deadline:
+                self.failed_handshakes += 1
+                self._drop(peer)
+            else:
+                peer.dtls.checkRetransmit()
+                pending = True
+        if pending and not self._closing:
+            self._poll = asyncio.get_running_loop().call_later(RETRANSMIT_POLL, self._check)
+
+    def _drop(self, peer: _Peer, *, evicted: bool = False) -> None:
+        if self._peers.get(peer.address) is peer:
+            del self._peers[peer.address]
+        if evicted:
+            self.evicted += 1
+        if peer.connected:
+            with contextlib.suppress(Exception):  # tinydtls raises if the peer is gone
+                peer.dtls.close(peer.session)  # close_notify: the device knows to re-handshake
+        peer.dtls.resetPeer(peer.session)
+
+    # -- called from the peers' tinydtls callbacks --------------------------------------
+
+    def plaintext(self, address: Address, data: bytes) -> None:
+        self._protocol.datagram_received(data, address)
+
+    def record(self, address: Address, data: bytes) -> int:
+        if self._udp is None or self._udp.is_closing():
+            return 0
+        self._udp.sendto(data, address)
+        return len(data)
+
+    def peer_event(self, peer: _Peer, level: int, code: int) -> None:
+        if code == EVENT_CONNECTED:
+            peer.connected = True
+            self.handshakes += 1
+        elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
+            if not peer.connected:
+                self.failed_handshakes += 1
+            if self._peers.get(peer.address) is peer:
+                del self._peers[peer.address]
+
+    # -- endpoint side ------------------------------------------------------------------
+
+    def identity(self, address: Address) -> bytes | None:
+        """The PSK identity the peer at ``address`` authenticated with, if it has a session."""
+        peer = self._peers.get(address)
+        return peer.keys.identity if peer is not None and peer.connected else None
+
+    def sendto(self, data: Any, addr: Any = None) -> None:
+        peer = self._peers.get((addr[0], addr[1])) if addr is not None else None
+        if self._closing or peer is None or not peer.connected:
+            self.dropped += 1
+            return
+        peer.dtls.write(peer.session, bytes(data))
+
+    def stats(self) -> DtlsServerStats:
+        return DtlsServerStats(
+            sessions=sum(1 for peer in self._peers.values() if peer.connected),
+            handshakes=self.handshakes,
+            failed_handshakes=self.failed_handshakes,
+            evicted=self.evicted,
+            dropped=self.dropped,
+        )
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default if self._udp is None else self._udp.get_extra_info(name, default)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
+        for peer in list(self._peers.values()):
+            self._drop(peer)
+        if self._udp is not None:
+            self._udp.close()
+        self._protocol.connection_lost(None)
+
+    def abort(self) -> None:
+        self.close()
+
+
+@dataclass(slots=True)
+class DtlsServer:
+    """A server endpoint accepting DTLS-PSK sessions."""
+
+    endpoint: CoapEndpoint
+    transport: DtlsServerTransport
+
+    def close(self) -> None:
+        self.endpoint.close()
+
+
+async def open_dtls_server(
+    host: str,
+    port: int,
+    lookup: KeyLookup,
+    *,
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+    max_peers: int = 100_000,
+    **endpoint_options: Any,
+) -> DtlsServer:
+    """Listen for DTLS-PSK on ``(host, port)``; ``endpoint_options`` go to :class:`CoapEndpoint`
+    (handler, limits sized for many devices, clock, params, on_cancel). Raises :class:`BindError`
+    or :class:`~fleet.client.coap.dtls.DtlsUnavailable`."""
+    _dtls_module()
+    endpoint = CoapEndpoint(**endpoint_options)
+    transport = DtlsServerTransport(
+        endpoint, lookup, handshake_timeout=handshake_timeout, max_peers=max_peers
+    )
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.create_datagram_endpoint(lambda: transport, local_addr=(host, port))
+    except OSError as error:
+        raise BindError(error.errno, f"cannot bind UDP {host!r} port {port}: {error}") from error
+    endpoint.connection_made(transport)
+    return DtlsServer(endpoint, transport)

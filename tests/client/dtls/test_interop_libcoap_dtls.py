@@ -1,0 +1,125 @@
+"""Interop with libcoap's ``coap-server-openssl`` and ``coap-server-gnutls`` (Debian
+libcoap3-bin) as DTLS-PSK servers: our endpoint handshakes and GETs /.well-known/core over
+the session; a wrong key is refused and reported per device, without a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from aiocoap import Message
+from aiocoap.numbers.codes import Code
+
+from fleet.client.coap import CoapEndpoint, CoapTimeout
+from fleet.client.coap.dtls import DtlsHandshakeError, PskCredentials, open_dtls_client
+from fleet.client.coap.dtls_server import open_dtls_server
+
+from .helpers import free_port_pair, requires_dtls
+
+KEY = b"secretPSK"
+SERVERS = [name for name in ("coap-server-openssl", "coap-server-gnutls") if shutil.which(name)]
+
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.interop,
+    requires_dtls,
+    pytest.mark.skipif(
+        not SERVERS, reason="coap-server-openssl/-gnutls not on PATH: scripts/install-tools.sh"
+    ),
+]
+
+
+@pytest_asyncio.fixture(params=SERVERS)
+async def libcoap(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, int]]:
+    """A libcoap server with PSK ``KEY``; yields (host, DTLS port) once it answers plain CoAP."""
+    port = free_port_pair()
+    process = subprocess.Popen(
+        [request.param, "-A", "127.0.0.1", "-p", str(port), "-k", KEY.decode(), "-v", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    probe = await CoapEndpoint.bind("127.0.0.1")
+    try:
+        for _ in range(40):  # bounded: the server needs a moment to open its sockets
+            try:
+                ping = Message(code=Code.GET, uri_path=[".well-known", "core"])
+                await probe.request(ping, ("127.0.0.1", port), timeout=0.25)
+                break
+            except CoapTimeout:
+                assert process.poll() is None, "libcoap server exited"
+        else:
+            pytest.fail("libcoap server did not answer")
+        yield ("127.0.0.1", port + 1)
+    finally:
+        probe.close()
+        process.terminate()
+        process.wait(5)
+
+
+async def test_handshake_and_get_over_dtls(libcoap: tuple[str, int]) -> None:
+    credentials = PskCredentials.of("sim-000001", "hex:" + KEY.hex())
+    client = await open_dtls_client("127.0.0.1", libcoap, credentials, handshake_timeout=5.0)
+    try:
+        assert 0.0 < client.handshake_seconds < 5.0
+        request = Message(code=Code.GET, uri_path=[".well-known", "core"])
+        response = await client.endpoint.request(request, libcoap, timeout=5.0)
+        assert response.code == Code.CONTENT
+        assert b"</>" in response.payload  # libcoap's own resource list
+        assert client.transport.records_in >= 3  # handshake flights plus the response
+    finally:
+        client.close()
+    assert client.endpoint.closed
+
+
+async def test_wrong_key_is_reported_not_hung(libcoap: tuple[str, int]) -> None:
+    credentials = PskCredentials.of("sim-000002", "base64:d3Jvbmcga2V5")
+    with pytest.raises(DtlsHandshakeError) as caught:
+        await asyncio.wait_for(
+            open_dtls_client("127.0.0.1", libcoap, credentials, handshake_timeout=1.5), 10.0
+        )
+    assert "sim-000002" in str(caught.value)
+    # the server is still fine for the next device
+    good = PskCredentials.of("sim-000003", KEY)
+    client = await open_dtls_client("127.0.0.1", libcoap, good, handshake_timeout=5.0)
+    client.close()
+
+
+CLIENT = shutil.which("coap-client-openssl")
+
+
+@pytest.mark.skipif(CLIENT is None, reason="coap-client-openssl not on PATH")
+@pytest.mark.parametrize(
+    ("identity", "key", "answered"),
+    [("sim-000001", "key-1", True), ("sim-000001", "wrong", False), ("nobody", "key-1", False)],
+    ids=["right-key", "wrong-key", "unknown-identity"],
+)
+async def test_libcoap_client_against_our_dtls_server(
+    identity: str, key: str, answered: bool
+) -> None:
+    """Server role: libcoap's client handshakes with our key lookup and gets our answer."""
+    keys = {b"sim-000001": b"key-1"}
+
+    def handler(request: Message) -> Message:
+        return Message(code=Code.CONTENT, payload=b"hello over dtls", content_format=0)
+
+    server = await open_dtls_server("127.0.0.1", 0, keys.get, handler=handler)
+    host, port = server.endpoint.address
+    assert CLIENT is not None
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *[CLIENT, "-B", "3", "-u", identity, "-k", key, f"coaps://{host}:{port}/x"],
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), 20.0)
+        assert (b"hello over dtls" in out) == answered
+        stats = server.transport.stats()
+        assert stats.handshakes == (1 if answered else 0)
+        if answered:
+            assert stats.dropped == 0
+    finally:
+        server.close()
