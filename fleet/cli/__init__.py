@@ -12,6 +12,7 @@ from fleet.cli.codec import decode, encode
 from fleet.cli.demo import demo
 from fleet.cli.device import device
 from fleet.cli.objects import objects
+from fleet.cli.run import run
 from fleet.cli.scenario import init, schema, validate
 from fleet.cli.server import server
 
@@ -31,3 +32,4 @@ main.add_command(init)
 main.add_command(device)
 main.add_command(server)
 main.add_command(demo)
+main.add_command(run)

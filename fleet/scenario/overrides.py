@@ -115,8 +115,8 @@ def _yaml_value(text: str, mark: Mark, problems: Problems) -> tuple[bool, object
 
 
 def _typed(setting: Setting, problems: Problems) -> tuple[bool, object]:
-    """Environment values are text: read them as YAML like the file would."""
-    if isinstance(setting.value, str) and setting.origin in ENVIRONMENT:
+    """Environment and flag values are text: read them as YAML like the file would."""
+    if isinstance(setting.value, str) and setting.target != "set":
         return _yaml_value(setting.value, setting.mark(), problems)
     return True, setting.value
 

@@ -196,3 +196,11 @@ def test_set_reaches_an_unnamed_group_by_its_default_name(load: Load) -> None:
     scenario = load(text, settings=flag_settings(sets=["groups.group-2.count=4"]))
     assert [g.count for g in scenario.groups] == [1, 4]
     assert [g.name for g in scenario.groups] == ["group-1", "group-2"]
+
+
+def test_flag_values_arrive_as_text_like_the_environment(load: Load) -> None:
+    # click hands `--duration 90 --seed 7 --devices 4` over as strings
+    scenario = load(FILE, settings=flag_settings(duration="90", seed="7", devices="4"))
+    assert scenario.duration == 90.0
+    assert scenario.seed == 7
+    assert sum(g.count for g in scenario.groups) == 4

@@ -1,0 +1,145 @@
+"""What a running fleet shows on stderr: a live view on a terminal, status lines otherwise.
+
+:func:`snapshot` reads a shard and its metrics into a :class:`Snapshot`;
+:func:`status_line` renders one line from two snapshots (rates are the
+difference over the time between them)::
+
+    12.0s  registered 180 registering 15 waiting 5  reg/s 20.0  served 42  notifications 7  errors 0
+
+:class:`Progress` prints it: on an interactive terminal it rewrites one line
+in place every ``interval`` seconds (default 0.5 s), otherwise it writes a
+new line every ``interval`` seconds (default 5 s). ``fleet run --quiet``
+does not create one. Only the results go to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, TextIO
+
+from fleet.clock import Clock
+from fleet.metrics import SERVED, Operation, RunMetrics
+from fleet.runner.shard import Shard
+
+STATE_ORDER: Final = (
+    "registered",
+    "registering",
+    "updating",
+    "waiting-retry",
+    "deregistering",
+    "rebooting",
+    "away",
+    "stopped",
+    "failed",
+    "waiting",
+)
+TTY_INTERVAL: Final = 0.5
+LINE_INTERVAL: Final = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The numbers of the progress view at one moment (``time``: run seconds)."""
+
+    time: float
+    states: Mapping[str, int] = field(default_factory=dict)
+    registrations: int = 0
+    served: int = 0
+    notifications: int = 0
+    errors: int = 0
+
+
+def snapshot(shard: Shard, metrics: RunMetrics) -> Snapshot:
+    """The current numbers of a running shard."""
+    ops = metrics.operations
+    return Snapshot(
+        shard.run_time(),
+        dict(shard.states()),
+        ops[Operation.REGISTER].count - ops[Operation.REGISTER].failures,
+        sum(ops[op].count for op in SERVED),
+        ops[Operation.NOTIFY].count,
+        sum(stats.failures for stats in ops.values()),
+    )
+
+
+def status_line(now: Snapshot, before: Snapshot | None = None) -> str:
+    """One status line; ``reg/s`` over the time since ``before`` (since 0 without it)."""
+    states = sorted(
+        ((s, n) for s, n in now.states.items() if n),
+        key=lambda item: (
+            STATE_ORDER.index(item[0]) if item[0] in STATE_ORDER else len(STATE_ORDER),
+            item[0],
+        ),
+    )
+    since = before.time if before is not None else 0.0
+    registered_before = before.registrations if before is not None else 0
+    span = now.time - since
+    rate = (now.registrations - registered_before) / span if span > 0 else 0.0
+    parts = [f"{now.time:6.1f}s"]
+    parts.append(" ".join(f"{state} {n}" for state, n in states) or "no devices")
+    parts.append(f"reg/s {rate:.1f}")
+    parts.append(f"served {now.served}")
+    parts.append(f"notifications {now.notifications}")
+    parts.append(f"errors {now.errors}")
+    return "  ".join(parts)
+
+
+class Progress:
+    """Prints status lines about ``shard`` to ``stream`` until :meth:`close`."""
+
+    def __init__(
+        self,
+        shard: Shard,
+        metrics: RunMetrics,
+        stream: TextIO,
+        *,
+        clock: Clock,
+        interactive: bool | None = None,
+        interval: float | None = None,
+    ) -> None:
+        self.shard = shard
+        self.metrics = metrics
+        self.stream = stream
+        self.clock = clock
+        self.interactive = stream.isatty() if interactive is None else interactive
+        self.interval = interval or (TTY_INTERVAL if self.interactive else LINE_INTERVAL)
+        self._before: Snapshot | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._dirty = False
+
+    def show(self) -> str:
+        """Print one update now (and return the line)."""
+        self.shard.update_device_metrics()
+        now = snapshot(self.shard, self.metrics)
+        line = status_line(now, self._before)
+        self._before = now
+        if self.interactive:
+            self.stream.write("\r\x1b[K" + line)
+            self._dirty = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        return line
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._loop())
+
+    async def _loop(self) -> None:
+        next_at = self.clock.now() + self.interval
+        while True:
+            await self.clock.sleep_until(next_at)
+            self.show()
+            next_at += self.interval
+
+    async def close(self) -> None:
+        """Stop updating; end the live line so what follows starts on a fresh line."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._dirty:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._dirty = False

@@ -1,0 +1,380 @@
+"""One shard of a run: the devices of an index range on ONE event loop with ONE scheduler.
+
+A :class:`Shard` owns a contiguous range of device indexes. Its scheduler is
+a single :class:`~fleet.clock.Clock` timer, always set to the earliest of:
+
+- the next *run event* on its heap: a device arrives (planned by
+  :func:`~fleet.runner.planning.plan_arrivals`), leaves or comes back (churn,
+  :func:`~fleet.runner.planning.churn_schedule`);
+- the next value-generator deadline of its
+  :class:`~fleet.device.generators.GeneratorSet` (every generator of every
+  device of the shard on one heap); due values go into the device trees with
+  ``tree.set_value``, which notifies observers like any change.
+
+Run time ``t`` is seconds since :meth:`Shard.start`. Every random choice is
+drawn from :func:`~fleet.device.generators.device_rng` of the run seed and
+the device index: stream ``"device"`` (CoAP message ids, tokens, the tree),
+``"values"`` (the device's generators, in path order), ``"churn"``. A run
+therefore replays the same whatever the shard layout.
+
+A scheduled step that runs later than due by more than
+``RunMetrics.late_after`` is counted late (``RunMetrics.started``): the
+process was saturated, not the server slow.
+
+:meth:`Shard.stop` ends the run: no more arrivals or churn, devices still in
+a Register or Update exchange get ``drain`` seconds to finish it, then every
+present device de-registers (concurrently) and closes its socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterator
+from enum import Enum
+from typing import Any, Protocol
+
+from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
+from fleet.client.events import ClientListener
+from fleet.client.registration import RegistrationState
+from fleet.clock import Clock, TimerHandle
+from fleet.device.generators import GeneratorSet, device_rng
+from fleet.errors import FleetError
+from fleet.metrics import Operation, RunMetrics
+from fleet.model.path import Path
+from fleet.runner.events import MetricsBridge
+from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
+from fleet.scenario import Scenario
+
+_log = logging.getLogger("fleet.runner")
+
+WAITING = "waiting"
+"""Device state of an index that has not arrived yet (progress view only)."""
+AWAY = "away"
+"""Device state of a device churn took away for a while."""
+
+
+class DeviceLike(Protocol):
+    """What the shard needs of a device (:class:`~fleet.client.device.Device`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def state(self) -> RegistrationState: ...
+
+    def set_value(self, path: Path, value: object) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self, *, deregister: bool = True) -> None: ...
+
+    def add_listener(self, listener: ClientListener) -> None: ...
+
+
+DeviceFactory = Callable[[DeviceConfig, Clock, random.Random], DeviceLike]
+
+
+class _ClientDevice(Device):
+    """The real device, with ``set_value`` on its tree (what :class:`DeviceLike` asks)."""
+
+    __slots__ = ()
+
+    def set_value(self, path: Path, value: object) -> None:
+        self.tree.set_value(path, value)
+
+
+def client_device(config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
+    """The default factory: a real :class:`~fleet.client.device.Device`."""
+    return _ClientDevice(config, clock=clock, rng=rng)
+
+
+def device_config(scenario: Scenario, index: int) -> DeviceConfig:
+    """The configuration of device ``index`` of ``scenario``."""
+    group = scenario.group_of(index)
+    return DeviceConfig(
+        endpoint=group.endpoint(index),
+        server=scenario.server.uri,
+        lifetime=group.lifetime,
+        binding=group.binding,
+        lwm2m_version=group.lwm2m_version,
+        content_format=group.content_format,
+        layout=group.template,
+        registry=scenario.registry,
+        send_enabled=group.send_enabled,
+    )
+
+
+class Step(Enum):
+    ARRIVE = "arrive"
+    LEAVE = "leave"
+    BACK = "back"
+
+
+_OPERATION = {Step.ARRIVE: Operation.REGISTER, Step.LEAVE: Operation.DEREGISTER}
+
+
+class Shard:
+    """The devices of ``indexes`` (default: all) of a scenario (see the module docstring)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        clock: Clock,
+        metrics: RunMetrics | None = None,
+        indexes: range | None = None,
+        plan: ArrivalPlan | None = None,
+        factory: DeviceFactory = client_device,
+        drain: float = 5.0,
+    ) -> None:
+        self.scenario = scenario
+        self.clock = clock
+        self.metrics = metrics if metrics is not None else RunMetrics()
+        self.bridge = MetricsBridge(self.metrics)
+        self.indexes = indexes if indexes is not None else range(scenario.device_count)
+        self.plan = plan or plan_arrivals(scenario.phases, scenario.device_count, scenario.duration)
+        self.factory = factory
+        self.drain = drain
+        self.devices: dict[int, DeviceLike] = {}
+        """Every device that arrived, by index (away ones included)."""
+        self.away: set[int] = set()
+        self.generators = GeneratorSet()
+        self.started_at: float | None = None
+        self.applied = 0
+        """Generator values put into device trees so far."""
+        self._heap: list[tuple[float, int, Step, int]] = []
+        self._order = itertools.count()
+        self._arrivals: Iterator[tuple[int, float]] = iter(())
+        self._churn: dict[int, Iterator[tuple[float, float]]] = {}
+        self._timer: TimerHandle | None = None
+        self._timer_at = math.inf
+        self._last: dict[int, asyncio.Future[None]] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._stopping = False
+
+    # -- time ---------------------------------------------------------------------------
+
+    def run_time(self) -> float:
+        """Seconds since :meth:`start`."""
+        return 0.0 if self.started_at is None else self.clock.now() - self.started_at
+
+    @property
+    def churn_start(self) -> float:
+        churn = self.scenario.churn
+        if churn is None or churn.start is None:
+            return self.plan.end
+        return churn.start
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin the run now: arrivals at their planned times from here on."""
+        if self.started_at is not None:
+            raise FleetError("the shard is already running")
+        self.started_at = self.clock.now()
+        self._arrivals = self.plan.arrivals(self.indexes)
+        self._next_arrival()
+        self._reschedule()
+
+    async def stop(self) -> None:
+        """End the run: stop scheduling, let exchanges finish, de-register every device."""
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._heap.clear()
+        pending = list(self._last.values())
+        if pending:
+            await asyncio.wait(pending)
+        busy = (RegistrationState.REGISTERING, RegistrationState.UPDATING)
+        waiting = [i for i, d in self.devices.items() if i not in self.away and d.state in busy]
+        if waiting:
+            await self._settle(waiting)
+        present = [i for i in self.devices if i not in self.away]
+        now = self.clock.now()
+        for index in present:
+            self.bridge.began(self.devices[index].name, Operation.DEREGISTER, now)
+        results = await asyncio.gather(
+            *(self.devices[i].stop(deregister=True) for i in present), return_exceptions=True
+        )
+        for index, result in zip(present, results, strict=True):
+            if isinstance(result, BaseException):
+                _log.error("%s: stop failed: %s", self.devices[index].name, result)
+        self.away.update(present)
+
+    async def _settle(self, indexes: list[int]) -> None:
+        """Wait (at most ``drain`` clock seconds) until no device is mid-registration."""
+        busy = (RegistrationState.REGISTERING, RegistrationState.UPDATING)
+        deadline = self.clock.now() + self.drain
+        while self.clock.now() < deadline and any(self.devices[i].state in busy for i in indexes):
+            await self.clock.sleep_until(min(deadline, self.clock.now() + 0.05))
+
+    def states(self) -> Counter[str]:
+        """How many devices of the shard are in each state (``waiting``, ``away`` included)."""
+        counts: Counter[str] = Counter()
+        for index, device in self.devices.items():
+            counts[AWAY if index in self.away and not self._stopping else device.state.value] += 1
+        counts[WAITING] = len(self.indexes) - len(self.devices)
+        return counts
+
+    def update_device_metrics(self) -> None:
+        """Put the current device counts by state into the metrics (for Prometheus, summary)."""
+        self.metrics.set_devices({k: v for k, v in self.states().items() if k != WAITING})
+
+    # -- the scheduler ------------------------------------------------------------------
+
+    def _push(self, when: float, step: Step, index: int) -> None:
+        heapq.heappush(self._heap, (when, next(self._order), step, index))
+
+    def _next_arrival(self) -> None:
+        arrival = next(self._arrivals, None)
+        if arrival is not None:
+            index, when = arrival
+            self._push(when, Step.ARRIVE, index)
+
+    def _reschedule(self) -> None:
+        if self._stopping or self.started_at is None:
+            return
+        candidates = [self._heap[0][0]] if self._heap else []
+        deadline = self.generators.next_deadline()
+        if deadline is not None:
+            candidates.append(deadline)
+        when = min(candidates, default=math.inf)
+        if when == self._timer_at and self._timer is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = when
+        if when < math.inf:
+            self._timer = self.clock.call_at(self.started_at + when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf
+        if self._stopping:
+            return
+        now = self.run_time()
+        while self._heap and self._heap[0][0] <= now:
+            when, _, step, index = heapq.heappop(self._heap)
+            operation = _OPERATION.get(step, Operation.REGISTER)
+            self.metrics.started(operation, when, now)
+            if step is Step.ARRIVE:
+                self._arrive(index, now)
+                self._next_arrival()
+            elif step is Step.LEAVE:
+                self._leave(index, now)
+            else:
+                self._back(index, now)
+        self._apply_generators(now)
+        self._reschedule()
+
+    def _apply_generators(self, now: float) -> None:
+        for key, path, value in self.generators.due(now):
+            device = self.devices.get(key) if isinstance(key, int) else None
+            if device is None:
+                continue
+            try:
+                device.set_value(path, value)
+                self.applied += 1
+            except FleetError as error:
+                _log.warning(
+                    "%s: generator value %r for %s refused: %s", device.name, value, path, error
+                )
+
+    # -- what happens to a device -------------------------------------------------------
+
+    def _arrive(self, index: int, now: float) -> None:
+        scenario = self.scenario
+        group = scenario.group_of(index)
+        device = self.factory(
+            device_config(scenario, index), self.clock, device_rng(scenario.seed, index, "device")
+        )
+        self.devices[index] = device
+        values_rng = device_rng(scenario.seed, index, "values")
+        for path in sorted(group.generators):
+            generator = group.generators[path].create(values_rng, now)
+            self.generators.schedule(index, path, generator, now)
+        for path, value in self.generators.values(index):
+            try:
+                device.set_value(path, value)
+            except FleetError as error:
+                _log.warning(
+                    "%s: initial value %r for %s refused: %s", device.name, value, path, error
+                )
+        device.add_listener(self.bridge)
+        self._start_device(index)
+        churn = scenario.churn
+        if churn is not None and churn.deregister_rate > 0:
+            end = scenario.duration if scenario.duration is not None else math.inf
+            schedule = churn_schedule(
+                churn,
+                scenario.device_count,
+                device_rng(scenario.seed, index, "churn"),
+                max(now, self.churn_start),
+                end,
+            )
+            self._churn[index] = schedule
+            self._next_churn(index)
+
+    def _next_churn(self, index: int) -> None:
+        schedule = self._churn.get(index)
+        step = next(schedule, None) if schedule is not None else None
+        if step is None:
+            self._churn.pop(index, None)
+            return
+        leave, back = step
+        self._push(leave, Step.LEAVE, index)
+        self._push(back, Step.BACK, index)
+
+    def _leave(self, index: int, now: float) -> None:
+        device = self.devices[index]
+        self.away.add(index)
+        self.bridge.began(device.name, Operation.DEREGISTER, self.clock.now())
+        self._chain(index, device.stop(deregister=True))
+
+    def _back(self, index: int, now: float) -> None:
+        self.away.discard(index)
+        self._start_device(index)
+        self._next_churn(index)
+
+    def _start_device(self, index: int) -> None:
+        device = self.devices[index]
+        self.bridge.began(device.name, Operation.REGISTER, self.clock.now())
+        self._chain(index, self._start(device))
+
+    async def _start(self, device: DeviceLike) -> None:
+        try:
+            await device.start()
+        except (OSError, FleetError) as error:
+            _log.error("%s: cannot start: %s", device.name, error)
+            self.metrics.record(Operation.REGISTER, None, ok=False)
+            self.bridge.errors += 1
+
+    def _chain(self, index: int, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` after the device's previous step (a stop before a start)."""
+        previous = self._last.get(index)
+
+        async def step() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])
+            await work
+
+        task = asyncio.ensure_future(step())
+        self._last[index] = task
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: self._done(index, done))
+
+    def _done(self, index: int, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)
+        if self._last.get(index) is task:
+            del self._last[index]
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("device %d: step failed", index, exc_info=task.exception())

@@ -1,0 +1,129 @@
+"""``fleet run``: exit statuses, summary on stdout, JSON file, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pathlib
+import threading
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from fleet.cli.run import run
+from fleet.server import Lwm2mServer
+
+
+class ServerThread:
+    """The embedded server on its own loop in a thread (the command runs its own loop)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._main, daemon=True)
+        self.server: Lwm2mServer | None = None
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(Lwm2mServer.start())
+        self.ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.server.stop())
+        self.loop.close()
+
+    def __enter__(self) -> Lwm2mServer:
+        self.thread.start()
+        assert self.ready.wait(10)
+        assert self.server is not None
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def server() -> Iterator[Lwm2mServer]:
+    with ServerThread() as running:
+        yield running
+
+
+SCENARIO = """
+version: 1
+server: coap://127.0.0.1:1
+seed: 1
+duration: 2s
+groups:
+  - count: 20
+    endpoint: "cli-{index:03d}"
+    objects:
+      3303: [0]
+    generators:
+      "/3303/0/5700": {kind: random_walk, min: 18, max: 26, step: 0.5, every: 1s}
+thresholds:
+  register_failed: ["rate==0"]
+"""
+
+
+def write(tmp_path: pathlib.Path, text: str) -> pathlib.Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_invalid_scenario_exits_2_with_file_line_col(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, SCENARIO.replace("count: 20", "count: many"))
+    result = CliRunner().invoke(run, [str(path), "--quiet"])
+    assert result.exit_code == 2
+    assert f"{path}:" in result.output and "count" in result.output
+
+
+@pytest.mark.slow
+def test_run_prints_the_summary_and_writes_json(
+    tmp_path: pathlib.Path, server: Lwm2mServer
+) -> None:
+    path = write(tmp_path, SCENARIO)
+    out = tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        run,
+        [
+            str(path),
+            "--server",
+            server.uri,
+            "--devices",
+            "12",
+            "--summary-json",
+            str(out),
+            "--quiet",
+            "--ascii",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    register = next(line.split() for line in lines if line.startswith("register "))
+    assert register[1:3] == ["12", "0"]  # count, failed
+    assert any("ok" in line and "register_failed" in line for line in lines)
+    data = json.loads(out.read_text())
+    assert data["schema_version"] == 1
+    assert data["devices"] == 12
+    assert data["operations"]["register"]["count"] == 12
+    assert data["operations"]["deregister"]["count"] == 12
+    assert data["thresholds"][0]["status"] == "passed"
+    assert server.counters.registrations == 12
+    assert server.counters.deregistrations == 12
+
+
+@pytest.mark.slow
+def test_env_sets_the_server_and_a_failed_threshold_exits_99(
+    tmp_path: pathlib.Path, server: Lwm2mServer
+) -> None:
+    path = write(tmp_path, SCENARIO + '  register_duration: ["max<0.001ms"]\n')
+    result = CliRunner(env={"FLEET_SERVER": server.uri, "FLEET_DEVICES": "5"}).invoke(
+        run, [str(path), "--quiet", "--ascii", "--duration", "1s"]
+    )
+    assert result.exit_code == 99, result.output
+    assert any(
+        "FAIL" in line and "register_duration" in line for line in result.output.splitlines()
+    )
+    assert server.counters.registrations == 5
