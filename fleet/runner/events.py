@@ -80,6 +80,10 @@ class MetricsBridge:
         """The device ``endpoint`` begins (or will begin at ``when``) ``operation``."""
         self._began[(endpoint, operation)] = when
 
+    def unfinished(self, endpoint: str, operation: Operation, now: float) -> None:
+        """``operation`` was still waiting for its answer when the run ended: a failure."""
+        self._record(operation, self._duration(endpoint, operation, now), False)
+
     def _duration(self, endpoint: str, operation: Operation, now: float) -> float | None:
         start = self._began.pop((endpoint, operation), None)
         if start is None or start > now:

@@ -200,7 +200,11 @@ class Shard:
         present = [i for i in self.devices if i not in self.away]
         now = self.clock.now()
         for index in present:
-            self.bridge.began(self.devices[index].name, Operation.DEREGISTER, now)
+            device = self.devices[index]
+            if device.state is RegistrationState.REGISTERING:
+                # never answered before the end: the server failed this Register
+                self.bridge.unfinished(device.name, Operation.REGISTER, now)
+            self.bridge.began(device.name, Operation.DEREGISTER, now)
         results = await asyncio.gather(
             *(self.devices[i].stop(deregister=True) for i in present), return_exceptions=True
         )

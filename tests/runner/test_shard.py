@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
@@ -185,3 +186,31 @@ async def test_stop_deregisters_every_present_device() -> None:
     assert sorted(name for _, kind, name in log if kind == "stop") == [f"d{i}" for i in range(4)]
     await clock.advance(10)
     assert len([e for e in log if e[1] == "start"]) == 4  # nobody arrives after the stop
+
+
+class SilentServerDevice(FakeDevice):
+    """Starts registering and never hears back (a server that does not answer)."""
+
+    async def start(self) -> None:
+        self.log.append((self.clock.now(), "start", self.name))
+        self._state = RegistrationState.REGISTERING
+
+
+async def test_registers_unanswered_at_the_end_count_as_failures() -> None:
+    scenario = make_scenario("phases:\n  - {duration: 10s, arrivalCount: 10}")
+    clock = ManualClock()
+    log: list[tuple[float, str, str]] = []
+    metrics = RunMetrics()
+
+    def factory(config: DeviceConfig, clk: Clock, rng: random.Random) -> DeviceLike:
+        return SilentServerDevice(config, clk, log)
+
+    shard = Shard(scenario, clock=clock, factory=factory, metrics=metrics, drain=1.0)
+    shard.start()
+    await clock.advance(4.5)
+    stopping = asyncio.ensure_future(shard.stop())
+    await clock.advance(2.0)  # past the drain
+    await stopping
+    register = metrics.operations[Operation.REGISTER]
+    assert (register.count, register.failures) == (4, 4)
+    assert register.durations.count == 4  # each from its arrival to the end of the drain
