@@ -44,7 +44,7 @@ from fleet.client.observations import Observations
 from fleet.client.registrar import Registrar
 from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
 from fleet.client.send import SendNotAllowed, send_values
-from fleet.client.site import serve
+from fleet.client.site import Interceptor, intercept, serve
 from fleet.clock import Clock, TimerHandle
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
@@ -75,6 +75,7 @@ class Device:
         "_attributes",
         "_away",
         "_endpoint",
+        "_interceptors",
         "_leaving",
         "_listeners",
         "_observations",
@@ -115,6 +116,7 @@ class Device:
         """Set while the device is registered: ``await device.registered``."""
         self._endpoint: CoapEndpoint | None = None
         self._listeners: tuple[ClientListener, ...] = ()
+        self._interceptors: tuple[Interceptor, ...] = ()
         self._observations: Observations | None = None
         self._attributes: AttributeStore | None = None
         self._away: TimerHandle | None = None
@@ -197,6 +199,51 @@ class Device:
         """De-register, stay away ``delay`` seconds (default ``reboot_delay``), come back."""
         await self._go_away(self.config.reboot_delay if delay is None else delay, "reboot")
 
+    def reboot_soon(self, delay: float | None = None) -> None:
+        """:meth:`reboot` as a background step (from a timer callback, e.g. a fault)."""
+        self._spawn(self.reboot(delay))
+
+    def silence(self, duration: float | None = None) -> None:
+        """Stop sending Updates (the server lets the registration expire); the socket stays.
+
+        After ``duration`` seconds (``None``: never) the device registers afresh.
+        """
+        if self._endpoint is None or self._away is not None:
+            return
+        self.registrar.cancel()
+        self.registrar.location = None
+        self.registration_changed(False)
+        self.registrar.state = RegistrationState.STOPPED
+        if duration is not None:
+            self._away = self.clock.call_at(self.clock.now() + duration, self._resume)
+
+    def flap(self, away: float) -> None:
+        """Network flap / NAT rebinding: unreachable ``away`` seconds (socket closed), then
+        back from a new UDP source port with an Update (a Register if the server forgot it)."""
+        if self._endpoint is None or self._away is not None:
+            return
+        self.registrar.cancel()
+        self._close()
+        self._away = self.clock.call_at(self.clock.now() + away, self._rebound)
+
+    def _resume(self) -> None:
+        self._away = None
+        if self._endpoint is not None:
+            self.registrar.start()
+
+    def _rebound(self) -> None:
+        self._away = None
+        self._spawn(self._rebind())
+
+    async def _rebind(self) -> None:
+        await self._bind()
+        registrar = self.registrar
+        if registrar.location is None:
+            registrar.start()
+            return
+        registrar.state = RegistrationState.REGISTERED
+        registrar.request_update()
+
     async def send(
         self,
         paths: Iterable[Path | str],
@@ -218,6 +265,18 @@ class Device:
 
     def remove_listener(self, listener: ClientListener) -> None:
         self._listeners = tuple(x for x in self._listeners if x != listener)
+
+    def add_interceptor(self, interceptor: Interceptor) -> None:
+        """Ask ``interceptor(request, operation, path)`` about every request from the server.
+
+        It returns ``None`` (serve as usual) or a :class:`~fleet.client.site.Verdict`
+        (answer a code, drop, delay, corrupt): the seam faults plug into. Interceptors
+        are asked in the order added; a device without any pays nothing.
+        """
+        self._interceptors = (*self._interceptors, interceptor)
+
+    def remove_interceptor(self, interceptor: Interceptor) -> None:
+        self._interceptors = tuple(x for x in self._interceptors if x != interceptor)
 
     @property
     def listening(self) -> bool:
@@ -305,6 +364,8 @@ class Device:
     # -- wiring -------------------------------------------------------------------------
 
     def _handle(self, request: Any) -> Any:
+        if self._interceptors:
+            return intercept(self, request, self._interceptors)
         return serve(self, request)
 
     def _on_cancel(self, remote: Address, token: bytes) -> None:

@@ -107,6 +107,16 @@ class RequestServed(ClientEvent):
     duration: float
     """Seconds the device spent on it (device clock; 0 under a manual clock)."""
     remote: tuple[str, int]
+    payload: bytes = b""
+    """The request's payload (a Write's body, an Execute's arguments)."""
+    query: tuple[str, ...] = ()
+    request_format: int | None = None
+    """The request's own Content-Format."""
+    response_format: int | None = None
+    """The answer's own Content-Format."""
+    response_payload: bytes = b""
+    injected: bool = False
+    """Answered by an interceptor (an injected fault), not by the device."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,10 @@ With listeners, each answer is reported as a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from fleet.client import operations as ops
@@ -201,11 +203,18 @@ def serve(host: SiteHost, request: Any) -> Any:
 
 
 def _report(
-    host: SiteHost, request: Any, operation: Operation, method: int, response: Any, started: float
+    host: SiteHost,
+    request: Any,
+    operation: Operation,
+    method: int,
+    response: Any,
+    started: float,
+    *,
+    injected: bool = False,
 ) -> None:
-    given = response.opt.content_format
-    if given is None:
-        given = request.opt.content_format
+    answered = response.opt.content_format
+    requested = request.opt.content_format
+    given = answered if answered is not None else requested
     host.emit(
         RequestServed(
             endpoint=host.name,
@@ -217,5 +226,124 @@ def _report(
             code=code_text(int(response.code)),
             duration=host.clock.now() - started,
             remote=request.remote,
+            payload=bytes(request.payload),
+            query=tuple(request.opt.uri_query),
+            request_format=None if requested is None else int(requested),
+            response_format=None if answered is None else int(answered),
+            response_payload=bytes(response.payload),
+            injected=injected,
         )
     )
+
+
+# -- interception: where faults plug in -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What an interceptor decides about one request (see :func:`intercept`).
+
+    Build one with the class methods: :meth:`answer` (a code instead of the
+    operation), :meth:`drop` (never answered; CoAP deduplication makes the
+    server's retransmissions dropped too), :meth:`delay` (served ``seconds``
+    later: a CON gets an empty ACK, then a separate response), :meth:`corrupt`
+    (served, then the answer's payload mangled).
+    """
+
+    code: int | None = None
+    dropped: bool = False
+    delay_s: float = 0.0
+    corrupted: bool = False
+
+    @classmethod
+    def answer(cls, code: int | str) -> Verdict:
+        """Answer ``code`` (``133`` or ``"4.05"``) without running the operation."""
+        return cls(code=parse_code(code))
+
+    @classmethod
+    def drop(cls) -> Verdict:
+        return cls(dropped=True)
+
+    @classmethod
+    def delay(cls, seconds: float) -> Verdict:
+        if seconds < 0:
+            raise ValueError("a delay cannot be negative")
+        return cls(delay_s=seconds)
+
+    @classmethod
+    def corrupt(cls) -> Verdict:
+        return cls(corrupted=True)
+
+
+Interceptor = Callable[[Any, Operation, "Path | None"], "Verdict | None"]
+"""``fn(request, operation, path) -> Verdict | None`` (``None``: serve as usual)."""
+
+
+def parse_code(code: int | str) -> int:
+    """``"4.05"`` -> ``133``; a number is taken as it is. ``ValueError`` on anything else."""
+    if isinstance(code, int):
+        number = code
+    else:
+        head, dot, tail = code.partition(".")
+        if not dot or not head.isdigit() or not tail.isdigit() or len(tail) != 2:
+            raise ValueError(f"{code!r} is not a CoAP code like 4.05")
+        number = (int(head) << 5) | int(tail)
+    if not 64 <= number < 192:
+        raise ValueError(f"{code!r} is not a response code (2.00 to 5.31)")
+    return number
+
+
+def corrupted(response: Any) -> Any:
+    """``response`` with a mangled payload (bytes flipped, cut short; garbage if empty)."""
+    payload = bytes(response.payload)
+    if payload:
+        body = bytes(b ^ 0xA5 for b in payload[: max(1, len(payload) // 2)])
+    else:
+        body = b"\xff\x00\xa5"
+    out = Message(code=response.code, payload=body)
+    if response.opt.content_format is not None:
+        out.opt.content_format = response.opt.content_format
+    return out
+
+
+def _never() -> asyncio.Future[Any]:
+    # A future already cancelled: the endpoint sends nothing for it, not even an empty ACK,
+    # and its deduplication entry (no reply recorded) swallows the retransmissions.
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    future.cancel()
+    return future
+
+
+def intercept(host: SiteHost, request: Any, interceptors: tuple[Interceptor, ...]) -> Any:
+    """Answer one request through ``interceptors`` (the first verdict wins), then :func:`serve`."""
+    path = parse_uri_path(request.opt.uri_path)
+    method = int(request.code)
+    operation = Operation.UNKNOWN
+    if path is not None:
+        try:
+            operation = classify(host, method, path, request)
+        except Exception:  # serve() answers such requests itself
+            operation = Operation.UNKNOWN
+    verdict: Verdict | None = None
+    for interceptor in interceptors:
+        verdict = interceptor(request, operation, path)
+        if verdict is not None:
+            break
+    if verdict is None:
+        return serve(host, request)
+    if verdict.dropped:
+        return _never()
+    if verdict.code is not None:
+        response = Message(code=verdict.code)
+        if host.listening:
+            _report(host, request, operation, method, response, host.clock.now(), injected=True)
+        return response
+    if verdict.delay_s > 0:
+        return _delayed(host, request, verdict)
+    return corrupted(serve(host, request)) if verdict.corrupted else serve(host, request)
+
+
+async def _delayed(host: SiteHost, request: Any, verdict: Verdict) -> Any:
+    await host.clock.sleep_until(host.clock.now() + verdict.delay_s)
+    response = serve(host, request)
+    return corrupted(response) if verdict.corrupted else response

@@ -90,9 +90,11 @@ class MetricsBridge:
             return None
         return now - start
 
-    def _record(self, operation: Operation, duration: float | None, ok: bool) -> None:
-        self.metrics.record(operation, duration, ok=ok)
-        if not ok:
+    def _record(
+        self, operation: Operation, duration: float | None, ok: bool, *, injected: bool = False
+    ) -> None:
+        self.metrics.record(operation, duration, ok=ok, injected=injected)
+        if not ok and not injected:
             self.errors += 1
 
     def __call__(self, event: ClientEvent) -> None:
@@ -100,7 +102,8 @@ class MetricsBridge:
         if isinstance(event, RequestServed):
             operation = SERVED_OPERATIONS.get(event.operation)
             if operation is not None:
-                self._record(operation, event.duration, _ok(event.code))
+                # an answer a fault injector gave is counted apart, never as a failure
+                self._record(operation, event.duration, _ok(event.code), injected=event.injected)
         elif isinstance(event, NotificationSent):
             self._record(Operation.NOTIFY, None, _ok(event.code))
         elif isinstance(event, Registered):

@@ -12,15 +12,13 @@ It works without pytest::
             await server.write("dev1", "/3442/0/110", "hi")
             await write          # or leave it: unmet expectations raise on exit
 
-The device's CoAP handler is wrapped (the client offers no interceptor hook): the request is
-classified with :func:`fleet.client.site.classify`, answered by the fault or by the device's own
-handler, and logged with the answer's code.
+Faults plug into the device's interceptor seam (:meth:`Device.add_interceptor`); the log is
+built from the device's :class:`~fleet.client.events.RequestServed` events.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import random
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -28,11 +26,10 @@ from contextlib import asynccontextmanager, suppress
 from types import TracebackType
 from typing import Any
 
-from fleet.client.coap.wire import Message
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
-from fleet.client.events import Operation
-from fleet.client.site import classify, parse_uri_path
+from fleet.client.events import ClientEvent, Operation, RequestServed
+from fleet.client.site import Verdict
 from fleet.clock import Clock, ManualClock
 from fleet.device.layout import DeviceLayout
 from fleet.model.path import Path
@@ -45,7 +42,6 @@ from fleet.testing.exchanges import (
     Matcher,
     as_code,
     as_operation,
-    code_text,
     format_exchanges,
 )
 
@@ -84,44 +80,6 @@ def device_config(
     )
 
 
-class RecordingDevice(Device):
-    """A :class:`Device` whose CoAP handler feeds its :class:`VirtualDevice`."""
-
-    owner: VirtualDevice
-
-    def _handle(self, request: Any) -> Any:
-        segments = tuple(request.opt.uri_path)
-        path = parse_uri_path(segments)
-        method = int(request.code)
-        operation = Operation.UNKNOWN
-        if path is not None:
-            try:
-                operation = classify(self, method, path, request)
-            except Exception:  # the device's own handler answers such requests; we only log
-                operation = Operation.UNKNOWN
-        target = "/" + "/".join(segments)
-        arrived = self.clock.now()
-        fault = self.owner.take_fault(operation, target)
-        response = Message(code=fault.code) if fault is not None else super()._handle(request)
-        if inspect.isawaitable(response):
-            return self._finish(request, operation, target, arrived, fault, response)
-        self.owner.record(request, operation, target, arrived, fault, response)
-        return response
-
-    async def _finish(
-        self,
-        request: Any,
-        operation: Operation,
-        target: str,
-        arrived: float,
-        fault: Fault | None,
-        pending: Any,
-    ) -> Any:
-        response = await pending
-        self.owner.record(request, operation, target, arrived, fault, response)
-        return response
-
-
 class VirtualDevice:
     """One virtual device under test (see the module docstring)."""
 
@@ -132,14 +90,16 @@ class VirtualDevice:
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.device = RecordingDevice(config, clock=clock, rng=rng)
-        self.device.owner = self
+        self.device = Device(config, clock=clock, rng=rng)
         self.requests: list[Exchange] = []
         """Every request received, oldest first."""
         self.expectations: list[Expectation] = []
         self.faults: list[Fault] = []
         self.origin = self.device.clock.now()
         """Device clock time when it was created: the log's ``t=0``."""
+        self._pending: Fault | None = None
+        self.device.add_interceptor(self._intercept)
+        self.device.add_listener(self._on_event)
 
     def __repr__(self) -> str:
         return f"<VirtualDevice {self.endpoint} requests={len(self.requests)}>"
@@ -262,30 +222,32 @@ class VirtualDevice:
                 return fault
         return None
 
-    def record(
-        self,
-        request: Any,
-        operation: Operation,
-        path: str,
-        arrived: float,
-        fault: Fault | None,
-        response: Any,
-    ) -> None:
-        """Log one answered request (called by the device's handler)."""
-        given = None if response is None else response.opt.content_format
-        requested = request.opt.content_format
+    def _intercept(self, request: Any, operation: Operation, path: Path | None) -> Verdict | None:
+        fault = self.take_fault(operation, "/" + "/".join(request.opt.uri_path))
+        if fault is None:
+            return None
+        self._pending = fault  # answered synchronously: its RequestServed follows at once
+        return Verdict.answer(fault.code)
+
+    def _on_event(self, event: ClientEvent) -> None:
+        if isinstance(event, RequestServed):
+            fault, self._pending = (self._pending, None) if event.injected else (None, None)
+            self.record(event, fault)
+
+    def record(self, served: RequestServed, fault: Fault | None = None) -> None:
+        """Log one answered request (from the device's :class:`RequestServed`)."""
         exchange = Exchange(
             endpoint=self.endpoint,
-            time=arrived,
-            operation=operation,
-            method=_method(int(request.code)),
-            path=path,
-            content_format=None if requested is None else int(requested),
-            payload=bytes(request.payload),
-            query=tuple(request.opt.uri_query),
-            code="-" if response is None else code_text(int(response.code)),
-            response_format=None if given is None else int(given),
-            response_payload=b"" if response is None else bytes(response.payload),
+            time=served.time - served.duration,
+            operation=served.operation,
+            method=served.method,
+            path=served.path,
+            content_format=served.request_format,
+            payload=served.payload,
+            query=served.query,
+            code=served.code,
+            response_format=served.response_format,
+            response_payload=served.response_payload,
             faulted=fault is not None,
         )
         self.requests.append(exchange)
@@ -329,13 +291,6 @@ def _matcher(operation: Operation | str | None, path: str | None) -> Matcher:
     if path is not None:
         path = str(_path(path))
     return Matcher(None if operation is None else as_operation(operation), path)
-
-
-_METHODS = {1: "GET", 2: "POST", 3: "PUT", 4: "DELETE", 5: "FETCH", 6: "PATCH", 7: "iPATCH"}
-
-
-def _method(code: int) -> str:
-    return _METHODS.get(code, str(code))
 
 
 @asynccontextmanager

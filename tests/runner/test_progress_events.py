@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
@@ -105,3 +106,14 @@ async def test_progress_prints_a_line_every_interval() -> None:
     assert len(lines) == 2
     assert lines[0].startswith("   5.0s  waiting 3")
     await shard.stop()
+
+
+async def test_injected_answers_are_counted_apart_from_failures() -> None:
+    metrics = RunMetrics()
+    bridge = MetricsBridge(metrics)
+    bridge(served(ClientOperation.WRITE, "4.05"))
+    injected = dataclasses.replace(served(ClientOperation.WRITE, "4.05"), injected=True)
+    bridge(injected)
+    write = metrics.stats(Operation.WRITE)
+    assert (write.count, write.failures, write.injected) == (2, 1, 1)
+    assert bridge.errors == 1
