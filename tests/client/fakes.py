@@ -28,6 +28,7 @@ from aiocoap.numbers.codes import Code
 
 from fleet.client.coap import CoapEndpoint, EndpointLimits, Observation
 from fleet.clock import ManualClock
+from fleet.codec.formats import ContentFormat
 
 WAIT = 5.0  # real seconds; only reached when a test is about to fail
 
@@ -374,3 +375,20 @@ async def registered_device(
         yield device
     finally:
         await device.stop(deregister=False)
+
+
+EP = "dev-1"
+"""The endpoint of the ``device`` fixture (tests/client/conftest.py)."""
+STRUCTURED_11 = [
+    ContentFormat.TLV,
+    ContentFormat.SENML_JSON,
+    ContentFormat.SENML_CBOR,
+    ContentFormat.LWM2M_JSON,
+]
+STRUCTURED_12 = [*STRUCTURED_11, ContentFormat.LWM2M_CBOR]
+
+
+def code(response: object) -> str:
+    """A response's code as the specification writes it, e.g. ``"2.05"``."""
+    number = int(response.code)  # type: ignore[attr-defined]
+    return f"{number >> 5}.{number & 31:02d}"

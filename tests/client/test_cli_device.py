@@ -7,10 +7,8 @@ import os
 import pathlib
 import signal
 import sys
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from click.testing import CliRunner
 
 from fleet.cli.device import describe, device, device_layout
@@ -24,13 +22,6 @@ from fleet.device import SHIPPED_LAYOUT
 from .fakes import GET, PUT, FakeServer
 
 PROCESS_WAIT = 20.0  # real seconds: a Python start-up on a busy machine
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    server = await FakeServer.start()
-    yield server
-    server.close()
 
 
 async def _line_with(stream: asyncio.StreamReader, text: str) -> str:

@@ -8,10 +8,8 @@ factory reset and De-register on stop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from fleet.client.device import Device
 from fleet.client.events import (
@@ -30,13 +28,6 @@ from .fakes import GET, POST, PUT, EventLog, FakeServer, device_config, register
 pytestmark = pytest.mark.asyncio
 
 EP = "dev-1"
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    server = await FakeServer.start()
-    yield server
-    server.close()
 
 
 async def test_register_announces_the_device(server: FakeServer) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from fleet.client.coap import EndpointLimits
 from fleet.client.config import DeviceConfig, profile_for
@@ -18,13 +16,6 @@ from fleet.device import SHIPPED_LAYOUT
 from .fakes import GET, WAIT, FakeServer, registered_device
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    server = await FakeServer.start()
-    yield server
-    server.close()
 
 
 @pytest.mark.slow

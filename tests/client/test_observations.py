@@ -7,10 +7,7 @@ content from the notifications the fake server receives.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from fleet.client.events import NotificationSent, ObservationEnded
 from fleet.clock import ManualClock
@@ -33,13 +30,6 @@ pytestmark = pytest.mark.asyncio
 EP = "dev-1"
 SENSOR = "/3303/0/5700"
 F = ContentFormat
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    server = await FakeServer.start()
-    yield server
-    server.close()
 
 
 def sent_times(log: EventLog) -> list[float]:

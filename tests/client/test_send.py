@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import cbor2
 import pytest
-import pytest_asyncio
 
 from fleet.client.events import SendDone
 from fleet.client.send import SendNotAllowed
@@ -19,13 +16,6 @@ pytestmark = pytest.mark.asyncio
 
 EP = "dev-1"
 F = ContentFormat
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    server = await FakeServer.start()
-    yield server
-    server.close()
 
 
 async def test_send_posts_senml_cbor_to_dp(server: FakeServer) -> None:

@@ -8,11 +8,8 @@ formats, whose bytes have golden tests of their own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import cbor2
 import pytest
-import pytest_asyncio
 
 from fleet.client.device import Device
 from fleet.clock import ManualClock
@@ -29,11 +26,14 @@ from fleet.model import (
 )
 
 from .fakes import (
+    EP,
     FETCH,
     GET,
     POST,
     PUT,
+    STRUCTURED_12,
     FakeServer,
+    code,
     next_notification,
     registered_device,
 )
@@ -41,27 +41,6 @@ from .fakes import (
 pytestmark = pytest.mark.asyncio
 
 F = ContentFormat
-STRUCTURED_11 = [F.TLV, F.SENML_JSON, F.SENML_CBOR, F.LWM2M_JSON]
-STRUCTURED_12 = [*STRUCTURED_11, F.LWM2M_CBOR]
-EP = "dev-1"
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    server = await FakeServer.start()
-    yield server
-    server.close()
-
-
-@pytest_asyncio.fixture
-async def device(server: FakeServer) -> AsyncIterator[Device]:
-    async with registered_device(server, EP, lwm2m_version="1.2") as device:
-        yield device
-
-
-def code(response: object) -> str:
-    number = int(response.code)  # type: ignore[attr-defined]
-    return f"{number >> 5}.{number & 31:02d}"
 
 
 # -- Read ---------------------------------------------------------------------------------

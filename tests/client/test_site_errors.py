@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from aiocoap import Message
 from aiocoap.numbers.codes import Code
 from hypothesis import HealthCheck, given, settings
@@ -109,13 +107,6 @@ ROWS: list[tuple[str, Any, str, dict[str, Any], str]] = [
         "4.00",
     ),
 ]
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[FakeServer]:
-    server = await FakeServer.start()
-    yield server
-    server.close()
 
 
 @pytest.mark.asyncio
