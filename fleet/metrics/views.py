@@ -37,12 +37,10 @@ class OperationCounts(Protocol):
     def durations(self) -> LatencyHistogram: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RateStats:
-    """Failed attempts among all attempts."""
+class _NoDistribution:
+    """Rate and counter metrics have no durations: their trend names are ``None``."""
 
-    failed: int
-    attempts: int
+    __slots__ = ()
 
     def percentile(self, p: float) -> float | None:
         return None
@@ -58,6 +56,14 @@ class RateStats:
     @property
     def max(self) -> float | None:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class RateStats(_NoDistribution):
+    """Failed attempts among all attempts."""
+
+    failed: int
+    attempts: int
 
     @property
     def count(self) -> int:
@@ -69,26 +75,11 @@ class RateStats:
 
 
 @dataclass(frozen=True, slots=True)
-class CounterStats:
+class CounterStats(_NoDistribution):
     """Events over the run's duration."""
 
     events: int
     seconds: float
-
-    def percentile(self, p: float) -> float | None:
-        return None
-
-    @property
-    def avg(self) -> float | None:
-        return None
-
-    @property
-    def min(self) -> float | None:
-        return None
-
-    @property
-    def max(self) -> float | None:
-        return None
 
     @property
     def count(self) -> int:
