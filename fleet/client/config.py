@@ -50,6 +50,8 @@ from fleet.model.values import coerce_value
 DEFAULT_PORT: Final = 5683
 LWM2M_VERSIONS: Final = ("1.0", "1.1", "1.2")
 BINDINGS: Final = ("U", "UQ")
+DEFAULT_AWAKE_TIME: Final = 93.0
+"""Queue mode: seconds awake after sending (CoAP MAX_TRANSMIT_WAIT, as LwM2M suggests)."""
 NO_SEC: Final = 3
 """Security Mode (/0/x/2) 3: NoSec."""
 
@@ -110,6 +112,8 @@ class DeviceConfig:
     limits alone). ``reboot_delay``: how long a rebooting device stays away.
     ``confirmable_notifications``: send every notification confirmable
     (default: non-confirmable, see :mod:`fleet.client.observations`).
+    ``awake_time``: with binding ``UQ`` (queue mode), how long the device stays
+    reachable after each Update or notification before it sleeps.
     """
 
     endpoint: str
@@ -130,6 +134,7 @@ class DeviceConfig:
     reboot_delay: float = 5.0
     exchange_timeout: float | None = None
     confirmable_notifications: bool = False
+    awake_time: float = DEFAULT_AWAKE_TIME
     params: TransmissionParameters = DEFAULT_PARAMETERS
     limits: EndpointLimits = DEFAULT_LIMITS
 
@@ -167,6 +172,8 @@ class DeviceConfig:
                 raise ConfigError(f"retry.{name} must be whole seconds/counts, got {value!r}")
         if not (self.reboot_delay >= 0 and math.isfinite(self.reboot_delay)):
             raise ConfigError("reboot_delay must be a non-negative number of seconds")
+        if not (self.awake_time >= 0 and math.isfinite(self.awake_time)):
+            raise ConfigError("awake_time must be a non-negative number of seconds")
         if self.exchange_timeout is not None and not self.exchange_timeout > 0:
             raise ConfigError("exchange_timeout must be positive")
 

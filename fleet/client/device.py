@@ -45,6 +45,7 @@ from fleet.client.registrar import Registrar
 from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.site import Interceptor, intercept, serve
+from fleet.client.transport import open_endpoint
 from fleet.clock import Clock, TimerHandle
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
@@ -172,16 +173,13 @@ class Device:
         self._close()
 
     async def _bind(self) -> None:
-        config = self.config
-        self._endpoint = await CoapEndpoint.bind(
-            config.local_host,
-            0,
+        self._endpoint = await open_endpoint(
+            self.config,
             handler=self._handle,
             clock=self.clock,
-            params=config.params,
-            limits=config.limits,
             rng=self._rng,
             on_cancel=self._on_cancel,
+            emit=self.emit if self.listening else None,
         )
 
     def _close(self) -> None:

@@ -153,6 +153,20 @@ class SendDone(ClientEvent):
         return self.code is not None and self.code.startswith("2.")
 
 
+@dataclass(frozen=True, slots=True)
+class Handshake(ClientEvent):
+    """A DTLS handshake with the server ended after ``duration`` seconds: done when
+    ``error`` is ``None``, failed (wrong key, no answer) otherwise."""
+
+    remote: tuple[str, int]
+    duration: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
 ClientListener = Callable[[ClientEvent], None]
 """What ``device.add_listener`` takes."""
 

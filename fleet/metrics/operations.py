@@ -48,6 +48,7 @@ class Operation(Enum):
     WRITE_ATTRIBUTES = "write_attributes"
     NOTIFY = "notify"
     SEND = "send"
+    HANDSHAKE = "handshake"
 
     @property
     def served(self) -> bool:
@@ -147,6 +148,8 @@ class RunMetrics:
         self.lateness_prometheus = [0] * (len(PROMETHEUS_BUCKETS) + 1)
         self.retransmissions = 0
         self.devices: dict[str, int] = {}
+        self.faults: dict[str, int] = {}
+        """Faults injected on purpose, by action (``reject 4.05``, ``drop``, ``reboot``...)."""
 
     def record(
         self,
@@ -175,6 +178,10 @@ class RunMetrics:
 
     def retransmitted(self, times: int = 1) -> None:
         self.retransmissions += times
+
+    def fault_injected(self, action: str, times: int = 1) -> None:
+        """A fault plan injected ``action`` (counted apart from failures the server caused)."""
+        self.faults[action] = self.faults.get(action, 0) + times
 
     def set_devices(self, states: Mapping[str, int]) -> None:
         """Replace the device counts by state (``registered``, ``registering``, ...)."""

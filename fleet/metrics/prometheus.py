@@ -11,6 +11,7 @@ at scrape time, so nothing is counted twice. Exposed (no per-device labels)::
     lwm2m_fleet_start_lateness_seconds                    histogram how late scheduled work started
     lwm2m_fleet_notifications_total{result}               counter  result: ok, failed
     lwm2m_fleet_retransmissions_total                     counter
+    lwm2m_fleet_faults_injected_total{action}             counter  faults a fault plan injected
     lwm2m_fleet_build_info{version,python}                gauge (1)
 
 :func:`serve` exposes a registry over HTTP on 127.0.0.1 by default, in a
@@ -126,6 +127,14 @@ class FleetCollector(Collector):
             "Confirmable messages sent again.",
             value=metrics.retransmissions,
         )
+        faults = CounterMetricFamily(
+            f"{PREFIX}_faults_injected",
+            "Faults injected on purpose by the scenario's fault plan, by action.",
+            labels=["action"],
+        )
+        for action, n in sorted(dict(metrics.faults).items()):
+            faults.add_metric([action], n)
+        yield faults
         build = GaugeMetricFamily(
             f"{PREFIX}_build_info", "Version of lwm2m-fleet.", labels=["version", "python"]
         )

@@ -8,7 +8,8 @@ One :class:`MetricsBridge` per shard listens to every device of the shard
 - ``Updated`` / ``RegistrationFailed("Update")`` -> ``update``;
 - ``Deregistered`` -> ``deregister`` (failed when no 2.02 came back);
 - ``RequestServed`` -> the served operation (``read``, ``write``, ...; failed on 4.xx/5.xx);
-- ``NotificationSent`` -> ``notify``; ``SendDone`` -> ``send``.
+- ``NotificationSent`` -> ``notify``; ``SendDone`` -> ``send``;
+- ``Handshake`` (DTLS) -> ``handshake`` (failed when it did not complete).
 
 Durations. The client events carry the time they happened, not when the
 exchange began, so the bridge remembers when each device's next
@@ -28,6 +29,7 @@ from typing import Final
 from fleet.client.events import (
     ClientEvent,
     Deregistered,
+    Handshake,
     NotificationSent,
     Registered,
     RegistrationFailed,
@@ -128,6 +130,8 @@ class MetricsBridge:
             self._record(Operation.DEREGISTER, duration, event.answered)
         elif isinstance(event, SendDone):
             self._record(Operation.SEND, None, event.ok)
+        elif isinstance(event, Handshake):
+            self._record(Operation.HANDSHAKE, event.duration, event.ok)
 
     def _lifetime(self, event: Updated) -> float | None:
         """The lifetime after an Update (``lt=`` in its query when it changed)."""

@@ -48,6 +48,7 @@ from fleet.device.generators import GeneratorSet, device_rng
 from fleet.errors import FleetError
 from fleet.metrics import Operation, RunMetrics
 from fleet.model.path import Path
+from fleet.runner.configs import device_config
 from fleet.runner.events import MetricsBridge
 from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
 from fleet.scenario import Scenario
@@ -93,22 +94,6 @@ class _ClientDevice(Device):
 def client_device(config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
     """The default factory: a real :class:`~fleet.client.device.Device`."""
     return _ClientDevice(config, clock=clock, rng=rng)
-
-
-def device_config(scenario: Scenario, index: int) -> DeviceConfig:
-    """The configuration of device ``index`` of ``scenario``."""
-    group = scenario.group_of(index)
-    return DeviceConfig(
-        endpoint=group.endpoint(index),
-        server=scenario.server.uri,
-        lifetime=group.lifetime,
-        binding=group.binding,
-        lwm2m_version=group.lwm2m_version,
-        content_format=group.content_format,
-        layout=group.template,
-        registry=scenario.registry,
-        send_enabled=group.send_enabled,
-    )
 
 
 class Step(Enum):

@@ -29,6 +29,7 @@ from fleet.scenario.group_generators import check_generators
 from fleet.scenario.kinds import INVALID, Context, label
 from fleet.scenario.model import Group
 from fleet.scenario.problems import KeyPath
+from fleet.scenario.security import build_security
 from fleet.scenario.spec import MANDATORY_OBJECTS
 
 
@@ -203,8 +204,12 @@ def build_group(
         return None
     name = raw.get("name")
     fmt = raw.get("format")
-    count, lifetime = raw["count"], raw["lifetime"]
+    count, lifetime, awake = raw["count"], raw["lifetime"], raw["awake_time"]
     assert isinstance(count, int) and isinstance(lifetime, int)
+    assert isinstance(awake, int | float)
+    security = build_security(g, raw.get("security"), first_index, count)
+    if security is None and raw.get("security") is not None:
+        return None  # reported
     return Group(
         name=name if isinstance(name, str) else f"group-{position + 1}",
         count=count,
@@ -218,4 +223,6 @@ def build_group(
         generators=MappingProxyType(generators),
         send_enabled=raw.get("send_enabled") is True,
         template=template,
+        awake_time=float(awake),
+        security=security,
     )

@@ -33,6 +33,7 @@ from fleet.model import ModelRegistry
 from fleet.model.ddf import build_registry, load_paths
 from fleet.scenario.durations import format_duration
 from fleet.scenario.endpoints import PatternError, Range, check_pattern, find_clashes
+from fleet.scenario.faults import build_faults
 from fleet.scenario.group_context import raw_key
 from fleet.scenario.groups import build_group
 from fleet.scenario.kinds import INVALID, Context, label
@@ -129,6 +130,8 @@ def load_scenario_text(
     _fit(checked, phases, ctx)
     churn = _churn(checked.get("churn"), checked.get("duration"), ctx)
     found = _thresholds(checked.get("thresholds"), ctx)
+    _security_fits(checked, groups, ctx)
+    faults = build_faults(checked.get("faults"), ctx, registry, phases, groups or [])
     problems.raise_if_any()
     server, seed, duration = checked["server"], checked["seed"], checked["duration"]
     assert isinstance(server, ServerTarget) and isinstance(seed, int) and registry is not None
@@ -145,6 +148,7 @@ def load_scenario_text(
         objects_dirs=tuple(dirs),
         description=str(checked.get("description") or ""),
         registry=registry,
+        faults=faults,
     )
 
 
@@ -226,6 +230,30 @@ def _groups(
                 )
             ctx.error(where, message)
     return built
+
+
+def _security_fits(
+    checked: Mapping[str, object], groups: Sequence[Group | None], ctx: Context
+) -> None:
+    """A coaps:// server needs keys in every group; a coap:// one takes none."""
+    server = checked.get("server")
+    if not isinstance(server, ServerTarget):
+        return
+    for position, group in enumerate(groups):
+        if group is None:
+            continue
+        where: KeyPath = ("groups", position)
+        if server.scheme == "coaps" and group.security is None:
+            ctx.error(
+                where,
+                f"group {group.name}: the server {server.uri} speaks DTLS; give the group "
+                "security: with its pre-shared keys",
+            )
+        elif server.scheme == "coap" and group.security is not None:
+            ctx.error(
+                (*where, "security"),
+                f"group {group.name}: security: needs a coaps:// server, not {server.uri}",
+            )
 
 
 def _pattern_ok(pattern: str, count: int) -> bool:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fleet.client.config import DEFAULT_AWAKE_TIME
 from fleet.codec import ContentFormat
 from fleet.device import DeviceLayout, TreeTemplate
 from fleet.model import ModelRegistry, Path
@@ -27,14 +28,17 @@ from fleet.scenario.phases import Churn, Phase
 from fleet.scenario.thresholds import Threshold
 
 if TYPE_CHECKING:
+    from fleet.client.credentials import CredentialSource
     from fleet.device.generators import GeneratorSpec
+    from fleet.faults import Fault
 
 DEFAULT_PORT = 5683
+DEFAULT_SECURE_PORT = 5684
 
 
 @dataclass(frozen=True, slots=True)
 class ServerTarget:
-    """Where the fleet registers: ``coap://host:port`` (``coaps`` comes later)."""
+    """Where the fleet registers: ``coap://host:port`` or ``coaps://host:port`` (DTLS)."""
 
     host: str
     port: int = DEFAULT_PORT
@@ -76,6 +80,8 @@ class Group:
     generators: Mapping[Path, GeneratorSpec]
     send_enabled: bool
     template: TreeTemplate = field(compare=False, repr=False)
+    awake_time: float = DEFAULT_AWAKE_TIME
+    security: CredentialSource | None = field(default=None, compare=False, repr=False)
 
     @property
     def indexes(self) -> range:
@@ -102,6 +108,7 @@ class Scenario:
     description: str = ""
     version: int = 1
     registry: ModelRegistry = field(default_factory=ModelRegistry, compare=False, repr=False)
+    faults: tuple[Fault, ...] = ()
 
     @property
     def device_count(self) -> int:

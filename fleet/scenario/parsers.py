@@ -18,14 +18,14 @@ from fleet.model import Path
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
 from fleet.scenario.kinds import INVALID, JSON, Context, Kind, label
-from fleet.scenario.model import DEFAULT_PORT, ServerTarget
+from fleet.scenario.model import DEFAULT_PORT, DEFAULT_SECURE_PORT, ServerTarget
 from fleet.scenario.problems import KeyPath, describe, suggest
 
 SCENARIO_VERSION: Final = 1
 
 
 def parse_server(value: object) -> ServerTarget:
-    """``coap://host[:port]`` -> :class:`ServerTarget`; ValueError says what is wrong."""
+    """``coap[s]://host[:port]`` -> :class:`ServerTarget`; ValueError says what is wrong."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"a server is a URI like coap://127.0.0.1:5683, got {describe(value)}")
     text = value.strip()
@@ -33,10 +33,10 @@ def parse_server(value: object) -> ServerTarget:
         raise ValueError(f"{text!r} is not a URI: write coap://{text}")
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    if scheme == "coaps":
-        raise ValueError(f"{text!r}: coaps:// (DTLS) is not supported yet; use coap://")
-    if scheme != "coap":
-        raise ValueError(f"{text!r}: the scheme must be coap://, got {parts.scheme}://")
+    if scheme not in ("coap", "coaps"):
+        raise ValueError(
+            f"{text!r}: the scheme must be coap:// or coaps:// (DTLS), got {parts.scheme}://"
+        )
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{text!r}: a CoAP URI has no user name or password")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -50,7 +50,8 @@ def parse_server(value: object) -> ServerTarget:
         raise ValueError(f"{text!r} names no host")
     if port == 0:
         raise ValueError(f"{text!r}: the port must be 1..65535")
-    return ServerTarget(host, port if port is not None else DEFAULT_PORT, scheme)
+    default = DEFAULT_PORT if scheme == "coap" else DEFAULT_SECURE_PORT
+    return ServerTarget(host, port if port is not None else default, scheme)
 
 
 def parse_scenario_version(value: object) -> int:

@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from fleet.client.config import DEFAULT_AWAKE_TIME
 from fleet.client.registration import DEFAULT_LIFETIME
 from fleet.codec import ContentFormat
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
 from fleet.scenario.containers import Alternatives, Field, Key, ListOf, MapOf, Record, Variants
+from fleet.scenario.faults import FAULT
 from fleet.scenario.kinds import (
     JSON,
     AnyValue,
@@ -43,6 +45,7 @@ from fleet.scenario.parsers import (
     parse_version_text,
     threshold_expression,
 )
+from fleet.scenario.security import SECURITY
 
 DEFAULT_SERVER: Final = ServerTarget("127.0.0.1", DEFAULT_PORT)
 DEFAULT_ENDPOINT: Final = "sim-{index:06d}"
@@ -57,7 +60,8 @@ def _custom(parse: Callable[[object], object], schema: JSON) -> Custom:
 
 
 SERVER = _custom(
-    parse_server, {"type": "string", "pattern": r"^coap://", "examples": ["coap://127.0.0.1:5683"]}
+    parse_server,
+    {"type": "string", "pattern": r"^coaps?://", "examples": ["coap://127.0.0.1:5683"]},
 )
 INSTANCES: Final = ListOf(Integer(0, MAX_ID - 1), min_items=1)
 
@@ -172,6 +176,19 @@ GROUP: Final = Record(
             "The devices may use Send (LwM2M 1.1 or later).",
             default=False,
             schema_default=False,
+        ),
+        Field(
+            "awake_time",
+            Duration(positive=False),
+            "Queue mode (binding UQ): how long a device stays reachable after each Update "
+            "or notification before it sleeps.",
+            default=DEFAULT_AWAKE_TIME,
+            schema_default="93s",
+        ),
+        Field(
+            "security",
+            SECURITY,
+            "DTLS pre-shared keys of the group's devices (for a coaps:// server).",
         ),
     ),
 )
@@ -297,6 +314,12 @@ SCENARIO: Final = Record(
             THRESHOLDS,
             "Pass/fail criteria per metric, k6 style: {register_duration: ['p(95)<2s']}.",
             default={},
+        ),
+        Field(
+            "faults",
+            ListOf(FAULT),
+            "Faults the devices inject: rejections, drops, delays, silence, reboots, flaps...",
+            default=[],
         ),
     ),
 )

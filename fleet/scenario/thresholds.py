@@ -62,6 +62,7 @@ SENT: Final = {
     "update": "Registration Update",
     "deregister": "De-register",
     "send": "Send (LwM2M 1.1)",
+    "handshake": "DTLS handshake",
 }
 """Requests the devices send, by operation name."""
 SERVED: Final = {

@@ -339,8 +339,7 @@ def test_duplicate_endpoints_within_a_group(problems: Problems) -> None:
 
 def test_bad_server_uri(problems: Problems) -> None:
     for server, message in [
-        ("coaps://127.0.0.1:5684", "coaps:// (DTLS) is not supported yet; use coap://"),
-        ("http://127.0.0.1", "the scheme must be coap://, got http://"),
+        ("http://127.0.0.1", "the scheme must be coap:// or coaps:// (DTLS), got http://"),
         ("127.0.0.1:5683", "is not a URI: write coap://127.0.0.1:5683"),
         ("coap://127.0.0.1:99999", "the port must be a number 1..65535"),
         ("coap://127.0.0.1:5683/rd", "give only coap://host:port (no path, query or fragment)"),

@@ -109,7 +109,7 @@ def test_unknown_key_from_set_names_the_flag(problems: Problems) -> None:
 
 def test_bad_values_from_flags_and_environment_name_their_source(problems: Problems) -> None:
     settings = [
-        *env_settings({"FLEET_SEED": "abc", "FLEET_SERVER": "coaps://127.0.0.1"}),
+        *env_settings({"FLEET_SEED": "abc", "FLEET_SERVER": "ftp://127.0.0.1"}),
         *flag_settings(duration="soon", sets=["groups.0.count=-1"]),
     ]
     lines = problems(FILE, settings=settings)
@@ -118,8 +118,8 @@ def test_bad_values_from_flags_and_environment_name_their_source(problems: Probl
         "number of seconds",
         "--set groups.0.count=-1: groups.0.count must be at least 1, got -1",
         "FLEET_SEED: seed must be a whole number, got text 'abc'",
-        "FLEET_SERVER: server: 'coaps://127.0.0.1': coaps:// (DTLS) is not supported yet; "
-        "use coap://",
+        "FLEET_SERVER: server: 'ftp://127.0.0.1': the scheme must be coap:// or coaps:// "
+        "(DTLS), got ftp://",
     ]
 
 
