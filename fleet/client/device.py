@@ -179,7 +179,7 @@ class Device:
             clock=self.clock,
             rng=self._rng,
             on_cancel=self._on_cancel,
-            emit=self.emit if self.listening else None,
+            emit=self.emit,
         )
 
     def _close(self) -> None:

@@ -25,8 +25,13 @@ async def open_endpoint(
     rng: random.Random | None,
     on_cancel: CancelCallback,
     emit: Callable[[ClientEvent], None] | None = None,
+    on_lost: Callable[[str], None] | None = None,
 ) -> CoapEndpoint:
-    """Bind the device's endpoint on ``config.local_host`` (an ephemeral port)."""
+    """Bind the device's endpoint on ``config.local_host`` (an ephemeral port).
+
+    ``on_lost(reason)`` hears when a secure session ends under the device (the
+    device must then open a new endpoint: a new handshake).
+    """
     return await CoapEndpoint.bind(
         config.local_host,
         0,
