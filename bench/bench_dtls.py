@@ -8,10 +8,14 @@ Prints, next to the plain-UDP figures:
 2. Memory per device with an established DTLS session (client side, server in another
    process): Python heap by tracemalloc and resident set size (tinydtls allocates in C,
    seen by RSS only), next to a plain UDP CoapEndpoint.
+3. Whole LwM2M devices (:class:`fleet.client.device.Device`) registering with the embedded
+   server over coap:// and over coaps:// (same process, so both sides' cost): registrations
+   per second and heap / RSS per registered device.
 
 Bounded in count and seconds, 127.0.0.1 only.
 
     .venv/bin/python bench/bench_dtls.py [--handshakes 1000] [--window 32] [--memory 500]
+        [--devices 500]
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ from aiocoap.numbers.codes import Code
 from fleet.client.coap import CoapEndpoint, CoapTimeout
 from fleet.client.coap.dtls import DtlsClient, PskCredentials, dtls_available, open_dtls_client
 from fleet.client.coap.dtls_server import open_dtls_server
+from fleet.client.config import DeviceConfig
+from fleet.client.credentials import SingleCredentials, key_lookup
+from fleet.client.device import Device
+from fleet.server import Lwm2mServer
 
 HOST = "127.0.0.1"
 KEY = b"secretPSK"
@@ -116,9 +124,53 @@ async def memory_per_device(
     return heap, rss
 
 
-async def main(arguments: argparse.Namespace) -> None:
+Row = tuple[str, str, float | None, float | None, float | None]
+"""(what, rate unit, rate, heap bytes per device, RSS bytes per device)."""
+
+
+async def device_figures(secure: bool, count: int, window: int) -> Row:
+    """Whole LwM2M devices against the embedded server (same process: both sides' cost):
+    registrations per second with ``window`` in flight, then heap and RSS per registered device
+    (Device, its endpoint and DTLS session, and the server's record and session)."""
+    single = SingleCredentials(PskCredentials(b"bench", KEY))
+    lookup = key_lookup([single]) if secure else None
+    async with await Lwm2mServer.start(HOST, 0, psk=lookup) as server:
+        uri = server.secure_uri if secure else server.uri
+        assert uri is not None
+        semaphore = asyncio.Semaphore(window)
+
+        async def one(index: int) -> Device:
+            config = DeviceConfig(
+                f"bench-{index:06d}", server=uri, psk=single.psk if secure else None
+            )
+            device = Device(config)
+            async with semaphore:
+                await device.start()
+                await asyncio.wait_for(device.registered.wait(), 30.0)
+            return device
+
+        gc.collect()
+        tracemalloc.start()
+        heap_before = tracemalloc.get_traced_memory()[0]
+        rss_before = rss_bytes()
+        started = time.perf_counter()
+        devices = await asyncio.wait_for(
+            asyncio.gather(*(one(index) for index in range(count))), LIMIT
+        )
+        rate = count / (time.perf_counter() - started)
+        gc.collect()
+        heap = (tracemalloc.get_traced_memory()[0] - heap_before) / count
+        rss = (rss_bytes() - rss_before) / count
+        tracemalloc.stop()
+        await asyncio.gather(*(device.stop(deregister=False) for device in devices))
+    label = "LwM2M device, coaps:// (+server)" if secure else "LwM2M device, coap:// (+server)"
+    return (label, "registrations/s", rate, heap, rss)
+
+
+async def main(arguments: argparse.Namespace) -> list[Row]:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    rows: list[Row] = []
     process, libcoap = await start_libcoap()
     try:
 
@@ -129,12 +181,12 @@ async def main(arguments: argparse.Namespace) -> None:
         async def udp_device(index: int) -> CoapEndpoint:
             return await CoapEndpoint.bind(HOST)
 
-        for name, opener in (("plain UDP endpoint", udp_device), ("DTLS session", dtls_device)):
-            heap, rss = await memory_per_device(arguments.memory, opener)
-            print(
-                f"memory per device, {name:18s} ({arguments.memory}): "
-                f"heap {heap / 1024:6.1f} KiB, RSS {rss / 1024:6.1f} KiB"
-            )
+        started = time.perf_counter()
+        heap, rss = await memory_per_device(arguments.memory, udp_device)
+        rate = arguments.memory / (time.perf_counter() - started)
+        rows.append(("plain UDP endpoint", "binds/s", rate, heap, rss))
+        heap, rss = await memory_per_device(arguments.memory, dtls_device)
+        rows.append(("DTLS session -> libcoap (client)", "-", None, heap, rss))
     finally:
         process.terminate()
         process.wait(5)
@@ -144,7 +196,7 @@ async def main(arguments: argparse.Namespace) -> None:
     process, libcoap = await start_libcoap()
     try:
         rate = await handshake_rate(libcoap, arguments.handshakes, arguments.window)
-        print(f"handshakes/s, our client -> coap-server-openssl: {rate:8.0f}")
+        rows.append(("DTLS handshake -> coap-server-openssl", "handshakes/s", rate, None, None))
     finally:
         process.terminate()
         process.wait(5)
@@ -152,9 +204,27 @@ async def main(arguments: argparse.Namespace) -> None:
     server = await open_dtls_server(HOST, 0, lambda identity: KEY)
     try:
         rate = await handshake_rate(server.endpoint.address, arguments.handshakes, arguments.window)
-        print(f"handshakes/s, our client -> our server (1 process): {rate:8.0f}")
+        rows.append(("DTLS handshake -> our server (1 process)", "handshakes/s", rate, None, None))
     finally:
         server.close()
+    for secure in (False, True):
+        rows.append(await device_figures(secure, arguments.devices, arguments.window))
+    return rows
+
+
+def print_table(rows: list[Row], arguments: argparse.Namespace) -> None:
+    def kib(value: float | None) -> str:
+        return "-" if value is None else f"{value / 1024:.1f}"
+
+    print(
+        f"DTLS-PSK vs plain UDP on {HOST} (memory: {arguments.memory} endpoints/sessions, "
+        f"{arguments.devices} devices; {arguments.handshakes} handshakes, "
+        f"window {arguments.window})"
+    )
+    print(f"{'':42} {'rate':>8} {'unit':<16} {'heap KiB':>9} {'RSS KiB':>8}  (per device)")
+    for what, unit, rate, heap, rss in rows:
+        shown = "-" if rate is None else f"{rate:.0f}"
+        print(f"{what:42} {shown:>8} {unit:<16} {kib(heap):>9} {kib(rss):>8}")
 
 
 if __name__ == "__main__":
@@ -162,9 +232,11 @@ if __name__ == "__main__":
     parser.add_argument("--handshakes", type=int, default=1000)
     parser.add_argument("--window", type=int, default=32)
     parser.add_argument("--memory", type=int, default=500)
+    parser.add_argument("--devices", type=int, default=500)
     reason = dtls_available()
     if reason is not None:
         raise SystemExit(reason)
     if shutil.which("coap-server-openssl") is None:
         raise SystemExit("coap-server-openssl is missing: scripts/install-tools.sh")
-    asyncio.run(main(parser.parse_args()))
+    parsed = parser.parse_args()
+    print_table(asyncio.run(main(parsed)), parsed)

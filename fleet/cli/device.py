@@ -5,6 +5,11 @@ The device has the shipped objects, plus instance 0 of every object that the
 answers whatever the server asks and logs one line per request to stderr
 (method, path, content format, response code), plus its registration events.
 Ctrl-C or SIGTERM de-registers and exits.
+
+A ``coaps://`` server needs ``--psk-identity`` and ``--psk-key`` (hex or base64;
+also from ``FLEET_PSK_IDENTITY`` / ``FLEET_PSK_KEY``, which keeps the key out of
+the process list and shell history); the handshake is logged with its duration,
+never the key.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from collections.abc import Sequence
 import click
 
 from fleet.cli.options import objects_option, registry_from_options
+from fleet.client.coap.dtls import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
 from fleet.client.device import Device
 from fleet.client.events import (
     ClientEvent,
     Deregistered,
+    Handshake,
     NotificationSent,
     ObservationEnded,
     Registered,
@@ -64,6 +71,11 @@ def describe(event: ClientEvent) -> str | None:
         return f"notify {paths} {kind}"
     if isinstance(event, ObservationEnded):
         return f"observation of {','.join(str(p) for p in event.paths)} ended: {event.reason}"
+    if isinstance(event, Handshake):
+        host, port = event.remote
+        if event.error is None:
+            return f"DTLS handshake with {host}:{port} done in {event.duration * 1000:.0f} ms"
+        return f"DTLS handshake with {host}:{port} failed: {event.error}"
     if isinstance(event, SendDone):
         outcome = event.code or event.error
         return f"send {','.join(str(p) for p in event.paths)}: {outcome}"
@@ -93,8 +105,25 @@ def parse_values(items: Sequence[str]) -> dict[str, str]:
     return values
 
 
+def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | None:
+    """``--psk-identity`` and ``--psk-key`` as credentials (both or neither)."""
+    if identity is None and key is None:
+        return None
+    if identity is None or key is None:
+        raise click.UsageError("--psk-identity and --psk-key go together")
+    try:
+        return PskCredentials.of(identity, key)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--psk-key") from None
+
+
 @click.command()
-@click.option("--server", required=True, metavar="URI", help="The LwM2M server: coap://HOST:PORT.")
+@click.option(
+    "--server",
+    required=True,
+    metavar="URI",
+    help="The LwM2M server: coap://HOST:PORT, or coaps://HOST:PORT (DTLS-PSK, default port 5684).",
+)
 @click.option("--endpoint", required=True, metavar="NAME", help="The endpoint client name.")
 @click.option("--lifetime", type=click.IntRange(1), default=86400, show_default=True)
 @click.option("--binding", type=click.Choice(["U", "UQ"]), default="U", show_default=True)
@@ -118,6 +147,26 @@ def parse_values(items: Sequence[str]) -> dict[str, str]:
 @click.option(
     "--reboot-delay", type=click.FloatRange(0), default=5.0, show_default=True, metavar="S"
 )
+@click.option(
+    "--psk-identity",
+    envvar="FLEET_PSK_IDENTITY",
+    metavar="TEXT",
+    help="DTLS PSK identity for a coaps:// server [env FLEET_PSK_IDENTITY].",
+)
+@click.option(
+    "--psk-key",
+    envvar="FLEET_PSK_KEY",
+    metavar="KEY",
+    help="DTLS pre-shared key: hex:..., base64:... or bare hex [env FLEET_PSK_KEY].",
+)
+@click.option(
+    "--handshake-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds a DTLS handshake may take.",
+)
 @objects_option
 def device(
     server: str,
@@ -129,9 +178,15 @@ def device(
     values: tuple[str, ...],
     no_send: bool,
     reboot_delay: float,
+    psk_identity: str | None,
+    psk_key: str | None,
+    handshake_timeout: float,
     objects_dirs: tuple[pathlib.Path, ...],
 ) -> None:
     """Run one virtual device until Ctrl-C, logging every request it answers."""
+    psk = psk_from_options(psk_identity, psk_key)
+    if psk is None and server.strip().lower().startswith("coaps:"):
+        raise click.UsageError("a coaps:// server needs --psk-identity and --psk-key")
     registry = registry_from_options(objects_dirs)
     try:
         layout = device_layout(registry)
@@ -148,6 +203,8 @@ def device(
             values=parse_values(values),
             send_enabled=not no_send,
             reboot_delay=reboot_delay,
+            psk=psk,
+            handshake_timeout=handshake_timeout,
         )
     except (ConfigError, FleetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -10,6 +10,12 @@ It runs until Ctrl-C / SIGTERM or QUIT. With ``--exit-after-commands`` it ends o
 commands are done: at the end of ``--commands FILE`` if given (stdin is not read), else at
 the end of stdin. The address it listens on goes to stderr first
 (``fleet server listening on coap://127.0.0.1:5683``); ``--port 0`` picks a free port.
+
+DTLS-PSK (``coaps://``) is served too when keys are given: ``--psk-keys FILE`` (a CSV of
+``endpoint,identity,key``), ``--scenario FILE`` (the keys of the scenario's groups),
+``--psk-identity``/``--psk-key`` (one identity, also ``FLEET_PSK_IDENTITY``/``FLEET_PSK_KEY``),
+any of them together; ``--dtls-port`` (default 5684, 0: a free port) on the same host.
+The DTLS address goes to stderr too; keys are never printed.
 """
 
 from __future__ import annotations
@@ -26,8 +32,19 @@ from typing import Any
 
 import click
 
+from fleet.client.credentials import (
+    CredentialError,
+    KeysFile,
+    KeyStore,
+    SingleCredentials,
+    key_lookup,
+)
+from fleet.errors import FleetError
+from fleet.runner.configs import scenario_key_lookup
+from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
 from fleet.server.platform import Console, Message, render
+from fleet.server.secure import KeyLookup
 
 DEVICE_INFO = ("/3", "/6")
 
@@ -100,6 +117,44 @@ def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], N
     return emit, say
 
 
+def psk_lookup(
+    keys_files: tuple[FilePath, ...],
+    scenario: FilePath | None,
+    identity: str | None,
+    key: str | None,
+) -> KeyLookup | None:
+    """The server's ``identity -> key`` lookup from the options (``None``: no DTLS keys)."""
+    stores: list[KeyStore] = []
+    if (identity is None) != (key is None):
+        raise click.UsageError("--psk-identity and --psk-key go together")
+    try:
+        if identity is not None and key is not None:
+            stores.append(SingleCredentials.of(identity, key))
+        stores.extend(KeysFile.load(path) for path in keys_files)
+    except CredentialError as exc:
+        raise click.ClickException(str(exc)) from None
+    lookups = [key_lookup(stores)] if stores else []
+    if scenario is not None:
+        try:
+            loaded = load_scenario(scenario)
+        except ScenarioErrors as exc:
+            raise click.ClickException(str(exc)) from None
+        if not any(group.security is not None for group in loaded.groups):
+            raise click.UsageError(f"--scenario {scenario}: no group has security: keys")
+        lookups.append(scenario_key_lookup(loaded))
+    if not lookups:
+        return None
+
+    def lookup(wanted: bytes) -> bytes | None:
+        for each in lookups:
+            found = each(wanted)
+            if found is not None:
+                return found
+        return None
+
+    return lookup
+
+
 async def run_server(
     host: str,
     port: int,
@@ -107,14 +162,22 @@ async def run_server(
     as_json: bool,
     exit_after: bool,
     timeout: float,
+    psk: KeyLookup | None = None,
+    dtls_port: int = 5684,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
     emit, say = printer(as_json)
     server = await Lwm2mServer.start(
-        host, port, read_on_register=DEVICE_INFO, request_timeout=timeout
+        host,
+        port,
+        read_on_register=DEVICE_INFO,
+        request_timeout=timeout,
+        psk=psk,
+        dtls_port=dtls_port,
     )
     console = Console(server, emit, say=say)
-    click.echo(f"fleet server listening on {server.uri} (HELP for commands)", err=True)
+    secure = f" and {server.secure_uri}" if server.secure_uri is not None else ""
+    click.echo(f"fleet server listening on {server.uri}{secure} (HELP for commands)", err=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -180,6 +243,37 @@ async def run_server(
     type=click.FloatRange(min=0.01),
     help="Seconds a device has to answer before the command gets 408.",
 )
+@click.option(
+    "--dtls-port",
+    default=5684,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="UDP port for DTLS-PSK (coaps://), served when keys are given.",
+)
+@click.option(
+    "--psk-keys",
+    "keys_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=FilePath),
+    help="CSV of endpoint,identity,key (hex or base64) the devices use; repeatable.",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=FilePath),
+    help="Accept the DTLS keys of this scenario's groups (security:).",
+)
+@click.option(
+    "--psk-identity",
+    envvar="FLEET_PSK_IDENTITY",
+    metavar="TEXT",
+    help="One PSK identity to accept [env FLEET_PSK_IDENTITY].",
+)
+@click.option(
+    "--psk-key",
+    envvar="FLEET_PSK_KEY",
+    metavar="KEY",
+    help="Its key: hex:..., base64:... or bare hex [env FLEET_PSK_KEY].",
+)
 def server(
     host: str,
     port: int,
@@ -187,11 +281,21 @@ def server(
     as_json: bool,
     exit_after_commands: bool,
     timeout: float,
+    dtls_port: int,
+    keys_files: tuple[FilePath, ...],
+    scenario: FilePath | None,
+    psk_identity: str | None,
+    psk_key: str | None,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
+    psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
     try:
-        asyncio.run(run_server(host, port, commands, as_json, exit_after_commands, timeout))
+        asyncio.run(
+            run_server(host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port)
+        )
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None
+    except FleetError as error:  # DTLS unavailable
+        raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
         pass

@@ -5,8 +5,11 @@ lifetime, binding, LwM2M version, preferred content format, the objects
 (a :class:`~fleet.device.DeviceLayout`, or a compiled
 :class:`~fleet.device.TreeTemplate` shared by a fleet), per-device initial
 values, whether Send is allowed, the registration retry policy and a few
-timings. The Security object ``/0/0`` and the Server object ``/1/0`` reflect it
-(:func:`server_values`): Server URI, NoSec mode and Short Server ID; lifetime
+timings, and for a ``coaps://`` server the DTLS pre-shared key (``psk``). The
+Security object ``/0/0`` and the Server object ``/1/0`` reflect it
+(:func:`server_values`): Server URI, Security Mode (0 PSK for ``coaps://``, 3
+NoSec for ``coap://``), PSK identity (``/0/0/3``) and key (``/0/0/5``, never
+readable by a server: the tree refuses ``/0`` to it), Short Server ID; lifetime
 (``/1/0/1``), default pmin/pmax (``/1/0/2``, ``/1/0/3``), binding (``/1/0/7``),
 retry resources (``/1/0/17..20``) and Mute Send (``/1/0/23``, true when Send is
 off).
@@ -30,6 +33,7 @@ from types import MappingProxyType
 from typing import Final
 from urllib.parse import urlsplit
 
+from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT, PskCredentials
 from fleet.client.coap.params import (
     DEFAULT_LIMITS,
     DEFAULT_PARAMETERS,
@@ -48,12 +52,18 @@ from fleet.model.shipped import shipped_registry
 from fleet.model.values import coerce_value
 
 DEFAULT_PORT: Final = 5683
+DEFAULT_SECURE_PORT: Final = 5684
+SCHEMES: Final = {"coap": DEFAULT_PORT, "coaps": DEFAULT_SECURE_PORT}
 LWM2M_VERSIONS: Final = ("1.0", "1.1", "1.2")
 BINDINGS: Final = ("U", "UQ")
 DEFAULT_AWAKE_TIME: Final = 93.0
 """Queue mode: seconds awake after sending (CoAP MAX_TRANSMIT_WAIT, as LwM2M suggests)."""
 NO_SEC: Final = 3
 """Security Mode (/0/x/2) 3: NoSec."""
+PRE_SHARED_KEY: Final = 0
+"""Security Mode (/0/x/2) 0: Pre-Shared Key (DTLS-PSK)."""
+SECRET_PATHS: Final = ("/0/0/3", "/0/0/5")
+"""PSK identity and key in the Security object: per device, never in a shared template."""
 
 
 class ConfigError(FleetError, ValueError):
@@ -61,19 +71,21 @@ class ConfigError(FleetError, ValueError):
 
 
 def parse_server_uri(uri: str) -> tuple[str, int]:
-    """``coap://HOST:PORT`` -> ``(numeric host, port)``; no DNS lookup ever.
+    """``coap://HOST:PORT`` or ``coaps://HOST:PORT`` -> ``(numeric host, port)``; no DNS.
 
     HOST is an IPv4 literal, a bracketed IPv6 literal or ``localhost``
-    (127.0.0.1); the port defaults to 5683. ``coaps`` is refused (the devices
-    speak NoSec only).
+    (127.0.0.1); the port defaults to 5683 (``coap``) or 5684 (``coaps``,
+    DTLS with a pre-shared key).
     """
     try:
         parts = urlsplit(uri)
         port = parts.port
     except ValueError as exc:
         raise ConfigError(f"server URI {uri!r}: {exc}") from None
-    if parts.scheme != "coap":
-        raise ConfigError(f"server URI {uri!r}: only coap:// is supported (NoSec over UDP)")
+    if parts.scheme not in SCHEMES:
+        raise ConfigError(
+            f"server URI {uri!r}: only coap:// (NoSec) and coaps:// (DTLS-PSK) are supported"
+        )
     host = parts.hostname
     if not host:
         raise ConfigError(f"server URI {uri!r} names no host")
@@ -87,7 +99,12 @@ def parse_server_uri(uri: str) -> tuple[str, int]:
         raise ConfigError(
             f"server URI {uri!r}: host must be an IP address or localhost (no DNS lookups)"
         ) from None
-    return str(address), DEFAULT_PORT if port is None else port
+    return str(address), SCHEMES[parts.scheme] if port is None else port
+
+
+def is_secure_uri(uri: str) -> bool:
+    """Whether ``uri`` names a ``coaps://`` (DTLS) server."""
+    return uri.strip().lower().startswith("coaps:")
 
 
 def default_bind_host(server_host: str) -> str:
@@ -114,6 +131,10 @@ class DeviceConfig:
     (default: non-confirmable, see :mod:`fleet.client.observations`).
     ``awake_time``: with binding ``UQ`` (queue mode), how long the device stays
     reachable after each Update or notification before it sleeps.
+    ``psk``: the DTLS pre-shared identity and key; required with a ``coaps://``
+    server and refused with ``coap://``. ``handshake_timeout``: device-clock
+    seconds a DTLS handshake may take before it counts as failed. The key is
+    never part of the ``repr``.
     """
 
     endpoint: str
@@ -137,12 +158,26 @@ class DeviceConfig:
     awake_time: float = DEFAULT_AWAKE_TIME
     params: TransmissionParameters = DEFAULT_PARAMETERS
     limits: EndpointLimits = DEFAULT_LIMITS
+    psk: PskCredentials | None = None
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
         if not self.endpoint or not isinstance(self.endpoint, str):
             raise ConfigError("a device needs an endpoint name")
         parse_server_uri(self.server)
+        if self.psk is not None and not isinstance(self.psk, PskCredentials):
+            raise ConfigError("psk must be PskCredentials (identity and key)")
+        if is_secure_uri(self.server) and self.psk is None:
+            raise ConfigError(
+                f"server {self.server}: a coaps:// server needs a pre-shared key (psk)"
+            )
+        if self.psk is not None and not is_secure_uri(self.server):
+            raise ConfigError(
+                f"server {self.server}: a pre-shared key needs a coaps:// server, not coap://"
+            )
+        if not (self.handshake_timeout > 0 and math.isfinite(self.handshake_timeout)):
+            raise ConfigError("handshake_timeout must be a positive number of seconds")
         if isinstance(self.lifetime, bool) or not 1 <= self.lifetime <= UINT32_MAX:
             raise ConfigError(f"lifetime must be 1..{UINT32_MAX} seconds, got {self.lifetime!r}")
         if self.binding not in BINDINGS:
@@ -178,6 +213,11 @@ class DeviceConfig:
             raise ConfigError("exchange_timeout must be positive")
 
     @property
+    def secure(self) -> bool:
+        """Whether the device talks DTLS (a ``coaps://`` server)."""
+        return self.psk is not None
+
+    @property
     def server_address(self) -> tuple[str, int]:
         """The server as ``(numeric host, port)``."""
         return parse_server_uri(self.server)
@@ -196,7 +236,7 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
     values: dict[str, object] = {
         "/0/0/0": config.server,
         "/0/0/1": False,
-        "/0/0/2": NO_SEC,
+        "/0/0/2": NO_SEC if config.psk is None else PRE_SHARED_KEY,
         "/0/0/10": config.short_server_id,
         "/1/0/0": config.short_server_id,
         "/1/0/1": config.lifetime,
@@ -210,6 +250,9 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
         "/1/0/2": config.default_pmin or 0,
         "/1/0/3": config.default_pmax or 0,
     }
+    if config.psk is not None:
+        values["/0/0/3"] = config.psk.identity
+        values["/0/0/5"] = config.psk.key
     return values
 
 
@@ -272,7 +315,10 @@ def profile_for(config: DeviceConfig) -> DeviceProfile:
     if isinstance(layout, TreeTemplate):
         profile = DeviceProfile(layout)
     else:
-        folded = _applicable(layout, server_values(config))
+        shared = server_values(config)
+        for secret in SECRET_PATHS:  # per device: never folded into a shared template
+            shared.pop(secret, None)
+        folded = _applicable(layout, shared)
         profile = DeviceProfile(TreeTemplate.compile(registry, layout.with_values(folded)))
     _profiles[key] = ((layout, registry), profile)
     while len(_profiles) > _CACHE_SIZE:

@@ -1,16 +1,32 @@
-"""What each device of a scenario is configured with: scenario + index -> DeviceConfig."""
+"""What each device of a scenario is configured with: scenario + index -> DeviceConfig.
+
+:func:`device_config` also hands each device of a group with ``security:`` its
+DTLS pre-shared identity and key; :func:`scenario_key_lookup` is the other side,
+what a server (``fleet server --scenario``) asks to find the key of an identity.
+:func:`credential_problems` finds the devices that would get no key (e.g. an
+endpoint missing from a keys file) before any of them starts.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fleet.client.config import DeviceConfig
+from fleet.client.credentials import CredentialError, KeyStore, PatternCredentials, key_lookup
 from fleet.scenario import Scenario
 
 
 def device_config(scenario: Scenario, index: int) -> DeviceConfig:
-    """The configuration of device ``index`` of ``scenario``."""
+    """The configuration of device ``index`` of ``scenario``.
+
+    Raises :class:`~fleet.client.credentials.CredentialError` if the group's keys
+    cannot give this device a key (e.g. its endpoint is missing from the keys file).
+    """
     group = scenario.group_of(index)
+    endpoint = group.endpoint(index)
+    security = group.security
     return DeviceConfig(
-        endpoint=group.endpoint(index),
+        endpoint=endpoint,
         server=scenario.server.uri,
         lifetime=group.lifetime,
         binding=group.binding,
@@ -20,4 +36,41 @@ def device_config(scenario: Scenario, index: int) -> DeviceConfig:
         registry=scenario.registry,
         send_enabled=group.send_enabled,
         awake_time=group.awake_time,
+        psk=None if security is None else security.credentials(index, endpoint),
     )
+
+
+def scenario_key_lookup(scenario: Scenario) -> Callable[[bytes], bytes | None]:
+    """``lookup(identity) -> key`` over the keys of every group of ``scenario``."""
+    stores: list[KeyStore] = []
+    for group in scenario.groups:
+        security = group.security
+        if isinstance(security, PatternCredentials):
+            stores.append(security.with_endpoints(scenario.endpoint))
+        elif isinstance(security, KeyStore):
+            stores.append(security)
+    return key_lookup(stores)
+
+
+def credential_problems(scenario: Scenario, limit: int = 5) -> list[str]:
+    """Why devices of ``scenario`` would get no key (at most ``limit`` reasons, then a count).
+
+    Checks every device of every group with ``security:`` (rendering its endpoint name and
+    credentials); empty when all can start.
+    """
+    problems: list[str] = []
+    missing = 0
+    for group in scenario.groups:
+        security = group.security
+        if security is None:
+            continue
+        for index in range(group.first_index, group.first_index + group.count):
+            try:
+                security.credentials(index, group.endpoint(index))
+            except CredentialError as error:
+                missing += 1
+                if len(problems) < limit:
+                    problems.append(f"group {group.name}: device {index}: {error}")
+    if missing > len(problems):
+        problems.append(f"... {missing - len(problems)} more devices without keys")
+    return problems

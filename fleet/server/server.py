@@ -14,6 +14,11 @@ happens is an event (:mod:`.events`). Typical use::
         async with server.events() as events:
             ...
 
+With ``psk=lookup`` (``identity -> key``, e.g. from
+:func:`fleet.client.credentials.key_lookup`) the server also accepts DTLS-PSK devices on
+``dtls_port`` (:attr:`Lwm2mServer.secure_uri`, ``coaps://``): one endpoint over both
+sockets (:mod:`.secure`), requests to a device go back over the session it opened.
+
 Time (lifetimes, retransmissions, request timeouts) follows the ``clock`` given to
 :meth:`Lwm2mServer.start`; with a :class:`~fleet.clock.ManualClock` a test moves it by hand.
 Timeouts of the ``wait_for_*`` helpers are real seconds: they wait for network traffic.
@@ -47,6 +52,7 @@ from fleet.server.management import ManagementMixin
 from fleet.server.records import DeviceRecord
 from fleet.server.reporting import ReportingMixin
 from fleet.server.requests import PathLike
+from fleet.server.secure import DualTransport, KeyLookup, open_server_endpoint
 
 SERVER_LIMITS = EndpointLimits(
     dedup_max_entries=100_000,
@@ -80,6 +86,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         self.directory = Directory(clock, default_lifetime=default_lifetime)
         self.counters = ServerCounters()
         self._endpoint = None
+        self._dual: DualTransport | None = None
         self._bus = EventBus(history)
         self._records = {}
         self._observations = {}
@@ -104,8 +111,11 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         limits: EndpointLimits = SERVER_LIMITS,
         observation_queue: int = 64,
         history: int = 1000,
+        psk: KeyLookup | None = None,
+        dtls_port: int = 0,
+        handshake_timeout: float | None = None,
     ) -> Lwm2mServer:
-        """Bind the server's UDP socket and start answering.
+        """Bind the server's UDP socket (and with ``psk`` its DTLS one) and start answering.
 
         - ``clock``: drives lifetimes, retransmissions and request timeouts (default: the loop);
         - ``models``: object definitions to decode with (default: the shipped objects);
@@ -115,7 +125,13 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
           CoAP's retransmission limits, about 93 s);
         - ``params`` / ``limits``: the CoAP endpoint's transmission parameters and bounds;
         - ``observation_queue``: notifications each observation handle buffers;
-        - ``history``: how many recent events :attr:`recent_events` keeps.
+        - ``history``: how many recent events :attr:`recent_events` keeps;
+        - ``psk``: ``lookup(identity) -> key | None``; given, the server accepts DTLS-PSK on
+          ``dtls_port`` (0: a free port) of the same host, and ``handshake_timeout`` (real
+          seconds, default 10) drops handshakes that do not finish.
+
+        Raises :class:`~fleet.client.coap.BindError`, or
+        :class:`~fleet.client.coap.dtls.DtlsUnavailable` with ``psk`` but no DTLS package.
         """
         hooks: list[OnRegister] = []
         paths = tuple(read_on_register)
@@ -131,14 +147,20 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             observation_queue=observation_queue,
             history=history,
         )
-        server._endpoint = await CoapEndpoint.bind(
-            host,
-            port,
-            handler=server._handle,
-            clock=server.clock,
-            params=params if params is not None else TransmissionParameters(),
-            limits=limits,
-        )
+        options: dict[str, Any] = {
+            "handler": server._handle,
+            "clock": server.clock,
+            "params": params if params is not None else TransmissionParameters(),
+            "limits": limits,
+        }
+        if psk is None:
+            server._endpoint = await CoapEndpoint.bind(host, port, **options)
+        else:
+            if handshake_timeout is not None:
+                options["handshake_timeout"] = handshake_timeout
+            server._endpoint, server._dual = await open_server_endpoint(
+                host, port, dtls_port=dtls_port, lookup=psk, **options
+            )
         return server
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -153,6 +175,28 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         """``coap://host:port`` for devices to register with."""
         host, port = self.address
         return f"coap://[{host}]:{port}" if ":" in host else f"coap://{host}:{port}"
+
+    @property
+    def secure_address(self) -> Address | None:
+        """``(host, port)`` of the DTLS socket (``None`` without ``psk``)."""
+        return None if self._dual is None else self._dual.secure_address()
+
+    @property
+    def secure_uri(self) -> str | None:
+        """``coaps://host:port`` for DTLS-PSK devices (``None`` without ``psk``)."""
+        address = self.secure_address
+        if address is None:
+            return None
+        host, port = address
+        return f"coaps://[{host}]:{port}" if ":" in host else f"coaps://{host}:{port}"
+
+    def psk_identity(self, endpoint: str) -> bytes | None:
+        """The PSK identity of the DTLS session the registered ``endpoint`` talks over
+        (``None``: registered over plain UDP, or not registered)."""
+        registration = self.directory.get(endpoint)
+        if registration is None or self._dual is None:
+            return None
+        return self._dual.identity(registration.address)
 
     @property
     def running(self) -> bool:
@@ -170,6 +214,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             await asyncio.gather(*tasks, return_exceptions=True)
         if endpoint is not None:
             endpoint.close()
+        self._dual = None
         self.directory.clear()
         for record in self._records.values():
             record.registration = None  # records stay readable; nobody is registered now
@@ -301,6 +346,8 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         flat["observations"] = len(self.observations())
         if self._endpoint is not None:
             flat["coap"] = self._endpoint.stats()
+        if self._dual is not None:
+            flat["dtls"] = self._dual.dtls_stats()
         return flat
 
 

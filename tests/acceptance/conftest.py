@@ -3,6 +3,10 @@
 Both talk real UDP on loopback and share one :class:`~fleet.clock.ManualClock`, so that protocol
 time (pmin/pmax, lifetimes, CoAP retransmissions) moves only when a test says so. Waiting for the
 network is bounded in real seconds (:data:`WAIT`).
+
+The device matrix (``test_matrix*.py``) runs twice: over plain UDP (``coap://``) and over DTLS-PSK
+(``coaps://``, every device with its own identity, the server finding keys by identity), through
+the ``transport`` parameter. Other modules run over UDP only.
 """
 
 from __future__ import annotations
@@ -11,15 +15,32 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+import pytest
 import pytest_asyncio
 
+from fleet.client.coap.dtls import dtls_available
 from fleet.client.config import DeviceConfig
+from fleet.client.credentials import PatternCredentials, key_lookup
 from fleet.client.device import Device
 from fleet.clock import ManualClock
 from fleet.server import Lwm2mServer
 
 WAIT = 5.0
 """Real seconds any one network exchange may take on loopback."""
+
+DTLS_REASON = dtls_available()
+KEYS = PatternCredentials("psk-{endpoint}", "hex:000102030405060708090a0b0c0d0e0f")
+"""Keys of the DTLS runs: one identity per device name."""
+TRANSPORTS = (
+    "udp",
+    pytest.param(
+        "dtls",
+        marks=[
+            pytest.mark.slow,  # about 3 s more for the whole matrix
+            pytest.mark.skipif(DTLS_REASON is not None, reason=DTLS_REASON or ""),
+        ],
+    ),
+)
 
 T = TypeVar("T")
 DeviceFactory = Callable[..., Awaitable[Device]]
@@ -30,30 +51,58 @@ async def within(awaitable: Awaitable[T], seconds: float = WAIT) -> T:
     return await asyncio.wait_for(awaitable, seconds)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The matrix modules run over each transport (``udp``, ``dtls``)."""
+    if metafunc.module.__name__.rsplit(".", 1)[-1].startswith("test_matrix") and (
+        "transport" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("transport", TRANSPORTS)
+
+
+@pytest.fixture
+def transport() -> str:
+    """``udp`` or ``dtls`` (parametrised for the matrix modules, else ``udp``)."""
+    return "udp"
+
+
 @pytest_asyncio.fixture
 async def clock() -> ManualClock:
     return ManualClock()
 
 
 @pytest_asyncio.fixture
-async def server(clock: ManualClock) -> AsyncIterator[Lwm2mServer]:
-    """An embedded server on the manual clock, reading /3 and /6 after every Register."""
-    async with await Lwm2mServer.start(clock=clock, read_on_register=("/3", "/6")) as started:
+async def server(clock: ManualClock, transport: str) -> AsyncIterator[Lwm2mServer]:
+    """An embedded server on the manual clock, reading /3 and /6 after every Register
+    (accepting DTLS-PSK with :data:`KEYS` as well when ``transport`` is ``dtls``)."""
+    psk = key_lookup([KEYS]) if transport == "dtls" else None
+    async with await Lwm2mServer.start(
+        clock=clock, read_on_register=("/3", "/6"), psk=psk
+    ) as started:
         yield started
 
 
 @pytest_asyncio.fixture
-async def make_device(clock: ManualClock, server: Lwm2mServer) -> AsyncIterator[DeviceFactory]:
+async def make_device(
+    clock: ManualClock, server: Lwm2mServer, transport: str
+) -> AsyncIterator[DeviceFactory]:
     """``await make_device("dev1", lwm2m_version="1.0")``: a started, registered Device
-    (the server's on-register reads done); stopped (de-registered) at the end."""
+    (the server's on-register reads done) over ``transport``; stopped (de-registered) at the
+    end. Over DTLS the test also checks that the device registered over its own session."""
     made: list[Device] = []
 
     async def make(name: str = "dev1", **config: Any) -> Device:
-        device = Device(DeviceConfig(name, server=server.uri, **config), clock=clock)
+        if transport == "dtls" and server.secure_uri is not None:
+            config.setdefault("server", server.secure_uri)
+            config.setdefault("psk", KEYS.credentials(len(made), name))
+        else:
+            config.setdefault("server", server.uri)
+        device = Device(DeviceConfig(name, **config), clock=clock)
         made.append(device)
         await device.start()
         await within(device.registered.wait())
         await server.wait_for_registration(name, timeout=WAIT, hooks=True)
+        if transport == "dtls":
+            assert server.psk_identity(name) == f"psk-{name}".encode()
         return device
 
     yield make

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
 import sys
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from fleet.cli.server import server
+from fleet.cli.server import psk_lookup, server
+from fleet.client.coap.dtls import PskCredentials, dtls_available
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 
@@ -22,7 +24,15 @@ RUN = [sys.executable, "-c", "from fleet.cli.server import server; server()"]
 WAIT = 20.0
 
 
-async def _run(tmp_path: Path, lines: list[str], *extra: str) -> tuple[str, str, int]:
+async def _run(
+    tmp_path: Path,
+    lines: list[str],
+    *extra: str,
+    psk: PskCredentials | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[str, str, int]:
+    """Run ``fleet server`` with ``lines`` as commands and one device (named ``dev1``, over
+    DTLS to the server's coaps:// address with ``psk``)."""
     script = tmp_path / "commands.txt"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
     process = await asyncio.create_subprocess_exec(
@@ -38,12 +48,13 @@ async def _run(tmp_path: Path, lines: list[str], *extra: str) -> tuple[str, str,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=None if env is None else {**os.environ, **env},
     )
     assert process.stderr is not None
     first = (await asyncio.wait_for(process.stderr.readline(), WAIT)).decode()
-    found = re.search(r"coap://\S+", first)
+    found = re.search(r"coaps://\S+" if psk is not None else r"coap://\S+", first)
     assert found, first
-    device = Device(DeviceConfig(endpoint="dev1", server=found.group(0), lifetime=60))
+    device = Device(DeviceConfig(endpoint="dev1", server=found.group(0), lifetime=60, psk=psk))
     await device.start()
     try:
         out, err = await asyncio.wait_for(process.communicate(), WAIT)
@@ -109,3 +120,66 @@ def test_a_port_in_use_is_a_clean_error() -> None:
         result = CliRunner().invoke(server, ["--port", str(port), "--exit-after-commands"])
     assert result.exit_code == 1
     assert "cannot serve" in result.output
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+@pytest.mark.skipif(dtls_available() is not None, reason=dtls_available() or "")
+async def test_dtls_with_keys_from_a_file_and_from_the_environment(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.csv"
+    keys.write_text("endpoint,identity,key\ndev1,dev1-id,hex:0a0b0c0d\n", encoding="utf-8")
+    for psk, options, env in (
+        (PskCredentials(b"dev1-id", b"\x0a\x0b\x0c\x0d"), ["--psk-keys", str(keys)], None),
+        (
+            PskCredentials(b"lab", b"secret-key"),
+            [],
+            {"FLEET_PSK_IDENTITY": "lab", "FLEET_PSK_KEY": "base64:c2VjcmV0LWtleQ=="},
+        ),
+    ):
+        out, err, code = await _run(
+            tmp_path,
+            ["WAIT dev1 10", "dev1 READ /3/0/0"],
+            "--json",
+            "--dtls-port",
+            "0",
+            *options,
+            psk=psk,
+            env=env,
+        )
+        assert code == 0, err
+        assert re.search(r"listening on coap://\S+ and coaps://127.0.0.1:\d+", err), err
+        records = [json.loads(line) for line in out.splitlines()]
+        assert records[0]["content"]["messageType"] == "registration"
+        assert records[-1]["content"]["data"] == {"3/0/0": "lwm2m-fleet"}
+        assert "0a0b0c0d" not in out + err and "c2VjcmV0" not in out + err
+        assert "secret-key" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--psk-identity", "lab"], "--psk-identity and --psk-key go together"),
+        (["--psk-identity", "lab", "--psk-key", "hex:0"], "not valid hex"),
+    ],
+)
+def test_bad_psk_options(arguments: list[str], message: str) -> None:
+    result = CliRunner().invoke(server, [*arguments, "--exit-after-commands"])
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_a_bad_keys_file_names_its_line(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.csv"
+    keys.write_text("dev1,id,hex:0102\ndev2,id2\n", encoding="utf-8")
+    result = CliRunner().invoke(server, ["--psk-keys", str(keys), "--exit-after-commands"])
+    assert result.exit_code == 1 and f"{keys}:2: expected 3 columns" in result.output
+
+
+def test_keys_from_a_scenario_and_a_single_value_together() -> None:
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "dtls-psk.yaml"
+    lookup = psk_lookup((), scenario, "lab", "hex:0102")
+    assert lookup is not None
+    assert lookup(b"lab") == b"\x01\x02"
+    assert lookup(b"sim-000003") == bytes.fromhex("00112233") + (3).to_bytes(12, "big")
+    assert lookup(b"field-0012-id") == b"field-key-0012"  # from the scenario's keys file
+    assert lookup(b"sim-000010") is None  # index 10 belongs to the keys-file group
+    assert psk_lookup((), None, None, None) is None

@@ -1,9 +1,11 @@
-"""Device configuration: validation, the server URI, and what devices share."""
+"""Device configuration: validation, the server URI (coap:// and coaps://), the PSK and the
+Security object it shows, and what devices share."""
 
 from __future__ import annotations
 
 import pytest
 
+from fleet.client.coap.dtls import PskCredentials
 from fleet.client.config import (
     ConfigError,
     DeviceConfig,
@@ -29,6 +31,9 @@ from fleet.model.ddf import shipped_registry
         ("coap://[::1]:9000", ("::1", 9000)),
         ("coap://[0:0:0:0:0:0:0:1]", ("::1", 5683)),
         ("coap://10.1.2.3/", ("10.1.2.3", 5683)),
+        ("coaps://127.0.0.1", ("127.0.0.1", 5684)),
+        ("coaps://[::1]:15684", ("::1", 15684)),
+        ("COAPS://localhost", ("127.0.0.1", 5684)),
     ],
 )
 def test_server_uri(uri: str, expected: tuple[str, int]) -> None:
@@ -38,13 +43,13 @@ def test_server_uri(uri: str, expected: tuple[str, int]) -> None:
 @pytest.mark.parametrize(
     ("uri", "reason"),
     [
-        ("coaps://127.0.0.1", "only coap://"),
-        ("http://127.0.0.1", "only coap://"),
+        ("http://127.0.0.1", "only coap:// .NoSec. and coaps://"),
+        ("coaps://leshan.example.org", "no DNS"),
         ("coap://leshan.example.org", "no DNS"),
         ("coap://127.0.0.1:99999", "out of range"),
         ("coap://127.0.0.1/rd", "no path"),
         ("coap://:5683", "names no host"),
-        ("127.0.0.1:5683", "only coap://"),
+        ("127.0.0.1:5683", "only coap:// .NoSec. and coaps://"),
     ],
 )
 def test_bad_server_uri(uri: str, reason: str) -> None:
@@ -75,6 +80,17 @@ def test_bind_host_follows_the_server() -> None:
         ({"retry": RetryPolicy(retry_timer=0.5)}, "retry.retry_timer"),
         ({"reboot_delay": -1}, "reboot_delay"),
         ({"exchange_timeout": 0}, "exchange_timeout"),
+        ({"server": "coaps://127.0.0.1"}, "coaps:// server needs a pre-shared key"),
+        ({"psk": PskCredentials(b"id", b"k")}, "needs a coaps:// server"),
+        ({"server": "coaps://127.0.0.1", "psk": ("id", "00")}, "PskCredentials"),
+        (
+            {
+                "server": "coaps://127.0.0.1",
+                "psk": PskCredentials(b"id", b"k"),
+                "handshake_timeout": 0,
+            },
+            "handshake_timeout",
+        ),
     ],
 )
 def test_bad_settings(settings: dict[str, object], reason: str) -> None:
@@ -143,3 +159,39 @@ def test_a_layout_without_the_server_object_uses_the_config() -> None:
     assert (params.lifetime, params.binding) == (77, "UQ")
     assert device.retry_policy() == config.retry
     assert b"</1" not in device.register_payload()
+
+
+PSK = PskCredentials.of("sim-000007", "hex:00112233445566778899aabbccddeeff")
+
+
+def test_a_coaps_config_shows_psk_mode_and_identity_in_the_security_object() -> None:
+    config = DeviceConfig("sim-000007", server="coaps://127.0.0.1", psk=PSK)
+    assert config.secure and config.server_address == ("127.0.0.1", 5684)
+    values = server_values(config)
+    assert values["/0/0/0"] == "coaps://127.0.0.1" and values["/0/0/2"] == 0  # Pre-Shared Key
+    assert values["/0/0/3"] == b"sim-000007" and values["/0/0/5"] == PSK.key
+    device = Device(config, clock=ManualClock())
+    assert device.tree.value("/0/0/2") == 0
+    assert device.tree.value("/0/0/3") == b"sim-000007"
+    assert device.tree.value("/0/0/5") == PSK.key
+    plain = Device(DeviceConfig("plain"), clock=ManualClock())
+    assert plain.tree.value("/0/0/2") == 3 and plain.tree.value("/0/0/5") == b""
+
+
+def test_devices_sharing_a_layout_keep_their_own_keys() -> None:
+    """The first device's key is never folded into the template the others share."""
+    first = PskCredentials.of("sim-1", "hex:0101")
+    second = PskCredentials.of("sim-2", "hex:0202")
+    one = Device(DeviceConfig("a", server="coaps://127.0.0.1", psk=first), clock=ManualClock())
+    two = Device(DeviceConfig("b", server="coaps://127.0.0.1", psk=second), clock=ManualClock())
+    assert one.profile is two.profile
+    assert one.tree.value("/0/0/5") == b"\x01\x01" and two.tree.value("/0/0/5") == b"\x02\x02"
+    template_values = repr(one.profile.template.plans[0].initial)
+    assert "\\x01\\x01" not in template_values and "sim-1" not in template_values
+
+
+def test_the_key_is_not_in_the_config_repr() -> None:
+    config = DeviceConfig("sim-000007", server="coaps://127.0.0.1", psk=PSK)
+    text = repr(config)
+    assert "sim-000007" in text and "<16 bytes>" in text
+    assert PSK.key.hex() not in text and repr(PSK.key) not in text

@@ -80,6 +80,11 @@ def dtls_available() -> str | None:
     return None
 
 
+def require_dtls() -> None:
+    """Raise :class:`DtlsUnavailable` (saying how to install it) unless DTLS can be used."""
+    _dtls_module()
+
+
 def _dtls_module() -> Any:
     reason = dtls_available()
     if reason is not None:
@@ -198,6 +203,7 @@ class DtlsClientTransport(asyncio.DatagramTransport):
         self._connected: asyncio.Future[None] | None = None
         self._poll: asyncio.TimerHandle | None = None
         self._closing = False
+        self._established = False
         self.lost: str | None = None
         """Why the session ended (close_notify, fatal alert), ``None`` while it is up."""
         self.handshake_seconds: float | None = None
@@ -265,6 +271,7 @@ class DtlsClientTransport(asyncio.DatagramTransport):
 
     def _event(self, level: int, code: int) -> None:
         if code == EVENT_CONNECTED:
+            self._established = True
             if self._connected is not None and not self._connected.done():
                 self._connected.set_result(None)
         elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
@@ -325,7 +332,7 @@ class DtlsClientTransport(asyncio.DatagramTransport):
         if self._connected is not None and not self._connected.done():
             self._connected.cancel()
         if self._dtls is not None and self._session is not None:
-            if self._connected is not None and self._connected.done() and self.lost is None:
+            if self._established and self.lost is None:
                 with contextlib.suppress(Exception):  # tinydtls raises if the peer is gone
                     self._dtls.close(self._session)  # close_notify: the server frees its session
             self._dtls.resetPeer(self._session)

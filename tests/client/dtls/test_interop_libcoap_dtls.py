@@ -1,6 +1,9 @@
 """Interop with libcoap's ``coap-server-openssl`` and ``coap-server-gnutls`` (Debian
 libcoap3-bin) as DTLS-PSK servers: our endpoint handshakes and GETs /.well-known/core over
-the session; a wrong key is refused and reported per device, without a hang."""
+the session; a wrong key is refused and reported per device, without a hang. A whole
+:class:`~fleet.client.device.Device` with a ``coaps://`` config handshakes, reports it as a
+Handshake event and sends its Register over the session (libcoap is no LwM2M server: it
+answers 4.04); with a wrong key its Handshake event carries the error."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from aiocoap.numbers.codes import Code
 from fleet.client.coap import CoapEndpoint, CoapTimeout
 from fleet.client.coap.dtls import DtlsHandshakeError, PskCredentials, open_dtls_client
 from fleet.client.coap.dtls_server import open_dtls_server
+from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
+from fleet.client.events import ClientEvent, Handshake, RegistrationFailed
 
 from .helpers import free_port_pair, requires_dtls
 
@@ -123,3 +129,49 @@ async def test_libcoap_client_against_our_dtls_server(
             assert stats.dropped == 0
     finally:
         server.close()
+
+
+async def _first(device: Device, kind: type[ClientEvent]) -> asyncio.Future[ClientEvent]:
+    future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
+
+    def listen(event: ClientEvent) -> None:
+        if isinstance(event, kind) and not future.done():
+            future.set_result(event)
+
+    device.add_listener(listen)
+    return future
+
+
+async def test_a_device_registers_over_its_session_with_libcoap(libcoap: tuple[str, int]) -> None:
+    psk = PskCredentials.of("sim-000010", "hex:" + KEY.hex())
+    config = DeviceConfig("sim-000010", server=f"coaps://127.0.0.1:{libcoap[1]}", psk=psk)
+    device = Device(config)
+    handshake = await _first(device, Handshake)
+    failed = await _first(device, RegistrationFailed)
+    try:
+        await asyncio.wait_for(device.start(), 10.0)
+        done = await asyncio.wait_for(handshake, 10.0)
+        assert isinstance(done, Handshake) and done.ok and done.remote == libcoap
+        refused = await asyncio.wait_for(failed, 10.0)
+        assert isinstance(refused, RegistrationFailed) and "4.04" in refused.reason
+    finally:
+        await asyncio.wait_for(device.stop(deregister=False), 10.0)
+
+
+async def test_a_device_with_a_wrong_key_reports_the_failed_handshake(
+    libcoap: tuple[str, int],
+) -> None:
+    psk = PskCredentials.of("sim-000011", "hex:" + b"wrong key".hex())
+    config = DeviceConfig(
+        "sim-000011", server=f"coaps://127.0.0.1:{libcoap[1]}", psk=psk, handshake_timeout=1.0
+    )
+    device = Device(config)
+    handshake = await _first(device, Handshake)
+    try:
+        await asyncio.wait_for(device.start(), 10.0)
+        event = await asyncio.wait_for(handshake, 10.0)
+        assert isinstance(event, Handshake) and not event.ok
+        assert "sim-000011" in (event.error or "") and b"wrong key".hex() not in (event.error or "")
+        assert device.endpoint is None
+    finally:
+        await asyncio.wait_for(device.stop(deregister=False), 10.0)

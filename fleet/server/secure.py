@@ -1,0 +1,159 @@
+"""The embedded server's sockets when it also accepts DTLS-PSK: one endpoint, two ports.
+
+:func:`open_server_endpoint` gives the server one
+:class:`~fleet.client.coap.CoapEndpoint` (one message-id space, one
+deduplication cache, one set of exchanges) over a :class:`DualTransport`: a
+plain UDP socket (``coap://``) and a DTLS-PSK socket
+(:class:`~fleet.client.coap.dtls_server.DtlsServerTransport`, ``coaps://``).
+Datagrams from both reach the endpoint with the device's UDP address; what the
+server sends to an address that came over DTLS goes back over that device's
+DTLS session (dropped if the session is gone, never sent in the clear), all
+else over plain UDP. Keys come from ``lookup(identity) -> key | None``
+(see :func:`fleet.client.credentials.key_lookup`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, cast
+
+from fleet.client.coap import Address, CoapEndpoint
+from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT, require_dtls
+from fleet.client.coap.dtls_server import DtlsServerStats, DtlsServerTransport
+from fleet.client.coap.errors import BindError
+
+KeyLookup = Callable[[bytes], "bytes | None"]
+
+
+class _Side(asyncio.DatagramProtocol):
+    """The protocol of one of the two sockets: hands datagrams to the dual transport."""
+
+    def __init__(self, owner: DualTransport, secure: bool) -> None:
+        self.owner = owner
+        self.secure = secure
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if not self.secure:
+            self.owner.plain = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        self.owner.received(data, (addr[0], addr[1]), self.secure)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Closing is driven by the endpoint (:meth:`DualTransport.close`)."""
+
+
+class DualTransport(asyncio.DatagramTransport):
+    """Plain UDP and DTLS-PSK under one endpoint; routes what it sends by peer address."""
+
+    def __init__(self, endpoint: CoapEndpoint, *, max_peers: int) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.plain: asyncio.DatagramTransport | None = None
+        self.secure: DtlsServerTransport | None = None
+        self._secure_peers: OrderedDict[Address, None] = OrderedDict()
+        self._max_secure = 2 * max_peers
+        self._closing = False
+
+    def received(self, data: bytes, address: Address, secure: bool) -> None:
+        if secure:
+            self._secure_peers[address] = None
+            self._secure_peers.move_to_end(address)
+            while len(self._secure_peers) > self._max_secure:
+                self._secure_peers.popitem(last=False)
+        self.endpoint.datagram_received(data, address)
+
+    def is_secure(self, address: Address) -> bool:
+        """Whether the device at ``address`` talks to the server over DTLS."""
+        return (address[0], address[1]) in self._secure_peers
+
+    def identity(self, address: Address) -> bytes | None:
+        """The PSK identity of the DTLS session at ``address`` (``None``: none now)."""
+        return None if self.secure is None else self.secure.identity(address)
+
+    def secure_address(self) -> Address:
+        assert self.secure is not None
+        name = self.secure.get_extra_info("sockname")
+        return (name[0], name[1])
+
+    def dtls_stats(self) -> DtlsServerStats | None:
+        return None if self.secure is None else self.secure.stats()
+
+    # -- asyncio.DatagramTransport ------------------------------------------------------
+
+    def sendto(self, data: Any, addr: Any = None) -> None:
+        if self._closing or addr is None:
+            return
+        if (addr[0], addr[1]) in self._secure_peers:
+            if self.secure is not None:
+                self.secure.sendto(data, addr)
+        elif self.plain is not None:
+            self.plain.sendto(data, addr)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default if self.plain is None else self.plain.get_extra_info(name, default)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self.secure is not None:
+            self.secure.close()
+        if self.plain is not None:
+            self.plain.close()
+        self._secure_peers.clear()
+
+    def abort(self) -> None:
+        self.close()
+
+
+async def open_server_endpoint(
+    host: str,
+    port: int,
+    *,
+    dtls_port: int,
+    lookup: KeyLookup,
+    handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
+    max_peers: int = 100_000,
+    **endpoint_options: Any,
+) -> tuple[CoapEndpoint, DualTransport]:
+    """Bind UDP ``(host, port)`` and DTLS ``(host, dtls_port)`` under one endpoint.
+
+    ``endpoint_options`` go to :class:`CoapEndpoint` (handler, clock, params, limits).
+    Raises :class:`BindError` or :class:`~fleet.client.coap.dtls.DtlsUnavailable`.
+    """
+    require_dtls()
+    endpoint = CoapEndpoint(**endpoint_options)
+    dual = DualTransport(endpoint, max_peers=max_peers)
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        await loop.create_datagram_endpoint(
+            lambda: _Side(dual, False), local_addr=(host, port), family=family
+        )
+    except OSError as error:
+        raise BindError(error.errno, f"cannot bind UDP {host!r} port {port}: {error}") from error
+    try:
+        secure = DtlsServerTransport(
+            _Side(dual, True), lookup, handshake_timeout=handshake_timeout, max_peers=max_peers
+        )
+        await loop.create_datagram_endpoint(
+            lambda: secure, local_addr=(host, dtls_port), family=family
+        )
+    except OSError as error:
+        dual.close()
+        raise BindError(
+            error.errno, f"cannot bind UDP {host!r} port {dtls_port} (DTLS): {error}"
+        ) from error
+    except BaseException:
+        dual.close()
+        raise
+    dual.secure = secure
+    endpoint.connection_made(dual)
+    return endpoint, dual
