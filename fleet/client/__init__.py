@@ -9,6 +9,10 @@ The only package (with ``testing/`` and ``server/``) that imports aiocoap.
 - :mod:`fleet.client.registrar` drives the Registration interface with the rules of
   :mod:`fleet.client.registration`;
 - :mod:`fleet.client.observations` serves Observe, :mod:`fleet.client.send` the Send operation;
+- :mod:`fleet.client.queue`: queue mode (binding UQ): sleeping, waking, stored notifications;
+- :mod:`fleet.client.site` ``Verdict`` / :mod:`fleet.client.uplink`: the seams faults plug into
+  (requests from the server, and the device's own Register / Update / De-register);
+- :mod:`fleet.client.transport` opens a device's endpoint (UDP, or DTLS-PSK for ``coaps://``);
 - :mod:`fleet.client.events`: what a device reports to its listeners.
 """
 
@@ -33,17 +37,23 @@ from fleet.client.events import (
     ClientEvent,
     ClientListener,
     Deregistered,
+    Handshake,
     NotificationSent,
     ObservationEnded,
     Operation,
     Registered,
     RegistrationFailed,
     RequestServed,
+    Retransmitted,
     SendDone,
+    Slept,
     Updated,
+    Woke,
 )
 from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
 from fleet.client.send import SendNotAllowed
+from fleet.client.site import Interceptor, Verdict
+from fleet.client.uplink import UplinkInterceptor
 
 __all__ = [
     "ClientEvent",
@@ -58,6 +68,8 @@ __all__ = [
     "DeviceConfig",
     "DeviceProfile",
     "EndpointLimits",
+    "Handshake",
+    "Interceptor",
     "NotificationSent",
     "Observation",
     "ObservationEnded",
@@ -67,11 +79,16 @@ __all__ = [
     "RegistrationParams",
     "RegistrationState",
     "RequestServed",
+    "Retransmitted",
     "RetryPolicy",
     "SendDone",
     "SendNotAllowed",
+    "Slept",
     "TransmissionParameters",
     "Updated",
+    "UplinkInterceptor",
+    "Verdict",
+    "Woke",
     "parse_server_uri",
     "profile_for",
 ]

@@ -20,7 +20,18 @@ What joins what:
   registers again with the values kept; ``/1/0/4`` Disable does the same for
   the Disable Timeout (``/1/0/5``); ``/3442/0/5`` sends the listed paths
   (:mod:`fleet.client.send`). Factory Reset is the tree's own business; what
-  it changes reaches the server like any other change.
+  it changes reaches the server like any other change;
+- absences (reboot, disable, silence, flap, lost DTLS session) are
+  :mod:`fleet.client.away`; a socket or handshake that fails (at start, after
+  a reboot or a flap) is a failed Register retried by the retry policy;
+- queue mode (binding ``UQ``) is :mod:`fleet.client.queue`: the device
+  sleeps ``awake_time`` after its last message and ignores the server until
+  it wakes to send something;
+- fault seams: :meth:`Device.add_interceptor` (requests from the server),
+  :meth:`Device.add_uplink_interceptor` (the device's Register / Update /
+  De-register, :mod:`fleet.client.uplink`), :meth:`Device.skew_clock`,
+  :meth:`Device.lose_session`, :meth:`Device.flap`, :meth:`Device.silence`,
+  :meth:`Device.reboot_soon`.
 
 Typed :mod:`events <fleet.client.events>` go to listeners added with
 :meth:`Device.add_listener`; none are built while nobody listens.
@@ -35,18 +46,23 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from fleet.client import settings
+from fleet.client.away import Away
+from fleet.client.clockskew import skew_current_time
 from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig, DeviceProfile, device_overrides, profile_for
-from fleet.client.events import ClientEvent, ClientListener, SendDone
+from fleet.client.events import Retransmitted, SendDone
 from fleet.client.flag import Flag, shared_loop_clock
 from fleet.client.observations import Observations
+from fleet.client.queue import QueueMode
 from fleet.client.registrar import Registrar
 from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
+from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
-from fleet.client.site import Interceptor, intercept, serve
+from fleet.client.site import intercept, serve
 from fleet.client.transport import open_endpoint
-from fleet.clock import Clock, TimerHandle
+from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
     DeviceEvent,
@@ -68,7 +84,7 @@ _REGISTRATION_SETTINGS = (settings.LIFETIME, settings.BINDING)
 _DEFAULT_PERIODS = (settings.DEFAULT_PMIN, settings.DEFAULT_PMAX)
 
 
-class Device:
+class Device(DeviceSeams):
     """A virtual LwM2M device (see the module docstring)."""
 
     __slots__ = (
@@ -76,9 +92,6 @@ class Device:
         "_attributes",
         "_away",
         "_endpoint",
-        "_interceptors",
-        "_leaving",
-        "_listeners",
         "_observations",
         "_rng",
         "_server",
@@ -101,6 +114,7 @@ class Device:
     ) -> None:
         """``profile`` defaults to the shared one of ``config``; ``clock`` to the running
         loop's; ``rng`` seeds value generators and the CoAP message ids and tokens."""
+        super().__init__()
         self.config = config
         self.profile = profile if profile is not None else profile_for(config)
         self.clock: Clock = clock if clock is not None else shared_loop_clock()
@@ -116,23 +130,15 @@ class Device:
         self.registered = Flag()
         """Set while the device is registered: ``await device.registered``."""
         self._endpoint: CoapEndpoint | None = None
-        self._listeners: tuple[ClientListener, ...] = ()
-        self._interceptors: tuple[Interceptor, ...] = ()
         self._observations: Observations | None = None
         self._attributes: AttributeStore | None = None
-        self._away: TimerHandle | None = None
-        self._leaving = False
+        self._away = Away(self)
         self._tasks: set[asyncio.Future[Any]] | None = None
 
     def __repr__(self) -> str:
         return f"<Device {self.name} {self.state.value}>"
 
     # -- lifecycle ----------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        """The endpoint name."""
-        return self.config.endpoint
 
     @property
     def state(self) -> RegistrationState:
@@ -149,17 +155,25 @@ class Device:
         return self._endpoint.address if self._endpoint is not None else None
 
     async def start(self) -> None:
-        """Bind the socket and begin registering (``await device.registered`` to wait)."""
-        if self._endpoint is not None:
+        """Bind the socket and begin registering (``await device.registered`` to wait).
+
+        A socket or DTLS handshake that fails is a failed Register
+        (:class:`~fleet.client.events.RegistrationFailed`, ``reason`` the error), retried
+        by the registration retry policy; it is never raised from here. Starting a
+        device that is already started raises :class:`~fleet.errors.FleetError`.
+        """
+        if self._endpoint is not None or self.state is not RegistrationState.STOPPED:
             raise FleetError(f"{self.name}: already started")
-        await self._bind()
+        try:
+            await self.connect()
+        except (FleetError, OSError) as error:
+            self.registrar.connect_failed("Register", f"{type(error).__name__}: {error}")
+            return
         self.registrar.start()
 
     async def stop(self, *, deregister: bool = True) -> None:
         """De-register (unless told not to), drop observations and close the socket."""
-        if self._away is not None:
-            self._away.cancel()
-            self._away = None
+        self._away.cancel()
         for task in list(self._tasks or ()):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -170,24 +184,33 @@ class Device:
             self.registrar.location = None
             self.registration_changed(False)
         self.registrar.state = RegistrationState.STOPPED
-        self._close()
+        self.close_endpoint()
 
-    async def _bind(self) -> None:
-        self._endpoint = await open_endpoint(
+    async def connect(self) -> None:
+        """Open the endpoint (and secure session) unless open; raises ``FleetError``/``OSError``."""
+        if self._endpoint is not None:
+            return
+        endpoint = await open_endpoint(
             self.config,
             handler=self._handle,
             clock=self.clock,
             rng=self._rng,
             on_cancel=self._on_cancel,
             emit=self.emit,
+            on_lost=self._on_lost,
         )
+        endpoint.on_retransmit = self._on_retransmit
+        self._endpoint = endpoint
 
-    def _close(self) -> None:
+    def close_endpoint(self) -> None:
+        """Drop observations, stored notifications and the socket (no message sent)."""
+        if self._queue is not None:
+            self._queue.reset()
         if self._observations is not None:
             self._observations.clear("closed")
-        if self._endpoint is not None:
-            self._endpoint.close()
-            self._endpoint = None
+        endpoint, self._endpoint = self._endpoint, None
+        if endpoint is not None:
+            endpoint.close()
 
     def request_update(self) -> None:
         """Send a registration Update now (or right after the exchange in flight)."""
@@ -195,52 +218,45 @@ class Device:
 
     async def reboot(self, delay: float | None = None) -> None:
         """De-register, stay away ``delay`` seconds (default ``reboot_delay``), come back."""
-        await self._go_away(self.config.reboot_delay if delay is None else delay, "reboot")
+        await self._away.go_away(self.config.reboot_delay if delay is None else delay, "reboot")
 
     def reboot_soon(self, delay: float | None = None) -> None:
         """:meth:`reboot` as a background step (from a timer callback, e.g. a fault)."""
-        self._spawn(self.reboot(delay))
+        self.spawn(self.reboot(delay))
 
     def silence(self, duration: float | None = None) -> None:
         """Stop sending Updates (the server lets the registration expire); the socket stays.
 
         After ``duration`` seconds (``None``: never) the device registers afresh.
         """
-        if self._endpoint is None or self._away is not None:
-            return
-        self.registrar.cancel()
-        self.registrar.location = None
-        self.registration_changed(False)
-        self.registrar.state = RegistrationState.STOPPED
-        if duration is not None:
-            self._away = self.clock.call_at(self.clock.now() + duration, self._resume)
+        self._away.silence(duration)
 
     def flap(self, away: float) -> None:
         """Network flap / NAT rebinding: unreachable ``away`` seconds (socket closed), then
         back from a new UDP source port with an Update (a Register if the server forgot it)."""
-        if self._endpoint is None or self._away is not None:
-            return
-        self.registrar.cancel()
-        self._close()
-        self._away = self.clock.call_at(self.clock.now() + away, self._rebound)
+        self._away.flap(away)
 
-    def _resume(self) -> None:
-        self._away = None
-        if self._endpoint is not None:
-            self.registrar.start()
+    def lose_session(self) -> None:
+        """Drop the (DTLS) session: a new socket and handshake at once, then an Update.
 
-    def _rebound(self) -> None:
-        self._away = None
-        self._spawn(self._rebind())
+        On plain UDP this is a flap with no away time (a new source port).
+        """
+        self._away.lose_session("dropped on purpose")
 
-    async def _rebind(self) -> None:
-        await self._bind()
-        registrar = self.registrar
-        if registrar.location is None:
-            registrar.start()
-            return
-        registrar.state = RegistrationState.REGISTERED
-        registrar.request_update()
+    def skew_clock(self, seconds: float) -> None:
+        """Move the device's clock (``/3/0/13`` Current Time) by ``seconds`` (whole seconds;
+        negative: behind); observers of ``/3/0/13`` are notified as for any change."""
+        skew_current_time(self.tree, seconds)
+
+    @property
+    def queue(self) -> QueueMode | None:
+        """The queue-mode state while the device is registered with binding ``UQ``."""
+        return self._queue
+
+    @property
+    def asleep(self) -> bool:
+        """Whether the device sleeps (queue mode): requests from the server are ignored."""
+        return self._queue is not None and self._queue.asleep
 
     async def send(
         self,
@@ -250,52 +266,23 @@ class Device:
         timeout: float | None = None,
         timestamp: bool = False,
     ) -> SendDone:
-        """Send the current values at ``paths`` (LwM2M 1.1 Send, POST /dp)."""
-        return await send_values(
-            self, paths, content_format=content_format, timeout=timeout, timestamp=timestamp
-        )
-
-    # -- listeners ----------------------------------------------------------------------
-
-    def add_listener(self, listener: ClientListener) -> None:
-        """Call ``listener(event)`` for every :class:`~fleet.client.events.ClientEvent`."""
-        self._listeners = (*self._listeners, listener)
-
-    def remove_listener(self, listener: ClientListener) -> None:
-        self._listeners = tuple(x for x in self._listeners if x != listener)
-
-    def add_interceptor(self, interceptor: Interceptor) -> None:
-        """Ask ``interceptor(request, operation, path)`` about every request from the server.
-
-        It returns ``None`` (serve as usual) or a :class:`~fleet.client.site.Verdict`
-        (answer a code, drop, delay, corrupt): the seam faults plug into. Interceptors
-        are asked in the order added; a device without any pays nothing.
-        """
-        self._interceptors = (*self._interceptors, interceptor)
-
-    def remove_interceptor(self, interceptor: Interceptor) -> None:
-        self._interceptors = tuple(x for x in self._interceptors if x != interceptor)
-
-    @property
-    def listening(self) -> bool:
-        return bool(self._listeners)
-
-    def emit(self, event: ClientEvent) -> None:
-        for listener in self._listeners:
-            try:
-                listener(event)
-            except Exception:
-                _log.exception("%s: event listener failed on %r", self.name, event)
+        """Send the current values at ``paths`` (LwM2M 1.1 Send, POST /dp); wakes a sleeping
+        queue-mode device."""
+        if self._queue is not None:
+            self._queue.wake("send")
+        try:
+            return await send_values(
+                self, paths, content_format=content_format, timeout=timeout, timestamp=timestamp
+            )
+        finally:
+            if self._queue is not None:
+                self._queue.activity()
 
     # -- what the site, observations, registrar and Send read ---------------------------
 
     @property
     def models(self) -> ModelRegistry:
         return self.profile.models
-
-    @property
-    def lwm2m_version(self) -> str:
-        return self.config.lwm2m_version
 
     @property
     def preferred_format(self) -> ContentFormat | None:
@@ -312,6 +299,15 @@ class Device:
     @property
     def exchange_timeout(self) -> float | None:
         return self.config.exchange_timeout
+
+    @property
+    def transmission(self) -> TransmissionParameters:
+        return self.config.params
+
+    @property
+    def busy(self) -> bool:
+        """Whether a registration exchange is in flight."""
+        return self.registrar.busy
 
     @property
     def send_enabled(self) -> bool:
@@ -356,6 +352,9 @@ class Device:
             self.registered.set()
             return
         self.registered.clear()
+        if self._queue is not None:
+            self._queue.reset()
+            self._queue = None
         if self._observations is not None:
             self._observations.clear("registration ended")
 
@@ -363,12 +362,24 @@ class Device:
 
     def _handle(self, request: Any) -> Any:
         if self._interceptors:
-            return intercept(self, request, self._interceptors)
-        return serve(self, request)
+            response = intercept(self, request, self._interceptors)
+        else:
+            response = serve(self, request)
+        if self._queue is not None:
+            self._queue.activity()
+        return response
 
     def _on_cancel(self, remote: Address, token: bytes) -> None:
         if self._observations is not None:
             self._observations.cancel(remote, token, "reset by the server")
+
+    def _on_lost(self, reason: str) -> None:
+        if self._endpoint is not None:
+            self._away.lose_session(reason)
+
+    def _on_retransmit(self, remote: Address) -> None:
+        if self._listeners:
+            self.emit(Retransmitted(self.name, self.clock.now(), remote))
 
     def _on_change(self, paths: tuple[Path, ...]) -> None:
         if self._observations is not None and len(self._observations):
@@ -388,13 +399,14 @@ class Device:
         if isinstance(event, RegistrationUpdateRequested | ObjectsChanged):
             self.registrar.request_update()
         elif isinstance(event, RebootRequested):
-            self._spawn(self._go_away(self.config.reboot_delay, "reboot"))
+            self.spawn(self._away.go_away(self.config.reboot_delay, "reboot"))
         elif isinstance(event, DisableRequested):
-            self._spawn(self._go_away(float(event.timeout), "disable"))
+            self.spawn(self._away.go_away(float(event.timeout), "disable"))
         elif isinstance(event, SendRequested):
-            self._spawn(self._send_requested(event))
+            self.spawn(self._send_requested(event))
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a background step of this device (cancelled by :meth:`stop`)."""
         task = asyncio.ensure_future(work)
         if self._tasks is None:
             self._tasks = set()
@@ -406,27 +418,6 @@ class Device:
             self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             _log.error("%s: background step failed", self.name, exc_info=task.exception())
-
-    async def _go_away(self, seconds: float, reason: str) -> None:
-        """De-register, close the socket, come back after ``seconds`` (reboot, disable)."""
-        if self._endpoint is None or self._leaving or self._away is not None:
-            return  # stopped, or already going away
-        self._leaving = True
-        try:
-            await self.registrar.deregister(reason)
-            self._close()
-            self.registrar.state = RegistrationState.REBOOTING
-            self._away = self.clock.call_at(self.clock.now() + seconds, self._come_back)
-        finally:
-            self._leaving = False
-
-    def _come_back(self) -> None:
-        self._away = None
-        self._spawn(self._restart())
-
-    async def _restart(self) -> None:
-        await self._bind()
-        self.registrar.start()
 
     async def _send_requested(self, event: SendRequested) -> None:
         fmt = event.content_format if event.content_format is not None else ContentFormat.SENML_CBOR

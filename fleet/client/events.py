@@ -6,7 +6,12 @@ records built only when somebody listens, so a fleet without listeners pays
 nothing for them. A listener runs inside the device's protocol code: it must
 be quick and must not raise (an exception is logged and swallowed).
 
-Times are the device clock's monotonic seconds (``Clock.now()``).
+Times are the device clock's monotonic seconds (``Clock.now()``). The
+registration events also say when their exchange began (``started``: the
+request was handed to the endpoint, or the uplink fault that held it began),
+so ``duration`` is measured, never guessed; ``NotificationSent.due`` says when
+the notification was due, so ``delay`` is how late it left (queue mode stores
+notifications while the device sleeps; a busy process sends them late).
 """
 
 from __future__ import annotations
@@ -52,6 +57,12 @@ class Registered(ClientEvent):
 
     location: str
     lifetime: int
+    started: float | None = None
+    """When the Register began (``None``: not known)."""
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started is None else self.time - self.started
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,12 @@ class Updated(ClientEvent):
     query: tuple[str, ...]
     links: bool
     """Whether the Update carried the object links (they changed)."""
+    started: float | None = None
+    """When the Update began (``None``: not known)."""
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started is None else self.time - self.started
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +88,14 @@ class Deregistered(ClientEvent):
     location: str
     answered: bool
     reason: str
+    started: float | None = None
+    """When the De-register began (``None``: not known)."""
+    injected: bool = False
+    """The answer (or its absence) was made by an uplink fault, not by the server."""
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started is None else self.time - self.started
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +111,18 @@ class RegistrationFailed(ClientEvent):
     attempt: int
     sequence: int
     retry_in: float | None
+    started: float | None = None
+    """When the failed exchange began (``None``: nothing was sent, e.g. no socket)."""
+    injected: bool = False
+    """The failure was made by an uplink fault (dropped, answered), not by the server."""
 
     @property
     def final(self) -> bool:
         return self.retry_in is None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started is None else self.time - self.started
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +161,13 @@ class NotificationSent(ClientEvent):
     confirmable: bool
     code: str
     remote: tuple[str, int]
+    due: float | None = None
+    """When it was due (pmin ended with a change pending, pmax, a change): ``time - due``
+    is how late it left, e.g. stored while a queue-mode device slept."""
+
+    @property
+    def delay(self) -> float | None:
+        return None if self.due is None else max(0.0, self.time - self.due)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +205,32 @@ class Handshake(ClientEvent):
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Slept(ClientEvent):
+    """Queue mode: the device went to sleep (radio off); requests are ignored until it wakes."""
+
+    awake_for: float
+    """Seconds it had been awake."""
+
+
+@dataclass(frozen=True, slots=True)
+class Woke(ClientEvent):
+    """Queue mode: the device woke up to send something (``reason``: ``update``, ``register``,
+    ``notify``, ``send``, ``de-register``) after ``slept_for`` seconds asleep."""
+
+    reason: str
+    slept_for: float
+    stored: int = 0
+    """Notifications stored while asleep, sent now (or after the Update)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retransmitted(ClientEvent):
+    """The device's CoAP endpoint sent one of its confirmable messages again (no ACK yet)."""
+
+    remote: tuple[str, int]
 
 
 ClientListener = Callable[[ClientEvent], None]

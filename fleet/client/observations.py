@@ -30,13 +30,20 @@ calls the device's ``on_cancel``, which calls :meth:`Observations.cancel`).
 A second Observe of the same path(s) from the same server with another token
 replaces the first; a read error (the instance was deleted) is sent as a
 final error notification. De-registration and reboot :meth:`clear` them all.
+
+Each notification knows when it was due: the deadline its timer was armed for
+(pmin ended with a change pending, pmax), or the moment of the change; the
+:class:`~fleet.client.events.NotificationSent` event carries it. A queue-mode
+device that sleeps (:mod:`fleet.client.queue`) either wakes to send it, or
+stores it (content read and encoded when due) and sends it after its next
+Update, still with the time it was due.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.wire import Address, Message
@@ -47,6 +54,7 @@ from fleet.client.content import (
     read_composite,
 )
 from fleet.client.events import ClientEvent, NotificationSent, ObservationEnded, code_text
+from fleet.client.queue import NotifyAction, QueueMode, StoredNotification
 from fleet.clock import Clock, TimerHandle
 from fleet.codec.formats import ContentFormat
 from fleet.device.tree import ObjectTree
@@ -95,6 +103,11 @@ class ObservationHost(Protocol):
     def confirmable_notifications(self) -> bool: ...
 
     @property
+    def queue(self) -> QueueMode | None:
+        """The queue-mode state while the device may sleep (``None``: always awake)."""
+        ...
+
+    @property
     def listening(self) -> bool: ...
 
     def emit(self, event: ClientEvent) -> None: ...
@@ -107,6 +120,7 @@ class Observation:
         "attrs",
         "composite",
         "con_at",
+        "deadline",
         "format",
         "paths",
         "query",
@@ -142,6 +156,8 @@ class Observation:
         self.state = state
         self.con_at = state.notified_at
         self.timer: TimerHandle | None = None
+        self.deadline: float | None = None
+        """When the timer is armed for (a notification then is due then)."""
 
     @property
     def key(self) -> tuple[Address, bytes]:
@@ -263,15 +279,16 @@ class Observations:
         if observation.timer is not None:
             observation.timer.cancel()
             observation.timer = None
+        observation.deadline = deadline
         if deadline is not None:
             observation.timer = self._host.clock.call_at(deadline, partial(self._wake, observation))
 
     def _wake(self, observation: Observation) -> None:
         observation.timer = None
         if self._items.get(observation.key) is observation:
-            self._step(observation, changed=False)
+            self._step(observation, changed=False, due=observation.deadline)
 
-    def _step(self, observation: Observation, *, changed: bool) -> None:
+    def _step(self, observation: Observation, *, changed: bool, due: float | None = None) -> None:
         host = self._host
         endpoint = host.endpoint
         if endpoint is None or not endpoint.observing(observation.remote, observation.token):
@@ -289,12 +306,19 @@ class Observations:
             value = observed_value(node)
         step = evaluate(observation.attrs, observation.state, now, value, changed)
         observation.state = step.state
-        if step.notify and not self._notify(observation, endpoint, node, now):
-            return
+        if step.notify:
+            when = now if due is None or due > now else due
+            if not self._notify(observation, endpoint, node, now, when):
+                return
         self._arm(observation, step.deadline)
 
     def _notify(
-        self, observation: Observation, endpoint: CoapEndpoint, node: Node | None, now: float
+        self,
+        observation: Observation,
+        endpoint: CoapEndpoint,
+        node: Node | None,
+        now: float,
+        due: float,
     ) -> bool:
         host = self._host
         try:
@@ -312,20 +336,49 @@ class Observations:
             return False
         confirmable = self._confirmable(observation, now)
         response = Message(code=CONTENT, payload=payload, content_format=int(observation.format))
+        queue = host.queue
+        if queue is not None and queue.on_due() is NotifyAction.STORE:
+            send = partial(self._send_stored, observation, response, confirmable)
+            queue.store(StoredNotification(due, send))
+            return True
+        self._send(observation, endpoint, response, confirmable, due)
+        if queue is not None:
+            queue.activity()
+        return True
+
+    def _send(
+        self,
+        observation: Observation,
+        endpoint: CoapEndpoint,
+        response: Any,
+        confirmable: bool,
+        due: float,
+    ) -> None:
+        host = self._host
         endpoint.notify(observation.remote, observation.token, response, confirmable=confirmable)
         if host.listening:
             host.emit(
                 NotificationSent(
                     endpoint=host.name,
-                    time=now,
+                    time=host.clock.now(),
                     paths=observation.paths,
                     content_format=int(observation.format),
                     confirmable=confirmable,
                     code="2.05",
                     remote=observation.remote,
+                    due=due,
                 )
             )
-        return True
+
+    def _send_stored(
+        self, observation: Observation, response: Any, confirmable: bool, due: float
+    ) -> None:
+        """A notification stored while asleep, sent on waking (if still observed)."""
+        endpoint = self._host.endpoint
+        if self._items.get(observation.key) is not observation or endpoint is None:
+            return
+        if endpoint.observing(observation.remote, observation.token):
+            self._send(observation, endpoint, response, confirmable, due)
 
     def _confirmable(self, observation: Observation, now: float) -> bool:
         con = observation.attrs.con

@@ -20,6 +20,18 @@ exchange is in flight at a time; an Update asked for meanwhile follows it.
   (:attr:`RegistrationState.FAILED`).
 - De-register: ``DELETE <location>``.
 
+Before each of these the device is asked (:meth:`RegistrationHost.before_uplink`):
+a queue-mode device wakes up, and an uplink fault may drop, delay or answer
+the message (:mod:`fleet.client.uplink`); after it the device hears the
+outcome (:meth:`RegistrationHost.after_uplink`: a queue-mode device stays
+awake from then on, and sends the notifications it stored). A Register
+without a socket (the bind or the DTLS handshake failed at start, after a
+reboot or a flap) first asks the device to :meth:`~RegistrationHost.connect`;
+a failure there is a failed Register like any other, retried by the policy.
+
+Every event says when its exchange began (``started``), so durations are
+measured; a failure made by an uplink fault is marked ``injected``.
+
 Requests go to the server's numeric address taken once from the
 configuration: no DNS lookup per message.
 """
@@ -29,13 +41,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.errors import CoapError
-from fleet.client.coap.wire import Address, Message
+from fleet.client.coap.wire import Message
 from fleet.client.events import (
-    ClientEvent,
     Deregistered,
     Registered,
     RegistrationFailed,
@@ -45,51 +55,20 @@ from fleet.client.events import (
 from fleet.client.registration import (
     RegistrationParams,
     RegistrationState,
-    RetryPolicy,
     update_due,
     update_query,
 )
-from fleet.clock import Clock, TimerHandle
+from fleet.client.registration_host import RegistrationHost
+from fleet.client.site import Verdict
+from fleet.client.uplink import Answer, UplinkDropped, exchange
+from fleet.clock import TimerHandle
+from fleet.errors import FleetError
 
 _log = logging.getLogger("fleet.client.registration")
 
 POST, DELETE = 2, 4
 CREATED, DELETED, CHANGED, NOT_FOUND = 65, 66, 68, 132
 LINK_FORMAT: Final = 40
-
-
-class RegistrationHost(Protocol):
-    """What the registrar needs from its device."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def endpoint(self) -> CoapEndpoint | None: ...
-
-    @property
-    def server_address(self) -> Address: ...
-
-    @property
-    def exchange_timeout(self) -> float | None: ...
-
-    @property
-    def listening(self) -> bool: ...
-
-    def registration_params(self) -> RegistrationParams: ...
-
-    def register_payload(self) -> bytes: ...
-
-    def retry_policy(self) -> RetryPolicy: ...
-
-    def emit(self, event: ClientEvent) -> None: ...
-
-    def registration_changed(self, registered: bool) -> None:
-        """The device became registered (``True``) or lost its registration."""
-        ...
 
 
 class Registrar:
@@ -174,25 +153,44 @@ class Registrar:
             self.state = RegistrationState.STOPPED
             return False
         self.state = RegistrationState.DEREGISTERING
+        asked = (host.before_uplink("De-register"),)  # wakes a sleeping device first
         host.registration_changed(False)
-        answered = False
+        answered = injected = False
+        started = host.clock.now()
+        message = Message(code=DELETE, uri_path=location)
         try:
-            response = await endpoint.request(
-                Message(code=DELETE, uri_path=location),
-                host.server_address,
-                timeout=host.exchange_timeout,
-            )
-            answered = int(response.code) == DELETED
+            answer = await self._request("De-register", message, asked=asked)
+            answered = int(answer.response.code) == DELETED
+            injected = answer.injected
         except CoapError as error:
+            injected = isinstance(error, UplinkDropped)
             _log.info("%s: De-register got no answer: %s", host.name, error)
+        host.after_uplink("De-register", answered)
         self.state = RegistrationState.STOPPED
         if host.listening:
             host.emit(
                 Deregistered(
-                    host.name, host.clock.now(), "/" + "/".join(location), answered, reason
+                    host.name,
+                    host.clock.now(),
+                    "/" + "/".join(location),
+                    answered,
+                    reason,
+                    started,
+                    injected,
                 )
             )
         return answered
+
+    def connect_failed(self, operation: str, reason: str) -> None:
+        """The socket or secure session could not be opened: a failure the policy retries."""
+        self.cancel()
+        self._lost()
+        self._failed(operation, reason)
+
+    @property
+    def sent(self) -> RegistrationParams | None:
+        """What the last successful Register or Update told the server (``None``: nothing)."""
+        return self._sent if self.location is not None else None
 
     # -- exchanges ----------------------------------------------------------------------
 
@@ -208,11 +206,36 @@ class Registrar:
         if not task.cancelled() and task.exception() is not None:
             _log.error("%s: registration step failed", self._host.name, exc_info=task.exception())
 
-    async def _register(self) -> None:
+    async def _request(
+        self, operation: str, message: Message, *, asked: tuple[Verdict | None] | None = None
+    ) -> Answer:
+        """Send one registration message through the device's uplink rules (``asked``: the
+        device's :meth:`~RegistrationHost.before_uplink` answer, when already asked)."""
         host = self._host
         endpoint = host.endpoint
         if endpoint is None:
-            return
+            raise FleetError(f"{host.name}: no socket to send the {operation} from")
+        verdict = asked[0] if asked is not None else host.before_uplink(operation)
+        return await exchange(
+            endpoint,
+            message,
+            host.server_address,
+            operation=operation,
+            verdict=verdict,
+            clock=host.clock,
+            params=host.transmission,
+            timeout=host.exchange_timeout,
+        )
+
+    async def _register(self) -> None:
+        host = self._host
+        if host.endpoint is None:
+            self.state = RegistrationState.REGISTERING
+            try:
+                await host.connect()
+            except (FleetError, OSError) as error:
+                self._failed("Register", f"{type(error).__name__}: {error}")
+                return
         self.state = RegistrationState.REGISTERING
         params = host.registration_params()
         links = host.register_payload()
@@ -223,31 +246,39 @@ class Registrar:
             content_format=LINK_FORMAT,
             payload=links,
         )
+        started = host.clock.now()
         try:
-            response = await endpoint.request(
-                message, host.server_address, timeout=host.exchange_timeout
-            )
+            answer = await self._request("Register", message)
         except CoapError as error:
-            self._failed("Register", f"{type(error).__name__}: {error}")
+            host.after_uplink("Register", False)
+            injected = isinstance(error, UplinkDropped)
+            self._failed("Register", f"{type(error).__name__}: {error}", started, injected)
             return
+        response = answer.response
         code = int(response.code)
         location = tuple(response.opt.location_path)
         if code != CREATED or not location:
+            host.after_uplink("Register", False)
             missing = " without a Location-Path" if code == CREATED else ""
-            self._failed("Register", f"answered {code_text(code)}{missing}")
+            reason = f"answered {code_text(code)}{missing}"
+            self._failed("Register", reason, started, answer.injected)
             return
         self.location = location
         self._succeeded(params, links)
         host.registration_changed(True)
         if host.listening:
-            host.emit(Registered(host.name, host.clock.now(), self.location_text, params.lifetime))
+            host.emit(
+                Registered(
+                    host.name, host.clock.now(), self.location_text, params.lifetime, started
+                )
+            )
+        host.after_uplink("Register", True)
         self._follow_up()
 
     async def _update(self) -> None:
         host = self._host
-        endpoint = host.endpoint
         location = self.location
-        if endpoint is None or location is None or self._sent is None:
+        if host.endpoint is None or location is None or self._sent is None:
             return
         self.state = RegistrationState.UPDATING
         self._wanted = False
@@ -259,34 +290,48 @@ class Registrar:
         if with_links:
             message.opt.content_format = LINK_FORMAT
             message.payload = links
+        started = host.clock.now()
         try:
-            response = await endpoint.request(
-                message, host.server_address, timeout=host.exchange_timeout
-            )
+            answer = await self._request("Update", message)
         except CoapError as error:
+            host.after_uplink("Update", False)
             self._lost()
-            self._failed("Update", f"{type(error).__name__}: {error}")
+            injected = isinstance(error, UplinkDropped)
+            self._failed("Update", f"{type(error).__name__}: {error}", started, injected)
             return
-        code = int(response.code)
+        code = int(answer.response.code)
         if code == NOT_FOUND:
             _log.info("%s: Update answered 4.04, registering again", host.name)
+            host.after_uplink("Update", False)
             self._lost()
             if host.listening:
                 host.emit(
                     RegistrationFailed(
-                        host.name, host.clock.now(), "Update", "answered 4.04", 1, 1, 0.0
+                        host.name,
+                        host.clock.now(),
+                        "Update",
+                        "answered 4.04",
+                        1,
+                        1,
+                        0.0,
+                        started,
+                        answer.injected,
                     )
                 )
             self._attempt = self._sequence = 1
             await self._register()
             return
         if code != CHANGED:
+            host.after_uplink("Update", False)
             self._lost()
-            self._failed("Update", f"answered {code_text(code)}")
+            self._failed("Update", f"answered {code_text(code)}", started, answer.injected)
             return
         self._succeeded(params, links)
         if host.listening:
-            host.emit(Updated(host.name, host.clock.now(), self.location_text, query, with_links))
+            host.emit(
+                Updated(host.name, host.clock.now(), self.location_text, query, with_links, started)
+            )
+        host.after_uplink("Update", True)
         self._follow_up()
 
     # -- outcomes -----------------------------------------------------------------------
@@ -317,7 +362,13 @@ class Registrar:
             self.location = None
             self._host.registration_changed(False)
 
-    def _failed(self, operation: str, reason: str) -> None:
+    def _failed(
+        self,
+        operation: str,
+        reason: str,
+        started: float | None = None,
+        injected: bool = False,
+    ) -> None:
         host = self._host
         policy = host.retry_policy()
         delay = policy.delay_after_failure(self._attempt, self._sequence)
@@ -333,7 +384,15 @@ class Registrar:
         if host.listening:
             host.emit(
                 RegistrationFailed(
-                    host.name, host.clock.now(), operation, reason, attempt, sequence, delay
+                    host.name,
+                    host.clock.now(),
+                    operation,
+                    reason,
+                    attempt,
+                    sequence,
+                    delay,
+                    started,
+                    injected,
                 )
             )
 

@@ -33,13 +33,13 @@ With listeners, each answer is reported as a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from fleet.client import operations as ops
+from fleet.client.coap.core import NO_REPLY, Duplicate
 from fleet.client.coap.wire import Message
 from fleet.client.content import resource_at
 from fleet.client.events import ClientEvent, Operation, RequestServed, code_text
@@ -244,16 +244,23 @@ class Verdict:
     """What an interceptor decides about one request (see :func:`intercept`).
 
     Build one with the class methods: :meth:`answer` (a code instead of the
-    operation), :meth:`drop` (never answered; CoAP deduplication makes the
-    server's retransmissions dropped too), :meth:`delay` (served ``seconds``
-    later: a CON gets an empty ACK, then a separate response), :meth:`corrupt`
-    (served, then the answer's payload mangled).
+    operation), :meth:`drop` (never answered: the handler gives
+    :data:`~fleet.client.coap.core.NO_REPLY`, and CoAP deduplication drops the
+    server's retransmissions too), :meth:`delay` (served ``seconds`` later: a
+    CON gets an empty ACK, then a separate response), :meth:`corrupt` (served,
+    then the answer's payload mangled), :meth:`duplicate` (served, and the
+    answer's datagram sent twice). ``delay`` combines with ``corrupt`` and
+    ``duplicate`` (build it with ``dataclasses.replace``).
+
+    The same verdicts answer a device's own uplink (see :mod:`fleet.client.uplink`),
+    where ``corrupt`` and ``duplicate`` do not apply.
     """
 
     code: int | None = None
     dropped: bool = False
     delay_s: float = 0.0
     corrupted: bool = False
+    duplicated: bool = False
 
     @classmethod
     def answer(cls, code: int | str) -> Verdict:
@@ -273,6 +280,24 @@ class Verdict:
     @classmethod
     def corrupt(cls) -> Verdict:
         return cls(corrupted=True)
+
+    @classmethod
+    def duplicate(cls) -> Verdict:
+        """Serve as usual and send the answer twice (the server must deduplicate)."""
+        return cls(duplicated=True)
+
+    @property
+    def kind(self) -> str:
+        """``answer``, ``drop``, ``delay``, ``corrupt``, ``duplicate`` or ``serve``."""
+        if self.dropped:
+            return "drop"
+        if self.code is not None:
+            return "answer"
+        if self.delay_s > 0:
+            return "delay"
+        if self.corrupted:
+            return "corrupt"
+        return "duplicate" if self.duplicated else "serve"
 
 
 Interceptor = Callable[[Any, Operation, "Path | None"], "Verdict | None"]
@@ -306,14 +331,6 @@ def corrupted(response: Any) -> Any:
     return out
 
 
-def _never() -> asyncio.Future[Any]:
-    # A future already cancelled: the endpoint sends nothing for it, not even an empty ACK,
-    # and its deduplication entry (no reply recorded) swallows the retransmissions.
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    future.cancel()
-    return future
-
-
 def intercept(host: SiteHost, request: Any, interceptors: tuple[Interceptor, ...]) -> Any:
     """Answer one request through ``interceptors`` (the first verdict wins), then :func:`serve`."""
     path = parse_uri_path(request.opt.uri_path)
@@ -332,7 +349,7 @@ def intercept(host: SiteHost, request: Any, interceptors: tuple[Interceptor, ...
     if verdict is None:
         return serve(host, request)
     if verdict.dropped:
-        return _never()
+        return NO_REPLY
     if verdict.code is not None:
         response = Message(code=verdict.code)
         if host.listening:
@@ -340,10 +357,15 @@ def intercept(host: SiteHost, request: Any, interceptors: tuple[Interceptor, ...
         return response
     if verdict.delay_s > 0:
         return _delayed(host, request, verdict)
-    return corrupted(serve(host, request)) if verdict.corrupted else serve(host, request)
+    return _altered(serve(host, request), verdict)
+
+
+def _altered(response: Any, verdict: Verdict) -> Any:
+    if verdict.corrupted:
+        response = corrupted(response)
+    return Duplicate(response) if verdict.duplicated else response
 
 
 async def _delayed(host: SiteHost, request: Any, verdict: Verdict) -> Any:
     await host.clock.sleep_until(host.clock.now() + verdict.delay_s)
-    response = serve(host, request)
-    return corrupted(response) if verdict.corrupted else response
+    return _altered(serve(host, request), verdict)

@@ -11,15 +11,22 @@ One :class:`MetricsBridge` per shard listens to every device of the shard
 - ``NotificationSent`` -> ``notify``; ``SendDone`` -> ``send``;
 - ``Handshake`` (DTLS) -> ``handshake`` (failed when it did not complete).
 
-Durations. The client events carry the time they happened, not when the
-exchange began, so the bridge remembers when each device's next
-registration exchange began: the runner tells it (:meth:`began`) when it
-starts a device or stops one, a failed Register with a retry begins again
-``retry_in`` later, and an Update is due at
-:func:`~fleet.client.registration.update_due` after the last success. A
-duration is recorded only when that start is known and not in the future
-(an Update the device sent early, e.g. because its lifetime changed, has no
-duration, only its outcome). Served requests carry their own duration.
+- ``Retransmitted`` -> ``metrics.retransmitted()`` (one per CoAP retransmission).
+
+Durations are measured by the device: each registration event says when its
+exchange began (``started``), so ``register`` / ``update`` / ``deregister``
+durations run from the request handed to the endpoint (or held by an uplink
+fault) to its outcome, retransmissions included; a failure with nothing sent
+(the socket or handshake failed) has no duration. ``notify`` records how
+late each notification left compared with when it was due
+(``NotificationSent.delay``: queue-mode storage, a saturated process). Served
+requests carry their own duration. Failures an uplink fault made
+(``injected``) are counted apart, like injected answers to server requests.
+
+:meth:`MetricsBridge.began` remains for exchanges the runner starts itself:
+an event without ``started`` (a device that does not report it) is measured
+from there, and :meth:`MetricsBridge.unfinished` closes one still open when
+the run ends.
 """
 
 from __future__ import annotations
@@ -34,11 +41,11 @@ from fleet.client.events import (
     Registered,
     RegistrationFailed,
     RequestServed,
+    Retransmitted,
     SendDone,
     Updated,
 )
 from fleet.client.events import Operation as ClientOperation
-from fleet.client.registration import update_due
 from fleet.metrics import Operation, RunMetrics
 
 SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
@@ -69,25 +76,28 @@ def _ok(code: str | None) -> bool:
 class MetricsBridge:
     """A client listener feeding one :class:`RunMetrics` (see the module documentation)."""
 
-    __slots__ = ("_began", "_lifetimes", "errors", "metrics")
+    __slots__ = ("_began", "errors", "metrics")
 
     def __init__(self, metrics: RunMetrics) -> None:
         self.metrics = metrics
         self._began: dict[tuple[str, Operation], float] = {}
-        self._lifetimes: dict[str, float] = {}
         self.errors = 0
         """Failed operations of any kind so far (what the progress view shows)."""
 
     def began(self, endpoint: str, operation: Operation, when: float) -> None:
-        """The device ``endpoint`` begins (or will begin at ``when``) ``operation``."""
+        """The device ``endpoint`` begins ``operation`` at ``when`` (used when its event
+        does not say, and by :meth:`unfinished`)."""
         self._began[(endpoint, operation)] = when
 
     def unfinished(self, endpoint: str, operation: Operation, now: float) -> None:
         """``operation`` was still waiting for its answer when the run ended: a failure."""
-        self._record(operation, self._duration(endpoint, operation, now), False)
+        self._record(operation, self._duration(endpoint, operation, now, None), False)
 
-    def _duration(self, endpoint: str, operation: Operation, now: float) -> float | None:
-        start = self._began.pop((endpoint, operation), None)
+    def _duration(
+        self, endpoint: str, operation: Operation, now: float, started: float | None
+    ) -> float | None:
+        guess = self._began.pop((endpoint, operation), None)
+        start = started if started is not None else guess
         if start is None or start > now:
             return None
         return now - start
@@ -107,36 +117,23 @@ class MetricsBridge:
                 # an answer a fault injector gave is counted apart, never as a failure
                 self._record(operation, event.duration, _ok(event.code), injected=event.injected)
         elif isinstance(event, NotificationSent):
-            self._record(Operation.NOTIFY, None, _ok(event.code))
+            self._record(Operation.NOTIFY, event.delay, _ok(event.code))
+        elif isinstance(event, Retransmitted):
+            self.metrics.retransmitted()
         elif isinstance(event, Registered):
-            self._record(Operation.REGISTER, self._duration(name, Operation.REGISTER, now), True)
-            self._lifetimes[name] = float(event.lifetime)
-            self.began(name, Operation.UPDATE, update_due(now, event.lifetime))
+            duration = self._duration(name, Operation.REGISTER, now, event.started)
+            self._record(Operation.REGISTER, duration, True)
         elif isinstance(event, Updated):
-            self._record(Operation.UPDATE, self._duration(name, Operation.UPDATE, now), True)
-            lifetime = self._lifetime(event)
-            if lifetime is not None:
-                self.began(name, Operation.UPDATE, update_due(now, lifetime))
+            duration = self._duration(name, Operation.UPDATE, now, event.started)
+            self._record(Operation.UPDATE, duration, True)
         elif isinstance(event, RegistrationFailed):
             operation = _REGISTRATION.get(event.operation, Operation.REGISTER)
-            self._record(operation, self._duration(name, operation, now), False)
-            self._began.pop((name, Operation.UPDATE), None)
-            if event.retry_in is not None:
-                self.began(name, Operation.REGISTER, now + event.retry_in)
+            duration = self._duration(name, operation, now, event.started)
+            self._record(operation, duration, False, injected=event.injected)
         elif isinstance(event, Deregistered):
-            self._began.pop((name, Operation.UPDATE), None)
-            self._lifetimes.pop(name, None)
-            duration = self._duration(name, Operation.DEREGISTER, now)
-            self._record(Operation.DEREGISTER, duration, event.answered)
+            duration = self._duration(name, Operation.DEREGISTER, now, event.started)
+            self._record(Operation.DEREGISTER, duration, event.answered, injected=event.injected)
         elif isinstance(event, SendDone):
             self._record(Operation.SEND, None, event.ok)
         elif isinstance(event, Handshake):
             self._record(Operation.HANDSHAKE, event.duration, event.ok)
-
-    def _lifetime(self, event: Updated) -> float | None:
-        """The lifetime after an Update (``lt=`` in its query when it changed)."""
-        for item in event.query:
-            key, _, value = item.partition("=")
-            if key == "lt" and value.isdigit():
-                self._lifetimes[event.endpoint] = float(value)
-        return self._lifetimes.get(event.endpoint)

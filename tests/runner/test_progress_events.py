@@ -32,31 +32,34 @@ def served(op: ClientOperation, code: str) -> RequestServed:
     return RequestServed("d", 1.0, "GET", op, "/3/0", 60, code, 0.002, ("127.0.0.1", 5683))
 
 
-async def test_bridge_measures_registration_from_when_it_began() -> None:
+async def test_bridge_measures_registration_from_the_events_start() -> None:
     metrics = RunMetrics()
     bridge = MetricsBridge(metrics)
-    bridge.began("d", Operation.REGISTER, 10.0)
-    bridge(RegistrationFailed("d", 12.0, "Register", "timeout", 1, 1, 60.0))
-    bridge(Registered("d", 72.5, "/rd/1", 100))  # the retry began at 72.0
+    bridge.began("d", Operation.REGISTER, 10.0)  # what the runner knows; the event wins
+    bridge(RegistrationFailed("d", 12.0, "Register", "timeout", 1, 1, 60.0, started=10.5))
+    bridge(Registered("d", 72.5, "/rd/1", 100, started=72.0))
     register = metrics.stats(Operation.REGISTER)
     assert (register.count, register.failures) == (2, 1)
-    assert register.durations.max == pytest.approx(2.0, rel=0.01)
+    assert register.durations.min == pytest.approx(0.5, rel=0.01)
+    assert register.durations.max == pytest.approx(1.5, rel=0.01)
     due = update_due(72.5, 100)
-    bridge(Updated("d", due + 0.25, "/rd/1", (), False))
+    bridge(Updated("d", due + 0.25, "/rd/1", (), False, started=due))
     update = metrics.stats(Operation.UPDATE)
     assert update.count == 1 and update.durations.max == pytest.approx(0.25, rel=0.01)
-    bridge.began("d", Operation.DEREGISTER, 200.0)
-    bridge(Deregistered("d", 200.5, "/rd/1", False, "stopped"))
+    bridge(Deregistered("d", 200.5, "/rd/1", False, "stopped", started=200.0))
     deregister = metrics.stats(Operation.DEREGISTER)
     assert (deregister.count, deregister.failures) == (1, 1)
+    assert deregister.durations.max == pytest.approx(0.5, rel=0.01)
     assert bridge.errors == 2
 
 
-async def test_an_early_update_has_no_duration() -> None:
+async def test_an_event_without_its_start_is_measured_from_the_runners_mark() -> None:
     metrics = RunMetrics()
     bridge = MetricsBridge(metrics)
-    bridge(Registered("d", 0.0, "/rd/1", 100))
-    bridge(Updated("d", 5.0, "/rd/1", ("lt=50",), False))
+    bridge.began("d", Operation.DEREGISTER, 200.0)
+    bridge(Deregistered("d", 200.5, "/rd/1", True, "stopped"))
+    bridge(Updated("d", 5.0, "/rd/1", ("lt=50",), False))  # no start anywhere: no duration
+    assert metrics.stats(Operation.DEREGISTER).durations.max == pytest.approx(0.5, rel=0.01)
     assert metrics.stats(Operation.UPDATE).count == 1
     assert metrics.stats(Operation.UPDATE).durations.count == 0
 

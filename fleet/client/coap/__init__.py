@@ -4,7 +4,7 @@ Thousands of endpoints per process: one UDP socket each, no task or timer
 while idle, bounded deduplication. See :class:`CoapEndpoint`.
 """
 
-from fleet.client.coap.core import CancelCallback, Handler
+from fleet.client.coap.core import NO_REPLY, CancelCallback, Duplicate, Handler, NoReply
 from fleet.client.coap.endpoint import CoapEndpoint, EndpointStats
 from fleet.client.coap.errors import (
     BindError,
@@ -19,6 +19,7 @@ from fleet.client.coap.params import EndpointLimits, TransmissionParameters
 from fleet.client.coap.wire import Address, IncomingRequest, Response
 
 __all__ = [
+    "NO_REPLY",
     "Address",
     "BindError",
     "BlockwiseError",
@@ -27,11 +28,13 @@ __all__ = [
     "CoapError",
     "CoapReset",
     "CoapTimeout",
+    "Duplicate",
     "EndpointClosed",
     "EndpointLimits",
     "EndpointStats",
     "Handler",
     "IncomingRequest",
+    "NoReply",
     "Observation",
     "Response",
     "TransmissionParameters",

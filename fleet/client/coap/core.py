@@ -10,6 +10,15 @@ Nothing raised while handling a datagram escapes into the event loop.
 
 State is held in ``__slots__``; maps that only some endpoints need are created
 on first use, so an idle endpoint owns no timer, no task and few objects.
+
+A handler's result may also be one of two explicit markers: :data:`NO_REPLY`
+(send nothing at all, not even an empty ACK; the deduplication entry keeps no
+reply, so the peer's retransmissions are swallowed too and the peer times out)
+and :class:`Duplicate` (send the response twice, as a network that duplicates
+datagrams would). While :attr:`EndpointCore.asleep` is set (a device in queue
+mode with its radio off) every datagram received is ignored before parsing,
+and counted. ``on_retransmit(remote)``, when set, hears each retransmission
+of one of our confirmable messages.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ import random
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Final, cast
 
 from fleet.client.coap.blockwise import Block1Assembler
 from fleet.client.coap.dedup import DedupCache, DedupEntry
@@ -36,13 +46,39 @@ from fleet.clock import Clock, LoopClock, TimerHandle
 
 _log = logging.getLogger("fleet.client.coap")
 
+
+class NoReply:
+    """The type of :data:`NO_REPLY` (one instance)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_REPLY"
+
+
+NO_REPLY: Final = NoReply()
+"""A handler result: send nothing for this request, not even an empty ACK (the peer times out)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A handler result: answer ``response`` and send the very same datagram a second time."""
+
+    response: Any
+
+
 Handler = Callable[[Any], "Any | Awaitable[Any | None] | None"]
-"""Server role: ``handler(request) -> response | None | awaitable of either``.
+"""Server role: ``handler(request) -> response | None | NO_REPLY | Duplicate | awaitable``.
 
 Returning a response (an aiocoap ``Message``) answers at once, without a task;
-``None`` answers nothing (an empty ACK for a CON request); an awaitable is run
-as a task and answered when done (piggybacked, or separately after an empty ACK).
+``None`` answers nothing (an empty ACK for a CON request); :data:`NO_REPLY`
+sends nothing at all; :class:`Duplicate` sends its response twice; an awaitable
+is run as a task and answered when done with what it returns (piggybacked, or
+separately after an empty ACK).
 """
+
+RetransmitCallback = Callable[[Address], None]
+"""``on_retransmit(remote)``: one of our confirmable messages to ``remote`` went out again."""
 
 CancelCallback = Callable[[Address, bytes], None]
 """Server role: ``on_cancel(remote, token)`` when a peer ends an observation by RST
@@ -78,6 +114,7 @@ class EndpointCore(asyncio.DatagramProtocol):
         "_exchanges",
         "_handler",
         "_held",
+        "_ignored",
         "_inflight_notes",
         "_limits",
         "_loop",
@@ -96,7 +133,9 @@ class EndpointCore(asyncio.DatagramProtocol):
         "_timeouts",
         "_token",
         "_transport",
+        "asleep",
         "handler_errors",
+        "on_retransmit",
     )
 
     def __init__(
@@ -135,7 +174,12 @@ class EndpointCore(asyncio.DatagramProtocol):
         self._timeouts = 0
         self._resets = 0
         self._malformed = 0
+        self._ignored = 0
         self.handler_errors = 0
+        self.asleep = False
+        """While set, every datagram received is ignored (queue mode: the radio is off)."""
+        self.on_retransmit: RetransmitCallback | None = None
+        """Hears each retransmission of one of our confirmable messages (for metrics)."""
 
     # -- asyncio.DatagramProtocol -------------------------------------------------------
 
@@ -166,6 +210,9 @@ class EndpointCore(asyncio.DatagramProtocol):
     # -- receiving ----------------------------------------------------------------------
 
     def _receive(self, data: bytes, remote: Address) -> None:
+        if self.asleep and not self._closed:
+            self._ignored += 1
+            return
         if self._closed or len(data) < 4:
             self._malformed += 1
             return
@@ -304,6 +351,8 @@ class EndpointCore(asyncio.DatagramProtocol):
         transmission.timeout = next_timeout(transmission.timeout)
         self._retransmissions += 1
         self._send(transmission.data, transmission.remote)
+        if self.on_retransmit is not None:
+            self.on_retransmit(transmission.remote)
         when = self._clock.now() + transmission.timeout
         transmission.timer = self._clock.call_at(when, transmission.fire)
 
@@ -368,6 +417,11 @@ class EndpointCore(asyncio.DatagramProtocol):
             tasks = self._tasks = set()
         tasks.add(future)
         future.add_done_callback(tasks.discard)
+
+    @property
+    def outstanding_count(self) -> int:
+        """Our confirmable messages still waiting for an ACK."""
+        return len(self._outstanding) if self._outstanding else 0
 
     @property
     def closed(self) -> bool:

@@ -53,6 +53,8 @@ class EndpointStats:
     """Requests and observations waiting for responses now."""
     observers: int
     """Observations served now (server role)."""
+    ignored: int = 0
+    """Datagrams ignored while the endpoint was asleep (queue mode)."""
 
 
 class CoapEndpoint(ClientRole):
@@ -134,6 +136,7 @@ class CoapEndpoint(ClientRole):
             outstanding=len(self._outstanding) if self._outstanding else 0,
             exchanges=len(self._exchanges) if self._exchanges else 0,
             observers=self.observer_count,
+            ignored=self._ignored,
         )
 
     def __repr__(self) -> str:

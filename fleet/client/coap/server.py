@@ -6,7 +6,10 @@ in the same call, without a task (piggybacked on the ACK for a CON); one that
 returns an awaitable runs as a task, gets an empty ACK if it takes longer than
 ``empty_ack_delay`` and then a separate confirmable response, acknowledged by
 the peer. Handler exceptions become responses (an ``Lwm2mError`` its own code,
-anything else 5.00); they never reach the event loop.
+anything else 5.00); they never reach the event loop. A handler (or its
+awaitable) may also give :data:`~fleet.client.coap.core.NO_REPLY` (nothing is
+sent, not even an empty ACK: the peer times out) or a
+:class:`~fleet.client.coap.core.Duplicate` (its response is sent twice).
 
 Block-wise (RFC 7959): a response larger than the block size is sliced per
 request. For GET and FETCH the handler simply runs again for each block (the
@@ -29,6 +32,7 @@ from fleet.client.coap.blockwise import (
     Block1Assembler,
     needs_blocks,
 )
+from fleet.client.coap.core import NO_REPLY, Duplicate
 from fleet.client.coap.notify import ObserverRole
 from fleet.client.coap.wire import (
     ACK,
@@ -86,7 +90,7 @@ class _Deferred:
             return
         error = future.exception()
         response = endpoint._error_response(error) if error is not None else future.result()
-        endpoint._respond(self.request, self.mtype, self.mid, response, separate=self.acked)
+        endpoint._answer(self.request, self.mtype, self.mid, response, separate=self.acked)
 
 
 class ServerRole(ObserverRole):
@@ -132,8 +136,8 @@ class ServerRole(ObserverRole):
                 result = handler(request)
             except Exception as error:
                 result = self._error_response(error)
-        if result is None or isinstance(result, Message):
-            self._respond(request, mtype, mid, result)
+        if result is None or isinstance(result, Message | Duplicate) or result is NO_REPLY:
+            self._answer(request, mtype, mid, result)
             return
         try:
             future = asyncio.ensure_future(result)
@@ -155,10 +159,29 @@ class ServerRole(ObserverRole):
         _log.warning("CoAP handler failed; answering 5.00", exc_info=error)
         return Message(code=_INTERNAL_SERVER_ERROR)
 
-    def _respond(
-        self, request: Any, mtype: int, mid: int, response: Any, *, separate: bool = False
+    def _answer(
+        self, request: Any, mtype: int, mid: int, result: Any, *, separate: bool = False
     ) -> None:
-        """Encode and send the answer to ``request`` (piggybacked, NON, or separate CON)."""
+        """Act on a handler's result: a response, ``None``, NO_REPLY or a Duplicate."""
+        if result is NO_REPLY:
+            return
+        if isinstance(result, Duplicate):
+            self._respond(request, mtype, mid, result.response, separate=separate, copies=2)
+            return
+        self._respond(request, mtype, mid, result, separate=separate)
+
+    def _respond(
+        self,
+        request: Any,
+        mtype: int,
+        mid: int,
+        response: Any,
+        *,
+        separate: bool = False,
+        copies: int = 1,
+    ) -> None:
+        """Encode and send the answer to ``request`` (piggybacked, NON, or separate CON);
+        ``copies`` > 1 sends the same datagram again (a duplicating network)."""
         remote = request.remote
         if response is None:
             if mtype == CON and not separate:
@@ -204,8 +227,11 @@ class ServerRole(ObserverRole):
             data = encode(out_type, _INTERNAL_SERVER_ERROR, out_mid, request.token, Options(), b"")
         if out_type == CON:
             self._transmit(remote, out_mid, data, None)
+            for _ in range(copies - 1):
+                self._send(data, remote)
             return
-        self._send(data, remote)
+        for _ in range(copies):
+            self._send(data, remote)
         if out_type == ACK:
             self._dedup_reply(remote, mid, data)
 
