@@ -75,10 +75,12 @@ class DedupCache:
     def expire(self, now: float) -> None:
         """Drop every entry that is ``max_age`` seconds old or older."""
         entries = self._entries
-        limit = now - self.max_age
+        max_age = self.max_age
         while entries:
             key, entry = next(iter(entries.items()))
-            if entry.stamp > limit:
+            # stamp + max_age, exactly as the sweep timer is armed (now - max_age can round
+            # below the stamp and keep an entry the timer fires for: a sweep that never ends)
+            if entry.stamp + max_age > now:
                 return
             del entries[key]
 

@@ -293,3 +293,16 @@ def test_copy_options_drops_only_what_is_asked() -> None:
     copied = copy_options(message.opt, frozenset({6}))
     assert copied.uri_path == ("a",) and copied.accept == 60 and copied.observe is None
     assert message.opt.observe == 0
+
+
+def test_dedup_expires_an_entry_exactly_when_its_sweep_is_due() -> None:
+    # 0.1 + 247.0 == 247.1 but 247.1 - 247.0 < 0.1 in binary floating point: the entry must
+    # go at the moment the sweep timer (armed at stamp + max_age) fires, or the sweep re-arms
+    # for the same instant forever.
+    cache = DedupCache(max_entries=10, max_age=247.0)
+    cache.add("a", 0.1)
+    cache.add("b", 0.2)
+    due = cache.oldest_stamp()
+    assert due is not None
+    cache.expire(due + cache.max_age)
+    assert cache.oldest_stamp() == 0.2
