@@ -1,15 +1,32 @@
-"""Seeded fault injection: a :class:`FaultPlan` acting on devices through their interceptor seam.
+"""Seeded fault injection: a :class:`FaultPlan` acting on devices through their seams.
 
 ``FaultInjector(plan, seed=..., origin=clock.now())`` then ``injector.install(device, index)``
-for each device. Which devices a fault selects (``devices`` ranges, ``fraction``) and which
-requests it hits (``probability``, delay jitter) are drawn from the device's own stream
-``device_rng(seed, index, "faults")``, so a run replays identically whatever the order
-devices are created in. Every injected fault is counted in :class:`FaultCounter` (and passed
-to ``on_inject`` listeners) apart from failures caused by the server.
+for each device. Which devices a fault selects (``groups``, ``devices`` ranges, ``fraction``),
+when a device action fires within ``spread``, which requests a fault hits (``probability``)
+and delay jitter are drawn from the device's own stream ``device_rng(seed, index, "faults")``,
+so a run replays identically whatever the order devices are created in or the shard they
+live in.
+
+- request faults (drop, delay, reject, corrupt, duplicate) plug into the device's
+  interceptor seam (:meth:`~fleet.client.device.Device.add_interceptor`); with
+  ``operations: [register, update]`` they act on the device's own Register / Update
+  through its uplink seam;
+- device faults fire on the device's clock each time their window opens (plus the
+  device's spread offset), and only on a registered device: silence, reboot, flap,
+  deregister (de-register, come back after ``duration`` if given), reregister (a fresh
+  Register while registered), clock-skew (/3/0/13 moves by ``skew``), lose-session (the
+  DTLS session is gone: the next exchange shakes hands again) and handshake-storm (the same,
+  with an Update at once so the handshake happens now).
+
+Every injected fault is counted in :class:`FaultCounter` and passed to listeners
+(``add_listener``; the runner feeds ``RunMetrics.fault_injected(injected.label)``), apart
+from failures caused by the server.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -18,10 +35,17 @@ from typing import Any
 
 from fleet.client.device import Device
 from fleet.client.events import Operation
+from fleet.client.registration import RegistrationState
 from fleet.client.site import Verdict
+from fleet.clock import TimerHandle
 from fleet.device.generators import device_rng
+from fleet.errors import FleetError
 from fleet.faults.plan import Fault, FaultPlan
 from fleet.model.path import Path
+
+_log = logging.getLogger("fleet.faults")
+
+_LIVE = (RegistrationState.REGISTERED, RegistrationState.UPDATING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +56,37 @@ class Injected:
     index: int
     action: str
     time: float
-    operation: Operation | None = None
+    operation: Operation | str | None = None
+    """The server request hit, or ``"register"`` / ``"update"`` for an uplink fault."""
     path: str | None = None
     code: str | None = None
 
+    @property
+    def label(self) -> str:
+        """The name summaries and metrics count it under: ``reject 4.05``, ``drop register``."""
+        parts = [self.action]
+        if isinstance(self.operation, str):
+            parts.append(self.operation)
+        if self.code is not None:
+            parts.append(self.code)
+        return " ".join(parts)
+
 
 class FaultCounter:
-    """Injected faults by action (``counts["reject"]``) and the ordered log."""
+    """Injected faults by action (``counts["reject"]``), by label, and the ordered log."""
 
-    __slots__ = ("counts", "log")
+    __slots__ = ("by_label", "counts", "log")
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.by_label: Counter[str] = Counter()
         self.log: list[Injected] = []
 
-    def add(self, injected: Injected) -> None:
+    def add(self, injected: Injected, *, keep: bool = True) -> None:
         self.counts[injected.action] += 1
-        self.log.append(injected)
+        self.by_label[injected.label] += 1
+        if keep:
+            self.log.append(injected)
 
     @property
     def total(self) -> int:
@@ -69,7 +107,8 @@ class FaultInjector:
         keep_log: bool = True,
     ) -> None:
         """``origin``: the run's start on the devices' clock; ``phase_starts``: seconds from
-        the run's start each phase begins; ``horizon``: last run time a device fault fires."""
+        the run's start each phase begins (for windows not yet resolved); ``horizon``: last
+        run time a device fault fires."""
         self.plan = plan
         self.seed = seed
         self.origin = origin
@@ -78,55 +117,161 @@ class FaultInjector:
         self.counter = FaultCounter()
         self.keep_log = keep_log
         self._listeners: tuple[Callable[[Injected], None], ...] = ()
+        self._timers: dict[int, list[TimerHandle]] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def add_listener(self, listener: Callable[[Injected], None]) -> None:
         """Call ``listener(injected)`` for each fault injected (e.g. to feed RunMetrics)."""
         self._listeners = (*self._listeners, listener)
 
-    def _phase_start(self, fault: Fault) -> float:
+    def phase_start(self, fault: Fault) -> float:
         phase = fault.window.phase
         return 0.0 if phase is None else self.phase_starts[phase]
+
+    def select(self, index: int) -> list[tuple[Fault, float]]:
+        """The faults hitting device ``index`` with its spread offset, and its random stream
+        positioned after these draws (see :meth:`install`)."""
+        return self._select(index, device_rng(self.seed, index, "faults"))
+
+    def _select(self, index: int, rng: random.Random) -> list[tuple[Fault, float]]:
+        chosen: list[tuple[Fault, float]] = []
+        for fault in self.plan.faults:
+            draw = rng.random()  # drawn for every fault so later faults never shift
+            offset = rng.random() * fault.spread
+            if fault.covers_index(index) and draw < fault.fraction:
+                chosen.append((fault, offset))
+        return chosen
 
     def install(self, device: Device, index: int) -> None:
         """Select the faults hitting device ``index`` and hook them in (nothing if none)."""
         rng = device_rng(self.seed, index, "faults")
-        chosen: list[Fault] = []
-        for fault in self.plan.faults:
-            draw = rng.random()  # drawn for every fault so later faults never shift
-            if fault.covers_index(index) and draw < fault.fraction:
-                chosen.append(fault)
-        request_faults = tuple(f for f in chosen if f.per_request)
-        if request_faults:
-            device.add_interceptor(_Interceptor(self, device, index, request_faults, rng))
-        for fault in chosen:
-            if not fault.per_request:
-                start = self._phase_start(fault)
-                for when in fault.window.starts(start, self.horizon):
-                    device.clock.call_at(self.origin + when, _fire(self, device, index, fault))
+        chosen = self._select(index, rng)
+        served = tuple(f for f, _ in chosen if f.per_request and f.operations != frozenset())
+        if served:
+            device.add_interceptor(_Interceptor(self, device, index, served, rng))
+        uplink = tuple(f for f, _ in chosen if f.per_request and f.uplink)
+        if uplink:
+            device.add_uplink_interceptor(_Uplink(self, device, index, uplink, rng))
+        timers = []
+        for fault, offset in chosen:
+            if fault.per_request:
+                continue
+            start = self.phase_start(fault)
+            for when in fault.window.starts(start, self.horizon):
+                at = self.origin + when + offset
+                timers.append(device.clock.call_at(at, _fire(self, device, index, fault)))
+        if timers:
+            self._timers.setdefault(index, []).extend(timers)
+
+    def forget(self, index: int) -> None:
+        """Cancel the device faults still to come for device ``index``."""
+        for timer in self._timers.pop(index, ()):
+            timer.cancel()
+
+    def close(self) -> None:
+        """Cancel every device fault still to come (the run ends)."""
+        for index in list(self._timers):
+            self.forget(index)
+        for task in list(self._tasks):
+            task.cancel()
 
     def record(self, injected: Injected) -> None:
-        if self.keep_log:
-            self.counter.add(injected)
-        else:
-            self.counter.counts[injected.action] += 1
+        self.counter.add(injected, keep=self.keep_log)
         for listener in self._listeners:
             listener(injected)
+
+    def spawn(self, work: Any) -> None:
+        task: asyncio.Future[None] = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
 
 def _fire(injector: FaultInjector, device: Device, index: int, fault: Fault) -> Callable[[], None]:
     def fire() -> None:
-        if device.endpoint is None:
-            return  # stopped or already away
+        if device.endpoint is None or device.state not in _LIVE:
+            return  # stopped, away or unregistered: nothing to do to it
         now = device.clock.now()
-        if fault.action == "silence":
-            device.silence(fault.duration)
-        elif fault.action == "flap":
-            device.flap(fault.duration or 0.0)
-        elif fault.action == "reboot":
-            device.reboot_soon(fault.duration)
+        try:
+            act(injector, device, fault)
+        except FleetError as error:
+            _log.warning("%s: %s fault not injected: %s", device.name, fault.action, error)
+            return
         injector.record(Injected(device.name, index, fault.action, now - injector.origin))
 
     return fire
+
+
+def act(injector: FaultInjector, device: Device, fault: Fault) -> None:
+    """Do a device action to ``device`` now."""
+    action = fault.action
+    if action == "silence":
+        device.silence(fault.duration)
+    elif action == "flap":
+        device.flap(fault.duration or 0.0)
+    elif action == "reboot":
+        device.reboot_soon(fault.duration)
+    elif action == "deregister":
+        injector.spawn(_deregister(device, fault.duration))
+    elif action == "reregister":
+        device.registrar.cancel()
+        device.registrar.start()
+    elif action == "clock-skew":
+        device.skew_clock(fault.skew)
+    elif action in ("lose-session", "handshake-storm"):
+        device.lose_session()
+
+
+async def _deregister(device: Device, away: float | None) -> None:
+    """De-register (socket kept); register again after ``away`` seconds if given."""
+    await device.registrar.deregister("fault")
+
+    def back() -> None:
+        if device.endpoint is not None and device.state is RegistrationState.STOPPED:
+            device.registrar.start()
+
+    if away is not None:
+        device.clock.call_at(device.clock.now() + away, back)
+
+
+_UPLINK_NAMES = {"Register": "register", "Update": "update", "De-register": "deregister"}
+
+
+class _Uplink:
+    """The per-device uplink interceptor: faults on the device's own Register / Update."""
+
+    __slots__ = ("device", "faults", "index", "injector", "rng")
+
+    def __init__(
+        self,
+        injector: FaultInjector,
+        device: Device,
+        index: int,
+        faults: tuple[Fault, ...],
+        rng: random.Random,
+    ) -> None:
+        self.injector = injector
+        self.device = device
+        self.index = index
+        self.faults = faults
+        self.rng = rng
+
+    def __call__(self, operation: str) -> Verdict | None:
+        name = _UPLINK_NAMES.get(operation)
+        if name is None:
+            return None
+        injector = self.injector
+        t = self.device.clock.now() - injector.origin
+        for fault in self.faults:
+            if name not in fault.uplink or not fault.window.active(t, injector.phase_start(fault)):
+                continue
+            if fault.probability < 1.0 and self.rng.random() >= fault.probability:
+                continue
+            verdict = _verdict(fault, self.rng)
+            injector.record(
+                Injected(self.device.name, self.index, fault.action, t, name, None, fault.code)
+            )
+            return verdict
+        return None
 
 
 class _Interceptor:
@@ -152,34 +297,33 @@ class _Interceptor:
         injector = self.injector
         t = self.device.clock.now() - injector.origin
         for fault in self.faults:
-            if not fault.window.active(t, injector._phase_start(fault)):
+            if not fault.window.active(t, injector.phase_start(fault)):
                 continue
             if not fault.matches(operation, path):
                 continue
             if fault.probability < 1.0 and self.rng.random() >= fault.probability:
                 continue
-            verdict = self._verdict(fault)
+            verdict = _verdict(fault, self.rng)
+            shown = None if path is None else str(path)
             injector.record(
                 Injected(
-                    self.device.name,
-                    self.index,
-                    fault.action,
-                    t,
-                    operation,
-                    None if path is None else str(path),
-                    fault.code,
+                    self.device.name, self.index, fault.action, t, operation, shown, fault.code
                 )
             )
             return verdict
         return None
 
-    def _verdict(self, fault: Fault) -> Verdict:
-        if fault.action == "reject":
-            assert fault.code is not None
-            return Verdict.answer(fault.code)
-        if fault.action == "drop":
-            return Verdict.drop()
-        if fault.action == "delay":
-            jitter = self.rng.uniform(0.0, fault.jitter) if fault.jitter else 0.0
-            return Verdict.delay(fault.delay + jitter)
-        return Verdict.corrupt()
+
+def _verdict(fault: Fault, rng: random.Random) -> Verdict:
+    """What a request fault answers (delay jitter drawn from the device's stream)."""
+    if fault.action == "reject":
+        assert fault.code is not None
+        return Verdict.answer(fault.code)
+    if fault.action == "drop":
+        return Verdict.drop()
+    if fault.action == "delay":
+        jitter = rng.uniform(0.0, fault.jitter) if fault.jitter else 0.0
+        return Verdict.delay(fault.delay + jitter)
+    if fault.action == "duplicate":
+        return Verdict.duplicate()
+    return Verdict.corrupt()

@@ -16,6 +16,7 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
       },
       "lateness": HISTOGRAM,               # how late scheduled operations started
       "retransmissions": 3,
+      "faults": {"reject 4.05": 12, "silence": 2, "drop register": 1},
       "metrics": {"register_duration": {"count": 100, "avg": 0.01, "p95": ...},
                   "request_failed": {"count": 0, "rate": 0.0}, ...},
       "thresholds": [{"metric": "register_duration", "expression": "p(95)<2s",
@@ -29,12 +30,16 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
 :meth:`Summary.from_json`, which rebuilds the exact state. ``count`` of an
 operation counts completed attempts; ``failures`` real failures; ``injected``
 failures a fault plan caused (not in ``failures``); ``late`` operations the
-saturated process started late. :meth:`Summary.merge` combines summaries of
+saturated process started late. ``faults`` counts the faults the scenario's fault plan
+injected, by label (``reject 4.05``, ``drop``, ``reboot``, ``drop register``...): what
+happened on purpose, apart from the failures the server caused; the table shows them
+in their own section. :meth:`Summary.merge` combines summaries of
 shards or machines that ran *at the same time*: counts and histograms add up
-exactly, ``devices`` and ``shards`` add, ``started`` is the earliest,
+exactly (``faults`` too), ``devices`` and ``shards`` add, ``started`` is the earliest,
 ``duration`` the longest; thresholds are dropped (evaluate them again on the
 merged summary). A reader must refuse a higher ``schema_version``; new
-optional fields may appear without a version change.
+optional fields may appear without a version change (``faults`` is one: a reader
+of a document without it sees no faults).
 """
 
 from __future__ import annotations
@@ -128,6 +133,8 @@ class Summary:
     lateness: LatencyHistogram = field(default_factory=LatencyHistogram)
     retransmissions: int = 0
     thresholds: tuple[ThresholdLine, ...] = ()
+    faults: dict[str, int] = field(default_factory=dict)
+    """Faults injected on purpose, by label (``reject 4.05``, ``silence``...)."""
 
     @classmethod
     def from_metrics(
@@ -158,6 +165,7 @@ class Summary:
             operations,
             metrics.lateness.copy(),
             metrics.retransmissions,
+            faults=dict(metrics.faults),
         )
 
     # -- named metrics ----------------------------------------------------------------------------
@@ -179,11 +187,29 @@ class Summary:
         """One named metric; ``KeyError`` for an unknown name."""
         return self.metrics()[name]
 
+    @property
+    def faults_injected(self) -> int:
+        return sum(self.faults.values())
+
     def table(self, *, ascii: bool = False) -> str:
-        """The summary as a text table (see :mod:`fleet.metrics.report`)."""
+        """The summary as a text table (see :mod:`fleet.metrics.report`), then the injected
+        faults in their own section."""
         from fleet.metrics.report import render_summary
 
-        return render_summary(self, ascii=ascii)
+        return render_summary(self, ascii=ascii) + self.faults_table()
+
+    def faults_table(self) -> str:
+        """The injected-faults section (empty text when none were injected)."""
+        if not self.faults:
+            return ""
+        width = max(len(label) for label in self.faults)
+        lines = [
+            "",
+            f"injected faults (on purpose, not counted as failures): {self.faults_injected}",
+        ]
+        for label, n in sorted(self.faults.items()):
+            lines.append(f"  {label.ljust(width)}  {n}")
+        return "\n".join(lines) + "\n"
 
     # -- merging ----------------------------------------------------------------------------------
 
@@ -209,6 +235,8 @@ class Summary:
             result.shards += item.shards
             result.aborted = result.aborted or item.aborted
             result.retransmissions += item.retransmissions
+            for label, n in item.faults.items():
+                result.faults[label] = result.faults.get(label, 0) + n
             result.lateness.merge(item.lateness)
             for state, n in item.device_states.items():
                 result.device_states[state] = result.device_states.get(state, 0) + n
@@ -233,6 +261,7 @@ class Summary:
             "operations": {op.value: s.to_json() for op, s in self.operations.items()},
             "lateness": self.lateness.to_json(),
             "retransmissions": self.retransmissions,
+            "faults": dict(sorted(self.faults.items())),
             "metrics": metrics,
             "thresholds": [
                 {
@@ -317,6 +346,8 @@ class Summary:
             summary.operations[op] = OperationSummary.from_json(value)
         summary.lateness = LatencyHistogram.from_json(_mapping(data.get("lateness"), "lateness"))
         summary.retransmissions = _count(data, "retransmissions")
+        faults = _mapping(data.get("faults", {}), "faults")
+        summary.faults = {str(k): _count(faults, k) for k in faults}
         lines = data.get("thresholds", [])
         if not isinstance(lines, list):
             raise SummaryError("thresholds must be a list")

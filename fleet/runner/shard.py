@@ -17,6 +17,17 @@ the device index: stream ``"device"`` (CoAP message ids, tokens, the tree),
 ``"values"`` (the device's generators, in path order), ``"churn"``. A run
 therefore replays the same whatever the shard layout.
 
+Faults. A scenario with ``faults:`` gets one
+:class:`~fleet.faults.FaultInjector` per shard, started with the shard
+(``origin``: the run's start) and seeded with the run seed: each arriving
+device gets its faults installed before it starts, drawn from its own stream
+``"faults"``, so the same seed injects the same faults whatever the shard
+layout. Every injected fault goes to ``RunMetrics.fault_injected`` under its
+label (``reject 4.05``, ``silence``, ``drop register``...), counted apart from
+the failures the server caused; :meth:`Shard.stop` cancels the device faults
+still to come. Faults need real devices (:class:`~fleet.client.device.Device`);
+a custom factory's other devices get none.
+
 A scheduled step that runs later than due by more than
 ``RunMetrics.late_after`` is counted late (``RunMetrics.started``): the
 process was saturated, not the server slow.
@@ -46,6 +57,7 @@ from fleet.client.registration import RegistrationState
 from fleet.clock import Clock, TimerHandle
 from fleet.device.generators import GeneratorSet, device_rng
 from fleet.errors import FleetError
+from fleet.faults import FaultInjector, FaultPlan, Injected
 from fleet.metrics import Operation, RunMetrics
 from fleet.model.path import Path
 from fleet.runner.configs import device_config
@@ -143,6 +155,8 @@ class Shard:
         self._last: dict[int, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Future[None]] = set()
         self._stopping = False
+        self.injector: FaultInjector | None = None
+        """The scenario's faults at work (``None`` without faults or before :meth:`start`)."""
 
     # -- time ---------------------------------------------------------------------------
 
@@ -164,6 +178,16 @@ class Shard:
         if self.started_at is not None:
             raise FleetError("the shard is already running")
         self.started_at = self.clock.now()
+        if self.scenario.faults:
+            duration = self.scenario.duration
+            self.injector = FaultInjector(
+                FaultPlan(self.scenario.faults),
+                seed=self.scenario.seed,
+                origin=self.started_at,
+                horizon=duration if duration is not None else math.inf,
+                keep_log=False,
+            )
+            self.injector.add_listener(self._injected)
         self._arrivals = self.plan.arrivals(self.indexes)
         self._next_arrival()
         self._reschedule()
@@ -171,6 +195,8 @@ class Shard:
     async def stop(self) -> None:
         """End the run: stop scheduling, let exchanges finish, de-register every device."""
         self._stopping = True
+        if self.injector is not None:
+            self.injector.close()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -299,6 +325,8 @@ class Shard:
                     "%s: initial value %r for %s refused: %s", device.name, value, path, error
                 )
         device.add_listener(self.bridge)
+        if self.injector is not None and isinstance(device, Device):
+            self.injector.install(device, index)
         self._start_device(index)
         churn = scenario.churn
         if churn is not None and churn.deregister_rate > 0:
@@ -312,6 +340,9 @@ class Shard:
             )
             self._churn[index] = schedule
             self._next_churn(index)
+
+    def _injected(self, injected: Injected) -> None:
+        self.metrics.fault_injected(injected.label)
 
     def _next_churn(self, index: int) -> None:
         schedule = self._churn.get(index)

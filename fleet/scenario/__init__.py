@@ -5,7 +5,8 @@
 :class:`ScenarioErrors` listing every problem as ``file:line:col: message``.
 :func:`json_schema` is the published schema; :data:`STARTER` the commented
 starter file; :mod:`fleet.scenario.thresholds` the k6-style pass/fail
-criteria and the metric names they may use.
+criteria and the metric names they may use; :mod:`fleet.scenario.faults` the
+``faults:`` entries (checked by the rules of :mod:`fleet.faults.rules`).
 """
 
 from fleet.scenario.durations import DurationError, format_duration, parse_duration

@@ -207,7 +207,7 @@ def build_group(
     count, lifetime, awake = raw["count"], raw["lifetime"], raw["awake_time"]
     assert isinstance(count, int) and isinstance(lifetime, int)
     assert isinstance(awake, int | float)
-    security = build_security(g, raw.get("security"), first_index, count)
+    security = build_security(g, raw.get("security"), first_index, count, str(raw["endpoint"]))
     if security is None and raw.get("security") is not None:
         return None  # reported
     return Group(

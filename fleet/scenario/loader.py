@@ -4,7 +4,9 @@
 (:mod:`fleet.scenario.overrides`), checks the document against the declared
 format (:mod:`fleet.scenario.spec`), then what needs the object definitions
 and the whole picture: groups against the models, endpoint names unique
-across the fleet, phases able to bring the whole fleet in, thresholds. Every
+across the fleet, phases able to bring the whole fleet in, thresholds, faults
+(:mod:`fleet.scenario.faults`: paths, operations, groups, phases, index
+ranges, DTLS; phase windows resolved to run time). Every
 problem is collected and raised at once as
 :class:`~fleet.scenario.problems.ScenarioErrors`, each ``file:line:col:``.
 
@@ -131,7 +133,16 @@ def load_scenario_text(
     churn = _churn(checked.get("churn"), checked.get("duration"), ctx)
     found = _thresholds(checked.get("thresholds"), ctx)
     _security_fits(checked, groups, ctx)
-    faults = build_faults(checked.get("faults"), ctx, registry, phases, groups or [])
+    server = checked.get("server")
+    faults = build_faults(
+        checked.get("faults"),
+        ctx,
+        registry,
+        phases if _all_phases(checked.get("phases"), phases) else None,
+        groups or [],
+        duration=checked.get("duration"),
+        secure=server.scheme == "coaps" if isinstance(server, ServerTarget) else None,
+    )
     problems.raise_if_any()
     server, seed, duration = checked["server"], checked["seed"], checked["duration"]
     assert isinstance(server, ServerTarget) and isinstance(seed, int) and registry is not None
@@ -291,6 +302,11 @@ def _phases(raw: object, ctx: Context) -> list[Phase]:
                 continue
             phases.append(RatePhase(_seconds(item["duration"]), rate, ramp, name))
     return phases
+
+
+def _all_phases(raw: object, phases: list[Phase]) -> bool:
+    """Every phase entry was usable (so phase names and indexes can be checked)."""
+    return isinstance(raw, list) and len(raw) == len(phases)
 
 
 def _seconds(value: object) -> float:

@@ -3,8 +3,8 @@
 :class:`Scenario` holds everything a run needs: the target server, the seed,
 the run duration, the device groups (each with a compiled
 :class:`~fleet.device.template.TreeTemplate`, its generators and its
-endpoint pattern), the arrival phases, churn and thresholds, and the model
-registry the groups were checked against.
+endpoint pattern), the arrival phases, churn, thresholds and faults (windows
+already in run time), and the model registry the groups were checked against.
 
 Device indexes are global: the first group's devices are ``0 .. count-1``,
 the next group's follow, and so on in file order. The endpoint pattern, the
@@ -125,11 +125,14 @@ class Scenario:
         return self.group_of(index).endpoint(index)
 
     def summary(self) -> str:
-        """``200 devices in 2 groups, 3 phases`` (what ``fleet validate`` prints)."""
+        """``200 devices in 2 groups, 3 phases`` (``, 4 faults`` with faults; what
+        ``fleet validate`` prints)."""
         devices = self.device_count
         groups = len(self.groups)
         phases = len(self.phases)
+        faults = len(self.faults)
         return (
             f"{devices} device{'s' * (devices != 1)} in {groups} group{'s' * (groups != 1)}, "
             f"{phases} phase{'s' * (phases != 1)}"
+            + (f", {faults} fault{'s' * (faults != 1)}" if faults else "")
         )

@@ -70,14 +70,26 @@ SECURITY: Final = Variants("security entry", (("identity", PATTERNS), ("keys_fil
 
 
 def build_security(
-    g: GroupContext, raw: object, first_index: int, count: int
+    g: GroupContext,
+    raw: object,
+    first_index: int,
+    count: int,
+    endpoint_pattern: str | None = None,
 ) -> CredentialSource | None:
-    """The group's credential source; problems go to ``g.error``."""
+    """The group's credential source; problems go to ``g.error``.
+
+    With the group's ``endpoint_pattern``, a keys file must list every device of the
+    group and a key pattern using ``{endpoint}`` is rendered for real names.
+    """
     if raw is None or not isinstance(raw, dict):
         return None
     where = (*g.path, "security")
     if raw.get("_variant") == "keys_file":
-        return _keys_file(g, raw.get("keys_file"), (*where, "keys_file"))
+        keys = _keys_file(g, raw.get("keys_file"), (*where, "keys_file"))
+        if keys is None or endpoint_pattern is None:
+            return keys
+        covered = _covers(g, keys, (*where, "keys_file"), endpoint_pattern, first_index, count)
+        return keys if covered else None
     identity, key = raw.get("identity"), raw.get("key")
     if not isinstance(identity, str) or not isinstance(key, str):
         return None  # reported by the kinds
@@ -87,12 +99,13 @@ def build_security(
         at = "identity" if "identity pattern" in str(error) else "key"
         g.error((*where, at), f"{label((*where, at))}: {error}")
         return None
-    if source.uses("endpoint", key_only=True):
-        return source  # the key depends on endpoint names the group renders later
+    if source.uses("endpoint", key_only=True) and endpoint_pattern is None:
+        return source  # the key depends on endpoint names the caller did not give
     last = first_index + count - 1
     for index in dict.fromkeys((first_index, (first_index + last) // 2, last)):
+        name = f"device-{index}" if endpoint_pattern is None else _render(endpoint_pattern, index)
         try:
-            source.credentials(index, f"device-{index}")
+            source.credentials(index, name)
         except CredentialError as error:
             g.error((*where, "key"), f"{label((*where, 'key'))}: device {index}: {_why(error)}")
             return None
@@ -103,6 +116,42 @@ def _why(error: CredentialError) -> str:
     """The reason of a rendering error without the device name it starts with."""
     text = str(error)
     return text.split(": ", 1)[1] if text.startswith("device ") and ": " in text else text
+
+
+def _render(pattern: str, index: int) -> str:
+    try:
+        return pattern.format(index=index)
+    except (ValueError, KeyError, IndexError):  # reported by the endpoint check
+        return f"device-{index}"
+
+
+def _covers(
+    g: GroupContext,
+    keys: KeysFile,
+    where: KeyPath,
+    pattern: str,
+    first_index: int,
+    count: int,
+) -> bool:
+    """Every device of the group has a line in the keys file (a bounded check: a file
+    with fewer lines than the group has devices fails at once)."""
+    if count > len(keys):
+        g.error(
+            where,
+            f"{label(where)}: the group has {count} devices but {keys.path.name} lists {len(keys)}",
+        )
+        return False
+    missing = [
+        name
+        for name in (_render(pattern, i) for i in range(first_index, first_index + count))
+        if name not in keys.by_endpoint
+    ]
+    if missing:
+        shown = ", ".join(repr(name) for name in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        g.error(where, f"{label(where)}: {keys.path.name} has no keys for {shown}{more}")
+        return False
+    return True
 
 
 def _keys_file(g: GroupContext, raw: object, where: KeyPath) -> KeysFile | None:

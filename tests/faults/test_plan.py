@@ -10,7 +10,16 @@ from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import Operation
 from fleet.clock import ManualClock
-from fleet.faults import FaultInjector, FaultPlan, FaultSpecError, Window, validate_fault
+from fleet.faults import (
+    FaultEnv,
+    FaultInjector,
+    FaultPlan,
+    FaultSpecError,
+    Injected,
+    Window,
+    read_fault,
+    validate_fault,
+)
 from fleet.model.path import Path
 from fleet.model.shipped import shipped_registry
 
@@ -23,19 +32,19 @@ REGISTRY = shipped_registry()
         ({"action": "explode"}, "action", "expected one of"),
         ({"action": "reject"}, "code", "needs a code"),
         ({"action": "reject", "code": "4.10"}, "code", "4.10"),
-        ({"action": "drop", "operations": ["frobnicate"]}, "operations", "frobnicate"),
-        ({"action": "drop", "paths": ["/3442/x"]}, "paths", "neither an id"),
-        ({"action": "drop", "paths": ["/9999"]}, "paths", "no object 9999"),
-        ({"action": "drop", "paths": ["/3/0/999"]}, "paths", "no resource 999"),
+        ({"action": "drop", "operations": ["frobnicate"]}, "operations.0", "frobnicate"),
+        ({"action": "drop", "paths": ["/3442/x"]}, "paths.0", "neither an id"),
+        ({"action": "drop", "paths": ["/3", "/9999"]}, "paths.1", "no object 9999"),
+        ({"action": "drop", "paths": "/3/0/999"}, "paths", "no resource 999"),
         (
             {"action": "drop", "operations": ["execute"], "paths": ["/3/0/0"]},
-            "paths",
+            "paths.0",
             "not executable",
         ),
-        ({"action": "drop", "operations": ["create"], "paths": ["/3442/0"]}, "paths", "Create"),
+        ({"action": "drop", "operations": ["create"], "paths": ["/3442/0"]}, "paths.0", "Create"),
         (
             {"action": "drop", "operations": ["write"], "paths": ["/3/0/0"]},
-            "paths",
+            "paths.0",
             "cannot be written",
         ),
         ({"action": "delay"}, "delay", "positive"),
@@ -44,7 +53,16 @@ REGISTRY = shipped_registry()
         ({"action": "drop", "fraction": 2}, "fraction", "0 to 1"),
         ({"action": "drop", "window": {"start": 60, "end": 30}}, "window.end", "after"),
         ({"action": "drop", "colour": "red"}, "colour", "unknown key"),
-        ({"action": "clock-skew"}, "action", "not implemented yet"),
+        ({"action": "clock-skew"}, "skew", "needs skew"),
+        ({"action": "reboot", "skew": "1h", "duration": 5}, "skew", "only clock-skew"),
+        ({"action": "corrupt", "operations": ["register"]}, "operations", "drop, delay or"),
+        ({"action": "drop", "operations": ["update"], "paths": ["/3"]}, "paths", "register/update"),
+        ({"action": "reject", "code": "4.05", "duration": 5}, "duration", "per request"),
+        ({"action": "silence", "spread": "1s", "probability": 0.5}, "probability", "whole"),
+        ({"action": "drop", "spread": "1s"}, "spread", "device actions"),
+        ({"action": "drop", "devices": ["9-3"]}, "devices.0", "empty"),
+        ({"action": "drop", "window": {"every": "1m", "for": "2m"}}, "window.for", "exceed"),
+        ({"action": "drop", "window": {"when": 3}}, "window.when", "unknown key"),
     ],
 )
 def test_validation_names_the_key_and_says_why(spec: dict[str, Any], key: str, words: str) -> None:
@@ -120,3 +138,66 @@ def test_same_seed_same_fault_sequence() -> None:
     rejected = {index for index, what in first if what == "163"}
     assert 30 < len(rejected) < 90  # about 30 % of 200, hit with probability 1/2 three times
     assert all(index < 50 for index, what in first if what == "drop")
+
+
+def test_uplink_operations_and_signed_skew_are_parsed() -> None:
+    plan = FaultPlan.from_specs(
+        [
+            {"action": "reject", "code": 4.03, "operations": ["register", "write"]},
+            {"action": "clock-skew", "skew": "-1h30m"},
+            {"action": "reject", "code": "5.03", "operations": "update"},
+        ]
+    )
+    mixed, skew, update_only = plan.faults
+    assert mixed.uplink == {"register"} and mixed.code == "4.03"
+    assert mixed.matches(Operation.WRITE_PARTIAL, Path(3, 0, 0))
+    assert not mixed.matches(Operation.READ, Path(3, 0, 0))
+    assert skew.skew == -5400.0
+    assert update_only.operations == frozenset() and update_only.uplink == {"update"}
+
+
+def test_context_checks_fleet_size_groups_security_and_run_length() -> None:
+    env = FaultEnv(
+        REGISTRY,
+        phases={"ramp": (60.0, 120.0)},
+        groups={"meters": (0, 99)},
+        device_count=100,
+        secure=False,
+        run_end=600.0,
+    )
+    fault, problems = read_fault(
+        {
+            "action": "lose-session",
+            "devices": [5, "90-120"],
+            "groups": ["meters", "valves"],
+            "window": {"start": "11m"},
+        },
+        env,
+    )
+    assert fault is None
+    assert dict(problems) == {
+        "devices.1": "90-120 goes beyond the fleet's last device 99",
+        "groups.1": "no group named 'valves' (groups: meters)",
+        "action": "lose-session needs DTLS: the server is not coaps://",
+        "window.start": "opens at 660 s, when the run (600 s) is over",
+    }
+
+
+def test_a_phase_window_is_resolved_to_run_time_and_ends_with_its_phase() -> None:
+    env = FaultEnv(REGISTRY, phases={"ramp": (60.0, 120.0)})
+    fault, problems = read_fault({"action": "drop", "window": {"phase": "ramp", "start": 10}}, env)
+    assert problems == [] and fault is not None
+    assert (fault.window.start, fault.window.end, fault.phase) == (70.0, 120.0, "ramp")
+    assert (
+        not fault.window.active(69.9) and fault.window.active(70) and not fault.window.active(120)
+    )
+    _, late = read_fault({"action": "drop", "window": {"phase": "ramp", "start": "2m"}}, env)
+    assert late == [("window.start", "phase 'ramp' lasts only 60 s")]
+
+
+def test_labels_name_the_action_the_uplink_operation_and_the_code() -> None:
+    assert Injected("d", 0, "reject", 1.0, Operation.WRITE, "/3442/0/1", "4.05").label == (
+        "reject 4.05"
+    )
+    assert Injected("d", 0, "drop", 1.0, "register").label == "drop register"
+    assert Injected("d", 0, "reboot", 1.0).label == "reboot"

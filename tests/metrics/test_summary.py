@@ -208,3 +208,28 @@ def test_the_table_shows_operations_counters_states_and_threshold_marks() -> Non
     assert "- send_duration      p(95)<1s   no data" in text
     plain = summary.table(ascii=True)
     assert plain.isascii() and "FAIL request_failed" in plain
+
+
+def test_injected_faults_are_summarised_merged_and_read_back() -> None:
+    metrics = RunMetrics()
+    metrics.fault_injected("reject 4.05", 3)
+    metrics.fault_injected("reboot")
+    metrics.record(Operation.WRITE, 0.01, ok=False, injected=True)
+    one = Summary.from_metrics(metrics, scenario="f", devices=2)
+    other = Summary.from_metrics(RunMetrics(), scenario="f", devices=2)
+    other.faults = {"reboot": 2, "drop register": 1}
+    merged = one.merge(other)
+    assert merged.faults == {"reject 4.05": 3, "reboot": 3, "drop register": 1}
+    assert merged.faults_injected == 7
+    data = json.loads(merged.dumps())
+    assert data["faults"] == {"drop register": 1, "reboot": 3, "reject 4.05": 3}
+    assert Summary.loads(merged.dumps()).faults == merged.faults
+    del data["faults"]  # a document from before faults were summarised
+    assert Summary.from_json(data).faults == {}
+    table = merged.table(ascii=True)
+    section = table[table.index("injected faults") :].splitlines()
+    assert section[0] == "injected faults (on purpose, not counted as failures): 7"
+    assert [line.split() for line in section[1:]] == [
+        ["drop", "register", "1"], ["reboot", "3"], ["reject", "4.05", "3"],
+    ]  # fmt: skip
+    assert "injected faults" not in Summary().table()

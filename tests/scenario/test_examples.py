@@ -45,6 +45,20 @@ def test_what_each_example_shows() -> None:
     kinds = {spec.kind for g in observed.groups for spec in g.generators.values()}
     assert {"daily", "linked", "replay"} <= kinds
     assert Path(3303, 1, 5700) in observed.groups[0].generators
+    faults = load_scenario(SCENARIOS / "faults-demo.yaml")
+    assert faults.summary() == "200 devices in 2 groups, 2 phases, 4 faults"
+    reject, silence, reboot, lost = faults.faults
+    assert (reject.code, reject.fraction, reject.window.start, reject.window.end) == (
+        "4.05", 0.05, 60.0, 120.0,
+    )  # fmt: skip
+    assert reject.paths == ((3442, 0, None),)
+    assert (silence.action, silence.fraction) == ("silence", 0.01)
+    assert (reboot.action, reboot.window.start, reboot.group_ranges) == (
+        "reboot",
+        180.0,
+        ((0, 149),),
+    )
+    assert lost.uplink == {"update"}
 
 
 def test_the_starter_validates_and_explains_itself() -> None:

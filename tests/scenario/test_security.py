@@ -170,21 +170,21 @@ def test_the_worked_example_validates_and_keys_every_device() -> None:
 
 
 def test_devices_missing_from_the_keys_file_are_found_before_a_run(
-    load: Load, write: Callable[[str, str], str]
+    problems: Problems, write: Callable[[str, str], str]
 ) -> None:
     write("dev-0,id-0,hex:0a0b\n", "keys.csv")
-    scenario = load(
-        HEAD
-        + """
+    group = """
   - name: filed
-    count: 8
-    endpoint: "dev-{index}"
+    count: {count}
+    endpoint: "dev-{{index}}"
     security:
       keys_file: keys.csv
 """
-    )
-    found = credential_problems(scenario, limit=2)
-    assert found[0].startswith("group filed: device 1: ") and "'dev-1'" in found[0]
-    assert found[1].startswith("group filed: device 2: ")
-    assert found[2] == "... 5 more devices without keys"
+    found = problems(HEAD + group.format(count=8))
+    assert found == [
+        "s.yaml:9:18: groups.0.security.keys_file: the group has 8 devices but keys.csv lists 1"
+    ]
+    write("dev-0,id-0,hex:0a0b\ndev-7,id-7,hex:0a0c\ndev-8,id-8,hex:0a0d\n", "keys.csv")
+    found = problems(HEAD + group.format(count=2))
+    assert found == ["s.yaml:9:18: groups.0.security.keys_file: keys.csv has no keys for 'dev-1'"]
     assert credential_problems(load_scenario(SCENARIOS / "dtls-psk.yaml")) == []
