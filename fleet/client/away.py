@@ -4,11 +4,12 @@
 with at most one Clock timer (the end of the absence):
 
 - **reboot** / **disable** (``/3/0/4``, ``/1/0/4``, or a fault): De-register,
-  close the socket, stay away, then register again from a new socket;
+  close the socket (over DTLS with close_notify), stay away, then register again from a new socket;
 - **silence**: stop sending Updates (the server lets the registration
   expire), the socket stays; optionally register afresh later;
-- **flap** (network flap / NAT rebinding): the socket closes without a word,
-  and after the away time the device comes back from a new UDP source port
+- **flap** (network flap / NAT rebinding): the socket closes without a word
+  (over DTLS no close_notify either: the server keeps a stale session until it
+  evicts it), and after the away time the device comes back from a new UDP source port
   with an Update (a fresh Register when the server forgot it);
 - **lost session**: the DTLS session ended under the device (the transport's
   ``on_lost``) or a fault dropped it (:meth:`Away.lose_session`): a flap with
@@ -106,7 +107,7 @@ class Away:
         if device.endpoint is None or self.timer is not None or self._leaving:
             return
         device.registrar.cancel()
-        device.close_endpoint()
+        device.close_endpoint(notify=False)  # gone without a word: no DTLS close_notify
         self.timer = device.clock.call_at(device.clock.now() + max(0.0, away), self._rebound)
 
     def lose_session(self, reason: str) -> None:

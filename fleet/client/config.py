@@ -19,6 +19,8 @@ the object definitions the codecs use. :func:`profile_for` builds it once per
 layout (or template) and keeps a few in a small cache, so a thousand configs
 naming the same layout share one template; the server values are folded into
 the template's initial values so that devices pay nothing per device for them.
+The PSK identity and key (:data:`SECRET_PATHS`) never enter the template or the
+profile's cache: :func:`device_overrides` adds them to each device's own values.
 """
 
 from __future__ import annotations
@@ -328,8 +330,14 @@ def profile_for(config: DeviceConfig) -> DeviceProfile:
 
 def device_overrides(config: DeviceConfig, profile: DeviceProfile) -> dict[str, object]:
     """Initial values this device needs beyond its template: the server values of
-    ``config`` the template does not already hold, then ``config.values``."""
-    overrides = dict(profile.server_overrides(server_values(config)))
+    ``config`` the template does not already hold, then ``config.values``.
+
+    The PSK identity and key (:data:`SECRET_PATHS`) are added per device, outside the
+    profile's cache of server overrides, so no shared structure keeps a device's key."""
+    values = server_values(config)
+    secrets: dict[str, object] = {p: values.pop(p) for p in SECRET_PATHS if p in values}
+    overrides = dict(profile.server_overrides(values))  # shared, cached: never a device's key
+    overrides.update(_differing(profile.template, secrets))
     overrides.update(config.values)
     return overrides
 

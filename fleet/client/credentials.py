@@ -82,7 +82,15 @@ def _parse_pattern(pattern: str, what: str) -> list[str | _Placeholder]:
                 f"{shown}: unknown placeholder {{{name}}} "
                 f"(use {{index}} or {{endpoint}}, e.g. {{index:06d}})"
             )
-        parts.append(_Placeholder(name, spec or ""))
+        placeholder = _Placeholder(name, spec or "")
+        try:  # a spec the value's type does not take fails here, not on the first device
+            format(0 if name == "index" else "endpoint", placeholder.spec)
+        except (ValueError, TypeError) as error:
+            raise CredentialError(
+                f"{shown}: {{{name}:{placeholder.spec}}} is not a valid format for "
+                f"{'an integer' if name == 'index' else 'a text'}: {error}"
+            ) from None
+        parts.append(placeholder)
     return parts
 
 
@@ -165,8 +173,13 @@ class PatternCredentials:
         return any(isinstance(part, _Placeholder) and part.name == name for part in parts)
 
     def credentials(self, index: int, endpoint: str) -> PskCredentials:
-        identity = _render(self._identity, index, endpoint)
-        text = _render(self._key, index, endpoint)
+        try:
+            identity = _render(self._identity, index, endpoint)
+            text = _render(self._key, index, endpoint)
+        except (ValueError, TypeError, OverflowError) as error:
+            raise CredentialError(
+                f"device {endpoint}: cannot render the patterns: {error}"
+            ) from None
         if not identity:
             raise CredentialError(f"device {endpoint}: the identity pattern renders empty")
         try:

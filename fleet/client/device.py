@@ -48,6 +48,7 @@ from typing import Any
 from fleet.client import settings
 from fleet.client.away import Away
 from fleet.client.clockskew import skew_current_time
+from fleet.client.coap.dtls import DtlsEndpoint
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
@@ -202,14 +203,21 @@ class Device(DeviceSeams):
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
 
-    def close_endpoint(self) -> None:
-        """Drop observations, stored notifications and the socket (no message sent)."""
+    def close_endpoint(self, *, notify: bool = True) -> None:
+        """Drop observations, stored notifications and the socket (no CoAP message sent).
+
+        A DTLS session ends with close_notify, or with ``notify=False`` without a word (a
+        flap or a lost session: the server keeps the stale session)."""
         if self._queue is not None:
             self._queue.reset()
         if self._observations is not None:
             self._observations.clear("closed")
         endpoint, self._endpoint = self._endpoint, None
-        if endpoint is not None:
+        if endpoint is None:
+            return
+        if not notify and isinstance(endpoint, DtlsEndpoint):
+            endpoint.abort()
+        else:
             endpoint.close()
 
     def request_update(self) -> None:

@@ -13,13 +13,16 @@ Two forms (see ``docs/dtls.md``)::
       keys_file: data/dtls-keys.csv # endpoint,identity,key per line; relative to the scenario
 
 Everything that can be checked before a run is checked here, so ``fleet
-validate`` reports it with file:line:col: the placeholders, the key text of the
-first, a middle and the last device of the group, and the whole keys file
-(missing file, bad line as ``keys.csv:LINE``). Keys never appear in a message.
+validate`` reports it with file:line:col: the placeholders and their format specs,
+the identity and key text of every device of the group (:func:`checked_indexes`:
+all of them up to :data:`CHECK_ALL` devices, else the first, middle, last and
+every index where the rendered width of ``{index}`` changes), and the whole keys
+file (missing file, bad line as ``keys.csv:LINE``). Keys never appear in a message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Final
 
 from fleet.client.credentials import (
@@ -66,6 +69,8 @@ KEYS_FILE: Final = Record(
         ),
     ),
 )
+CHECK_ALL: Final = 100_000
+"""Groups up to this many devices get every device's credentials rendered at load."""
 SECURITY: Final = Variants("security entry", (("identity", PATTERNS), ("keys_file", KEYS_FILE)))
 
 
@@ -101,15 +106,51 @@ def build_security(
         return None
     if source.uses("endpoint", key_only=True) and endpoint_pattern is None:
         return source  # the key depends on endpoint names the caller did not give
-    last = first_index + count - 1
-    for index in dict.fromkeys((first_index, (first_index + last) // 2, last)):
-        name = f"device-{index}" if endpoint_pattern is None else _render(endpoint_pattern, index)
-        try:
-            source.credentials(index, name)
-        except CredentialError as error:
-            g.error((*where, "key"), f"{label((*where, 'key'))}: device {index}: {_why(error)}")
-            return None
+    failed = [
+        (index, problem)
+        for index in checked_indexes(first_index, count)
+        if (problem := _try(source, index, endpoint_pattern)) is not None
+    ]
+    if failed:
+        index, problem = failed[0]
+        more = ""
+        if len(failed) > 1:  # a count of all the group's devices, or of those sampled
+            more = f" (and {len(failed) - 1} more {'devices' if count <= CHECK_ALL else 'checked'})"
+        g.error((*where, "key"), f"{label((*where, 'key'))}: device {index}: {_why(problem)}{more}")
+        return None
     return source
+
+
+def checked_indexes(first_index: int, count: int) -> Iterator[int]:
+    """The devices whose credentials :func:`build_security` renders.
+
+    Every device of a group of up to :data:`CHECK_ALL` devices; in a larger one the
+    first, middle and last and each index where the rendered width of ``{index}``
+    can change (a power of 2, 8, 10 or 16 and the index before it), which is where a
+    constant pattern starts or stops rendering odd-length hex or bad base64.
+    """
+    last = first_index + count - 1
+    if count <= CHECK_ALL:
+        yield from range(first_index, last + 1)
+        return
+    picked = {first_index, (first_index + last) // 2, last}
+    for base in (2, 8, 10, 16):
+        power = 1
+        while power <= last + 1:
+            picked.update(i for i in (power - 1, power) if first_index <= i <= last)
+            power *= base
+    yield from sorted(picked)
+
+
+def _try(
+    source: CredentialSource, index: int, endpoint_pattern: str | None
+) -> CredentialError | None:
+    name = f"device-{index}" if endpoint_pattern is None else _render(endpoint_pattern, index)
+    try:
+        source.credentials(index, name)
+    except CredentialError as error:
+        return error
+    return None
 
 
 def _why(error: CredentialError) -> str:

@@ -8,8 +8,14 @@ plain UDP socket (``coap://``) and a DTLS-PSK socket
 Datagrams from both reach the endpoint with the device's UDP address; what the
 server sends to an address that came over DTLS goes back over that device's
 DTLS session (dropped if the session is gone, never sent in the clear), all
-else over plain UDP. Keys come from ``lookup(identity) -> key | None``
-(see :func:`fleet.client.credentials.key_lookup`).
+else over plain UDP. An address counts as secure (:meth:`DualTransport.is_secure`)
+from its first datagram over a session until that session ends (close_notify,
+fatal alert, eviction: the DTLS transport's ``on_gone``) or plain UDP arrives
+from it. After its session ended, what the server sends there is still dropped
+(a registration made over DTLS is never answered in the clear) until plain UDP
+or a new session comes from that address: a plain device that later gets the
+same source port is answered in the clear. Both tables are bounded. Keys come from
+``lookup(identity) -> key | None`` (see :func:`fleet.client.credentials.key_lookup`).
 """
 
 from __future__ import annotations
@@ -55,6 +61,10 @@ class DualTransport(asyncio.DatagramTransport):
         self.plain: asyncio.DatagramTransport | None = None
         self.secure: DtlsServerTransport | None = None
         self._secure_peers: OrderedDict[Address, None] = OrderedDict()
+        """Addresses with a DTLS session now (from its first datagram until it ends)."""
+        self._ended: OrderedDict[Address, None] = OrderedDict()
+        """Addresses whose session ended, until plain UDP or a new session comes from them:
+        what the server sends there is dropped, never sent in the clear (bounded)."""
         self._max_secure = 2 * max_peers
         self._closing = False
 
@@ -64,7 +74,23 @@ class DualTransport(asyncio.DatagramTransport):
             self._secure_peers.move_to_end(address)
             while len(self._secure_peers) > self._max_secure:
                 self._secure_peers.popitem(last=False)
+            if self._ended:
+                self._ended.pop(address, None)
+        elif self._secure_peers or self._ended:
+            # plain UDP from there now: a session still held for it is stale (the device
+            # left without close_notify and another socket got its port)
+            self._secure_peers.pop(address, None)
+            self._ended.pop(address, None)
         self.endpoint.datagram_received(data, address)
+
+    def session_gone(self, address: Address) -> None:
+        """The DTLS session at ``address`` ended (the DTLS transport's ``on_gone``)."""
+        if address in self._secure_peers:
+            del self._secure_peers[address]
+            self._ended[address] = None
+            self._ended.move_to_end(address)
+            while len(self._ended) > self._max_secure:
+                self._ended.popitem(last=False)
 
     def is_secure(self, address: Address) -> bool:
         """Whether the device at ``address`` talks to the server over DTLS."""
@@ -87,8 +113,9 @@ class DualTransport(asyncio.DatagramTransport):
     def sendto(self, data: Any, addr: Any = None) -> None:
         if self._closing or addr is None:
             return
-        if (addr[0], addr[1]) in self._secure_peers:
-            if self.secure is not None:
+        address = (addr[0], addr[1])
+        if address in self._secure_peers or address in self._ended:
+            if self.secure is not None:  # dropped (and counted) there without a session
                 self.secure.sendto(data, addr)
         elif self.plain is not None:
             self.plain.sendto(data, addr)
@@ -108,6 +135,7 @@ class DualTransport(asyncio.DatagramTransport):
         if self.plain is not None:
             self.plain.close()
         self._secure_peers.clear()
+        self._ended.clear()
 
     def abort(self) -> None:
         self.close()
@@ -141,7 +169,11 @@ async def open_server_endpoint(
         raise BindError(error.errno, f"cannot bind UDP {host!r} port {port}: {error}") from error
     try:
         secure = DtlsServerTransport(
-            _Side(dual, True), lookup, handshake_timeout=handshake_timeout, max_peers=max_peers
+            _Side(dual, True),
+            lookup,
+            handshake_timeout=handshake_timeout,
+            max_peers=max_peers,
+            on_gone=dual.session_gone,
         )
         await loop.create_datagram_endpoint(
             lambda: secure, local_addr=(host, dtls_port), family=family

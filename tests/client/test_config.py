@@ -195,3 +195,34 @@ def test_the_key_is_not_in_the_config_repr() -> None:
     text = repr(config)
     assert "sim-000007" in text and "<16 bytes>" in text
     assert PSK.key.hex() not in text and repr(PSK.key) not in text
+
+
+def test_no_shared_profile_or_its_cache_keeps_a_device_key() -> None:
+    """Keys go into each device's own values, never into the profile cache or template."""
+    template = TreeTemplate.compile(shipped_registry(), SHIPPED_LAYOUT)
+    layout = DeviceLayout.of({0: [0], 1: [0], 3: [0]})
+    keys = [bytes([0xA5, n, 0x5A, n]) for n in range(6)]
+    devices = [
+        Device(
+            DeviceConfig(
+                f"sim-{n}",
+                server="coaps://127.0.0.1",
+                psk=PskCredentials(f"sim-{n}".encode(), key),
+                layout=template if n % 2 else layout,
+            ),
+            clock=ManualClock(),
+        )
+        for n, key in enumerate(keys)
+    ]
+    assert [device.tree.value("/0/0/5") for device in devices] == keys
+    assert [device.tree.value("/0/0/3") for device in devices] == [
+        f"sim-{n}".encode() for n in range(6)
+    ]
+    profiles = {id(device.profile): device.profile for device in devices}
+    assert len(profiles) == 2  # one per layout, shared
+    for profile in profiles.values():
+        cached = repr(profile._overrides) + repr([plan.initial for plan in profile.template])
+        for n, key in enumerate(keys):
+            assert repr(key) not in cached and f"sim-{n}" not in cached
+    # every secure device of a layout shares one cached set of server overrides
+    assert all(len(profile._overrides) == 1 for profile in profiles.values())

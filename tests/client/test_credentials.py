@@ -69,6 +69,10 @@ def test_an_endpoint_key_with_an_index_identity_needs_the_endpoint_names() -> No
         ("shared", "hex:{index:032x}", "same for every device"),
         ("{endpoint}", "hex:{index:032x}", "must too"),
         ("sim-{index}", "hex:{serial}", "unknown placeholder {serial}"),
+        ("sim-{index:zz}", "00", r"\{index:zz\} is not a valid format for an integer"),
+        ("sim-{index}", "hex:00{index:s}", r"\{index:s\} is not a valid format for an integer"),
+        ("sim-{endpoint:d}", "00", r"\{endpoint:d\} is not a valid format for a text"),
+        ("sim-{index:{endpoint}}", "00", "not a valid format"),
     ],
 )
 def test_bad_patterns(identity: str, key: str, reason: str) -> None:
@@ -82,6 +86,13 @@ def test_a_key_that_renders_badly_is_an_error_for_that_device_without_the_key() 
         source.credentials(1, "sim-1")
     assert "sim-1" in str(caught.value) and "abc" not in str(caught.value)
     assert "abc" not in repr(source)
+
+
+def test_a_pattern_that_cannot_render_one_index_is_a_credential_error() -> None:
+    source = PatternCredentials("sim-{index}", "hex:00{index:c}")  # a character per index
+    with pytest.raises(CredentialError, match="device sim-1114112: cannot render the patterns"):
+        source.credentials(0x110000, "sim-1114112")  # past the last Unicode code point
+    assert source.key_for(b"sim-1114112") is None
 
 
 def test_the_keys_file(tmp_path: Path) -> None:

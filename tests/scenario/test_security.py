@@ -10,6 +10,7 @@ from collections.abc import Callable
 from fleet.client.credentials import KeysFile, PatternCredentials
 from fleet.runner.configs import credential_problems, device_config, scenario_key_lookup
 from fleet.scenario import load_scenario
+from fleet.scenario.security import CHECK_ALL, checked_indexes
 
 from .conftest import SCENARIOS, Load, Problems
 
@@ -188,3 +189,82 @@ def test_devices_missing_from_the_keys_file_are_found_before_a_run(
     found = problems(HEAD + group.format(count=2))
     assert found == ["s.yaml:9:18: groups.0.security.keys_file: keys.csv has no keys for 'dev-1'"]
     assert credential_problems(load_scenario(SCENARIOS / "dtls-psk.yaml")) == []
+
+
+def test_every_device_of_the_group_is_checked_at_load(problems: Problems) -> None:
+    found = problems(
+        HEAD
+        + """
+  - count: 1000
+    endpoint: "sim-{index:04d}"
+    security:
+      identity: "sim-{index:04d}"
+      key: "hex:0{index:x}"
+"""
+    )
+    # 0..15 render two hex digits, 16..255 three (odd), 256..999 four: the first, middle
+    # (499) and last device alone all pass
+    assert found == [
+        "s.yaml:9:12: groups.0.security.key: device 16: the pre-shared key is not valid hex "
+        "(and 239 more devices)"
+    ]
+
+
+def test_large_groups_check_where_the_index_width_changes() -> None:
+    picked = list(checked_indexes(0, 3 * CHECK_ALL))
+    assert len(picked) < 200 and picked == sorted(set(picked))
+    assert {0, (3 * CHECK_ALL - 1) // 2, 3 * CHECK_ALL - 1} <= set(picked)
+    for base in (2, 8, 10, 16):  # each width boundary of the index, both sides
+        power = base
+        while power < 3 * CHECK_ALL:
+            assert {power - 1, power} <= set(picked), (base, power)
+            power *= base
+    assert list(checked_indexes(7, 5)) == [7, 8, 9, 10, 11]
+
+
+def test_a_large_group_with_a_width_dependent_key_fails_at_load(problems: Problems) -> None:
+    count = 3 * CHECK_ALL  # {index:04x} is 4 hex digits up to 0xffff, 5 from 65536 on
+    found = problems(
+        HEAD
+        + f"""
+  - count: {count}
+    endpoint: "sim-{{index:07d}}"
+    security:
+      identity: "sim-{{index:07d}}"
+      key: "hex:{{index:04x}}"
+"""
+    )
+    assert found == [
+        "s.yaml:9:12: groups.0.security.key: device 65536: the pre-shared key is not valid hex "
+        "(and 8 more checked)"
+    ]
+
+
+def test_bad_format_specs_point_at_the_pattern(problems: Problems) -> None:
+    found = problems(
+        HEAD
+        + """
+  - count: 2
+    endpoint: "a-{index}"
+    security:
+      identity: "sim-{index:zz}"
+      key: "00"
+  - count: 2
+    endpoint: "b-{index}"
+    security:
+      identity: "b-{index}"
+      key: "hex:00{index:s}"
+  - count: 2
+    endpoint: "c-{index}"
+    security:
+      identity: "c-{endpoint:d}"
+      key: "00"
+"""
+    )
+    assert found[0].startswith("s.yaml:8:17: groups.0.security.identity: identity pattern ")
+    assert "{index:zz} is not a valid format for an integer" in found[0]
+    assert found[1].startswith("s.yaml:14:12: groups.1.security.key: key pattern: ")
+    assert "{index:s} is not a valid format for an integer" in found[1]
+    assert found[2].startswith("s.yaml:18:17: groups.2.security.identity: identity pattern ")
+    assert "{endpoint:d} is not a valid format for a text" in found[2]
+    assert len(found) == 3

@@ -280,3 +280,94 @@ async def test_a_dtls_port_in_use_is_a_bind_error() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=f"port {port} .DTLS."):
             await Lwm2mServer.start(psk=lambda identity: None, dtls_port=port)
+
+
+async def ping_from(address: tuple[str, int], server: Lwm2mServer) -> bytes:
+    """Send a CoAP ping to the server's plain port from ``address``; the first reply."""
+    loop = asyncio.get_running_loop()
+    reply: asyncio.Future[bytes] = loop.create_future()
+
+    class Receiver(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+            if not reply.done():
+                reply.set_result(data)
+
+    for _ in range(10):  # a socket just closed is released on the next loop turn
+        try:
+            transport, _ = await loop.create_datagram_endpoint(Receiver, local_addr=address)
+            break
+        except OSError:
+            await asyncio.sleep(0)  # one turn of the loop, no waiting time
+    else:
+        raise AssertionError(f"{address} stays taken")
+    try:
+        transport.sendto(bytes([0x40, 0x00, 0x12, 0x34]), server.address)  # CON, empty
+        return await within(reply)
+    finally:
+        transport.close()
+
+
+RESET = bytes([0x70, 0x00, 0x12, 0x34])
+"""The server's answer to that ping: a Reset with the same message id."""
+
+
+async def test_an_ended_session_is_forgotten_and_its_address_answered_in_the_clear(
+    server: Lwm2mServer, clock: ManualClock
+) -> None:
+    """close_notify, eviction: the address stops counting as a DTLS peer at once, so a plain
+    device that gets the same source port later is answered (not over a dead session)."""
+    dual = server._dual
+    assert dual is not None and dual.secure is not None
+    gone: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+    forget = dual.secure.on_gone  # the server's own (forgets the address)
+
+    def on_gone(address: tuple[str, int]) -> None:
+        if forget is not None:
+            forget(address)
+        gone.put_nowait(address)
+
+    dual.secure.on_gone = on_gone
+    addresses = []
+    for index in (8, 9):
+        device = Device(
+            DeviceConfig(
+                f"sim-{index:06d}", server=server.secure_uri or "", psk=KEYS.credentials(index, "")
+            ),
+            clock=clock,
+        )
+        await registered(server, device)
+        registration = server.registration(device.name)
+        assert registration is not None and dual.is_secure(registration.address)
+        addresses.append((device, registration.address))
+    (closing, first), (evicted, second) = addresses
+    await within(closing.stop())  # De-register, then close_notify
+    assert await within(gone.get()) == first
+    assert not dual.is_secure(first) and dual.is_secure(second)
+    assert await ping_from(first, server) == RESET  # a plain device on the old port
+    dual.secure._drop(dual.secure._peers[second], evicted=True)
+    assert gone.get_nowait() == second and not dual.is_secure(second)
+    await within(evicted.stop(deregister=False))
+    assert await ping_from(second, server) == RESET
+
+
+async def test_plain_traffic_from_an_address_with_a_stale_session_is_answered_plain(
+    server: Lwm2mServer, clock: ManualClock
+) -> None:
+    """A device that flapped leaves its session behind (no close_notify); a plain device
+    that then gets its old port is answered in the clear, not over the stale session."""
+    device = Device(
+        DeviceConfig("sim-000010", server=server.secure_uri or "", psk=KEYS.credentials(10, "")),
+        clock=clock,
+    )
+    await registered(server, device)
+    try:
+        registration = server.registration(device.name)
+        assert registration is not None
+        old = registration.address
+        device.flap(600.0)  # away: its socket is closed, the server keeps the session
+        stats = server.stats()["dtls"]
+        assert stats.sessions == 1
+        assert await ping_from(old, server) == RESET
+        assert server.stats()["dtls"].sessions == 1  # the stale session is not touched
+    finally:
+        await within(device.stop(deregister=False))

@@ -16,6 +16,11 @@ makes no noise in tinydtls (the server just drops the Finished message), so it
 shows up as :class:`DtlsHandshakeError` when the timeout runs out; a fatal alert
 fails at once. Retrying with back-off is the registrar's job. Keys are never part
 of a ``repr`` or an error message.
+
+Closing the :class:`DtlsEndpoint` (device stop, reboot, disable) sends
+close_notify, so the server frees the session at once; :meth:`DtlsEndpoint.abort`
+drops the session without a word (a network flap, a lost session), so the server
+keeps the stale session until it evicts it, as with a device that really vanished.
 """
 
 from __future__ import annotations
@@ -323,16 +328,19 @@ class DtlsClientTransport(asyncio.DatagramTransport):
     def is_closing(self) -> bool:
         return self._closing
 
-    def close(self) -> None:
-        """Send close_notify (best effort), drop the session, close the socket."""
+    def close(self, notify: bool = True) -> None:
+        """Send close_notify (best effort; not with ``notify=False``), drop the session,
+        close the socket."""
         if self._closing:
             return
         self._closing = True
         self._cancel_poll()
         if self._connected is not None and not self._connected.done():
             self._connected.cancel()
+        if not notify and self._udp is not None:
+            self._udp.close()  # first: tinydtls's resetPeer would send close_notify too
         if self._dtls is not None and self._session is not None:
-            if self._established and self.lost is None:
+            if notify and self._established and self.lost is None:
                 with contextlib.suppress(Exception):  # tinydtls raises if the peer is gone
                     self._dtls.close(self._session)  # close_notify: the server frees its session
             self._dtls.resetPeer(self._session)
@@ -343,17 +351,32 @@ class DtlsClientTransport(asyncio.DatagramTransport):
         self._protocol.connection_lost(None)
 
     def abort(self) -> None:
-        self.close()
+        """Close without close_notify: the server keeps the stale session until it drops it."""
+        self.close(notify=False)
 
     def __repr__(self) -> str:
         return f"<DtlsClientTransport {self._peer()}>"
+
+
+class DtlsEndpoint(CoapEndpoint):
+    """The endpoint of a DTLS client: :meth:`close` ends the session with close_notify,
+    :meth:`abort` without (a device that vanishes: network flap, lost session)."""
+
+    __slots__ = ()
+
+    def abort(self) -> None:
+        """Close the endpoint and drop the session without telling the server."""
+        transport = self._transport
+        if isinstance(transport, DtlsClientTransport):
+            transport.abort()  # its connection_lost closes this endpoint
+        self.close()
 
 
 @dataclass(slots=True)
 class DtlsClient:
     """A device's endpoint over an established DTLS session."""
 
-    endpoint: CoapEndpoint
+    endpoint: DtlsEndpoint
     transport: DtlsClientTransport
 
     @property
@@ -383,7 +406,7 @@ async def open_dtls_client(
     The timeout runs on ``clock`` (default: the loop). Raises :class:`DtlsHandshakeError`
     (nothing stays open), :class:`DtlsUnavailable` or :class:`BindError`.
     """
-    endpoint = CoapEndpoint(clock=clock, **endpoint_options)
+    endpoint = DtlsEndpoint(clock=clock, **endpoint_options)
     transport = DtlsClientTransport(server, credentials, endpoint, on_lost)
     loop = asyncio.get_running_loop()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -10,6 +10,7 @@ Observe, notifications the other way) go out over the session the device opened.
 A server cannot start a session, so datagrams for a peer without one are dropped.
 Handshakes that do not finish within ``handshake_timeout`` are dropped; at most
 ``max_peers`` sessions are kept (the least recently active one goes first).
+``on_gone(address)`` hears every session that ends, however it ends.
 """
 
 from __future__ import annotations
@@ -122,8 +123,12 @@ class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         *,
         handshake_timeout: float,
         max_peers: int,
+        on_gone: Callable[[Address], None] | None = None,
     ) -> None:
         asyncio.DatagramTransport.__init__(self)
+        self.on_gone = on_gone
+        """Hears the address of every session that ends (close_notify, fatal alert, handshake
+        timeout, eviction, close): what the server sends there is no longer secure."""
         self._protocol = protocol
         self._lookup = lookup
         self._handshake_timeout = handshake_timeout
@@ -178,8 +183,7 @@ class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
             self._poll = asyncio.get_running_loop().call_later(RETRANSMIT_POLL, self._check)
 
     def _drop(self, peer: _Peer, *, evicted: bool = False) -> None:
-        if self._peers.get(peer.address) is peer:
-            del self._peers[peer.address]
+        self._forget(peer)
         if evicted:
             self.evicted += 1
         if peer.connected:
@@ -205,8 +209,14 @@ class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
             if not peer.connected:
                 self.failed_handshakes += 1
-            if self._peers.get(peer.address) is peer:
-                del self._peers[peer.address]
+            self._forget(peer)
+
+    def _forget(self, peer: _Peer) -> None:
+        """Take ``peer`` off the table (if it is still the session at its address)."""
+        if self._peers.get(peer.address) is peer:
+            del self._peers[peer.address]
+            if self.on_gone is not None:
+                self.on_gone(peer.address)
 
     # -- endpoint side ------------------------------------------------------------------
 
