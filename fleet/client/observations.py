@@ -36,7 +36,8 @@ Each notification knows when it was due: the deadline its timer was armed for
 :class:`~fleet.client.events.NotificationSent` event carries it. A queue-mode
 device that sleeps (:mod:`fleet.client.queue`) either wakes to send it, or
 stores it (content read and encoded when due) and sends it after its next
-Update, still with the time it was due.
+Update, still with the time it was due, or discards it when /1/0/6 (Notification
+Storing When Disabled or Offline) is false.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from fleet.client.content import (
     read_composite,
 )
 from fleet.client.events import ClientEvent, NotificationSent, ObservationEnded, code_text
-from fleet.client.queue import NotifyAction, QueueMode, StoredNotification
+from fleet.client.queue import NotifyAction, QueueMode, StoredNotification, notification_storing
 from fleet.clock import Clock, TimerHandle
 from fleet.codec.formats import ContentFormat
 from fleet.device.tree import ObjectTree
@@ -337,10 +338,14 @@ class Observations:
         confirmable = self._confirmable(observation, now)
         response = Message(code=CONTENT, payload=payload, content_format=int(observation.format))
         queue = host.queue
-        if queue is not None and queue.on_due() is NotifyAction.STORE:
-            send = partial(self._send_stored, observation, response, confirmable)
-            queue.store(StoredNotification(due, send))
-            return True
+        if queue is not None:
+            action = queue.on_due(partial(notification_storing, host.tree))
+            if action is NotifyAction.STORE:
+                send = partial(self._send_stored, observation, response, confirmable)
+                queue.store(StoredNotification(due, send))
+                return True
+            if action is NotifyAction.DISCARD:
+                return True
         self._send(observation, endpoint, response, confirmable, due)
         if queue is not None:
             queue.activity()

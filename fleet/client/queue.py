@@ -6,7 +6,10 @@ server, then goes offline (radio off) until it has something to send; the
 server queues its requests and sends them when the client shows up again.
 Here:
 
-- the device is **awake** while an exchange is in flight and for
+- the device is **awake** while an exchange is in flight (a Register or Update, a
+  confirmable message awaiting its ACK, a Send awaiting its separate response, a server
+  request being answered late: :attr:`~fleet.client.coap.core.EndpointCore.in_flight`)
+  and for
   ``awake_time`` seconds (:attr:`~fleet.client.config.DeviceConfig.awake_time`,
   default 93 s, CoAP's MAX_TRANSMIT_WAIT) after the last message it sent or
   received: a Register or Update answered, a notification sent, a request
@@ -24,8 +27,12 @@ Here:
   1.0 device **stores** due notifications and sends them right after that
   Update succeeded (each with the time it was due, so metrics see the delay).
   :meth:`QueueMode.set_notify_wakes` overrides the default per device.
-  At most :data:`STORED_LIMIT` notifications are stored; beyond that the
-  oldest is dropped (and logged).
+  A notification is stored only when the Server object says so: /1/0/6
+  "Notification Storing When Disabled or Offline" (default true); when false
+  the client discards what comes due while it is offline
+  (:attr:`QueueMode.discarded` counts them). At most :data:`STORED_LIMIT`
+  notifications are stored; beyond that the oldest is dropped
+  (:attr:`QueueMode.overflowed` counts them; logged once per sleep).
 
 Only a device whose last successful Register or Update carried queue mode
 sleeps: the server must know. Timing is on the device's Clock; the driver
@@ -43,13 +50,18 @@ from typing import Final, Protocol
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.events import ClientEvent, Slept, Woke
 from fleet.clock import Clock, TimerHandle
+from fleet.device.store import DeviceStore
+from fleet.errors import Lwm2mError
+from fleet.model.path import Path
 
 _log = logging.getLogger("fleet.client.queue")
 
 STORED_LIMIT: Final = 100
 """Notifications one sleeping device stores at most (the oldest is dropped beyond)."""
 BUSY_RETRY: Final = 1.0
-"""Seconds to look again when it is time to sleep but a message still awaits its ACK."""
+"""Seconds to look again when it is time to sleep but an exchange is still in flight."""
+STORING: Final = Path(1, 0, 6)
+"""Notification Storing When Disabled or Offline (Server object; default true)."""
 
 
 class NotifyAction(Enum):
@@ -58,6 +70,7 @@ class NotifyAction(Enum):
     SEND = "send"
     WAKE_AND_SEND = "wake and send"
     STORE = "store"
+    DISCARD = "discard"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +86,24 @@ def notify_wakes_by_default(lwm2m_version: str) -> bool:
     return lwm2m_version != "1.0"
 
 
-def notification_action(rules: QueueRules, asleep: bool) -> NotifyAction:
-    """What a due notification does: sent now, wakes the device first, or waits stored."""
+def notification_action(rules: QueueRules, asleep: bool, storing: bool = True) -> NotifyAction:
+    """What a due notification does: sent now, wakes the device first, waits stored, or
+    (``storing``: /1/0/6 Notification Storing When Disabled or Offline false) is discarded."""
     if not asleep:
         return NotifyAction.SEND
-    return NotifyAction.WAKE_AND_SEND if rules.notify_wakes else NotifyAction.STORE
+    if rules.notify_wakes:
+        return NotifyAction.WAKE_AND_SEND
+    return NotifyAction.STORE if storing else NotifyAction.DISCARD
+
+
+def notification_storing(tree: DeviceStore) -> bool:
+    """/1/0/6 Notification Storing When Disabled or Offline: whether notifications due while
+    offline are stored (true; also when the resource is absent) or discarded."""
+    try:
+        value = tree.value(STORING)
+    except Lwm2mError:
+        return True
+    return value is not False
 
 
 def sleeps_at(last_activity: float, rules: QueueRules) -> float:
@@ -119,7 +145,18 @@ class QueueHost(Protocol):
 class QueueMode:
     """The awake/asleep state of one queue-mode device (see the module docstring)."""
 
-    __slots__ = ("_host", "_since", "_stored", "_timer", "asleep", "rules")
+    __slots__ = (
+        "_held",
+        "_host",
+        "_since",
+        "_spilled",
+        "_stored",
+        "_timer",
+        "asleep",
+        "discarded",
+        "overflowed",
+        "rules",
+    )
 
     def __init__(self, host: QueueHost, rules: QueueRules) -> None:
         self._host = host
@@ -128,6 +165,12 @@ class QueueMode:
         self._since = host.clock.now()
         self._timer: TimerHandle | None = None
         self._stored: list[StoredNotification] = []
+        self._held = False
+        self._spilled = False
+        self.discarded = 0
+        """Notifications discarded while asleep because /1/0/6 was false."""
+        self.overflowed = 0
+        """Stored notifications dropped (the oldest) because the store was full."""
 
     @property
     def stored(self) -> int:
@@ -158,27 +201,41 @@ class QueueMode:
         if endpoint is not None:
             endpoint.asleep = False
         slept_for, self._since = now - self._since, now
+        self._spilled = False
         if host.listening:
             host.emit(Woke(host.name, now, reason, slept_for, len(self._stored)))
         self.activity()
 
-    def on_due(self) -> NotifyAction:
-        """A notification is due now: what to do (waking the device when that is the rule)."""
-        action = notification_action(self.rules, self.asleep)
+    def on_due(self, storing: Callable[[], bool] | None = None) -> NotifyAction:
+        """A notification is due now: what to do (waking the device when that is the rule).
+
+        ``storing()`` reads /1/0/6 (Notification Storing When Disabled or Offline), asked
+        only when the device sleeps and does not wake for it (default: true). A discarded
+        notification is counted in :attr:`discarded`."""
+        keep = True
+        if self.asleep and not self.rules.notify_wakes and storing is not None:
+            keep = storing()
+        action = notification_action(self.rules, self.asleep, keep)
         if action is NotifyAction.WAKE_AND_SEND:
             self.wake("notify")
+        elif action is NotifyAction.DISCARD:
+            self.discarded += 1
         return action
 
     def store(self, notification: StoredNotification) -> None:
         """Keep a due notification until the device wakes for its next Update."""
         if len(self._stored) >= STORED_LIMIT:
             dropped = self._stored.pop(0)
-            _log.warning(
-                "%s: more than %d notifications stored while asleep; dropped the one due at %s",
-                self._host.name,
-                STORED_LIMIT,
-                dropped.due,
-            )
+            self.overflowed += 1
+            if not self._spilled:  # once per sleep, not once per notification
+                self._spilled = True
+                _log.warning(
+                    "%s: %d notifications stored while asleep; dropping the oldest from now "
+                    "on (the first due at %s) until it wakes",
+                    self._host.name,
+                    STORED_LIMIT,
+                    dropped.due,
+                )
         self._stored.append(notification)
 
     def flush(self) -> int:
@@ -196,6 +253,7 @@ class QueueMode:
             self._timer.cancel()
             self._timer = None
         self._stored.clear()
+        self._held = self._spilled = False
         if self.asleep:
             self.asleep = False
             endpoint = self._host.endpoint
@@ -209,10 +267,15 @@ class QueueMode:
         endpoint = host.endpoint
         if endpoint is None or self.asleep:
             return
-        if host.busy or endpoint.outstanding_count:
-            # an exchange or a confirmable message still waits: its end counts as activity
+        if host.busy or endpoint.outstanding_count or endpoint.in_flight:
+            # an exchange, an answer or an ACK still on its way: its end counts as activity
+            self._held = True
             clock = host.clock
             self._timer = clock.call_at(clock.now() + BUSY_RETRY, self._fall_asleep)
+            return
+        if self._held:
+            self._held = False
+            self.activity()
             return
         now = host.clock.now()
         self.asleep = True

@@ -9,14 +9,20 @@ live in.
 
 - request faults (drop, delay, reject, corrupt, duplicate) plug into the device's
   interceptor seam (:meth:`~fleet.client.device.Device.add_interceptor`); with
-  ``operations: [register, update]`` they act on the device's own Register / Update
-  through its uplink seam;
+  ``operations: [register, update, deregister]`` they act on the device's own Register /
+  Update / De-register through its uplink seam;
 - device faults fire on the device's clock each time their window opens (plus the
   device's spread offset), and only on a registered device: silence, reboot, flap,
   deregister (de-register, come back after ``duration`` if given), reregister (a fresh
   Register while registered), clock-skew (/3/0/13 moves by ``skew``), lose-session (the
-  DTLS session is gone: the next exchange shakes hands again) and handshake-storm (the same,
-  with an Update at once so the handshake happens now).
+  DTLS session is gone: a new socket and handshake at once, then an Update) and
+  handshake-storm (the same, named for many devices at once). Each device fault holds one
+  timer per device, its next start (a start already past when the device arrives is
+  missed); a recurring window arms the following start each time it fires.
+
+:meth:`FaultInjector.forget` unhooks one device, :meth:`FaultInjector.close` every device
+(the run ends): interceptors removed, timers cancelled (a ``deregister`` fault's way back
+too), so the final De-registers go out untouched.
 
 Every injected fault is counted in :class:`FaultCounter` and passed to listeners
 (``add_listener``; the runner feeds ``RunMetrics.fault_injected(injected.label)``), apart
@@ -117,7 +123,7 @@ class FaultInjector:
         self.counter = FaultCounter()
         self.keep_log = keep_log
         self._listeners: tuple[Callable[[Injected], None], ...] = ()
-        self._timers: dict[int, list[TimerHandle]] = {}
+        self._hooks: dict[int, _Hooks] = {}
         self._tasks: set[asyncio.Future[None]] = set()
 
     def add_listener(self, listener: Callable[[Injected], None]) -> None:
@@ -143,34 +149,64 @@ class FaultInjector:
         return chosen
 
     def install(self, device: Device, index: int) -> None:
-        """Select the faults hitting device ``index`` and hook them in (nothing if none)."""
+        """Select the faults hitting device ``index`` and hook them in (nothing if none).
+
+        Each device fault arms only its next start from now on (a start already past when
+        the device arrives is missed, as by a device that was not there); a recurring one
+        arms the following start when it fires."""
+        self.forget(index)
         rng = device_rng(self.seed, index, "faults")
         chosen = self._select(index, rng)
+        hooks = _Hooks(device)
         served = tuple(f for f, _ in chosen if f.per_request and f.operations != frozenset())
         if served:
-            device.add_interceptor(_Interceptor(self, device, index, served, rng))
+            hooks.interceptor = _Interceptor(self, device, index, served, rng)
+            device.add_interceptor(hooks.interceptor)
         uplink = tuple(f for f, _ in chosen if f.per_request and f.uplink)
         if uplink:
-            device.add_uplink_interceptor(_Uplink(self, device, index, uplink, rng))
-        timers = []
-        for fault, offset in chosen:
-            if fault.per_request:
-                continue
-            start = self.phase_start(fault)
-            for when in fault.window.starts(start, self.horizon):
-                at = self.origin + when + offset
-                timers.append(device.clock.call_at(at, _fire(self, device, index, fault)))
-        if timers:
-            self._timers.setdefault(index, []).extend(timers)
+            hooks.uplink = _Uplink(self, device, index, uplink, rng)
+            device.add_uplink_interceptor(hooks.uplink)
+        self._hooks[index] = hooks
+        after = device.clock.now() - self.origin
+        for slot, (fault, offset) in enumerate(chosen):
+            if not fault.per_request:
+                first = fault.window.next_start(
+                    self.phase_start(fault), after - offset, self.horizon
+                )
+                self._arm(index, slot, fault, offset, first)
+
+    def _arm(self, index: int, slot: int, fault: Fault, offset: float, when: float | None) -> None:
+        """Arm device fault ``slot`` of device ``index`` at run time ``when`` (+ offset)."""
+        hooks = self._hooks.get(index)
+        if hooks is None or when is None:
+            return
+        device = hooks.device
+
+        def fire() -> None:
+            hooks.timers.pop(slot, None)
+            following = fault.window.following(when, self.phase_start(fault), self.horizon)
+            self._arm(index, slot, fault, offset, following)
+            _fire(self, device, index, fault)
+
+        hooks.timers[slot] = device.clock.call_at(self.origin + when + offset, fire)
+
+    def pending(self, index: int) -> int:
+        """How many timers the injector holds for device ``index`` (one per device fault at
+        most, plus a ``deregister`` fault's way back)."""
+        hooks = self._hooks.get(index)
+        return 0 if hooks is None else len(hooks.timers) + len(hooks.backs)
 
     def forget(self, index: int) -> None:
-        """Cancel the device faults still to come for device ``index``."""
-        for timer in self._timers.pop(index, ()):
-            timer.cancel()
+        """Unhook device ``index``: cancel its device faults still to come (a ``deregister``
+        fault's way back too) and remove the interceptors installed on it."""
+        hooks = self._hooks.pop(index, None)
+        if hooks is not None:
+            hooks.remove()
 
     def close(self) -> None:
-        """Cancel every device fault still to come (the run ends)."""
-        for index in list(self._timers):
+        """The run ends: unhook every device (see :meth:`forget`), so the final De-registers
+        go out untouched, and cancel the device actions under way."""
+        for index in list(self._hooks):
             self.forget(index)
         for task in list(self._tasks):
             task.cancel()
@@ -186,23 +222,21 @@ class FaultInjector:
         task.add_done_callback(self._tasks.discard)
 
 
-def _fire(injector: FaultInjector, device: Device, index: int, fault: Fault) -> Callable[[], None]:
-    def fire() -> None:
-        if device.endpoint is None or device.state not in _LIVE:
-            return  # stopped, away or unregistered: nothing to do to it
-        now = device.clock.now()
-        try:
-            act(injector, device, fault)
-        except FleetError as error:
-            _log.warning("%s: %s fault not injected: %s", device.name, fault.action, error)
-            return
-        injector.record(Injected(device.name, index, fault.action, now - injector.origin))
-
-    return fire
+def _fire(injector: FaultInjector, device: Device, index: int, fault: Fault) -> None:
+    """Do a device action now if the device is registered, and record it."""
+    if device.endpoint is None or device.state not in _LIVE:
+        return  # stopped, away or unregistered: nothing to do to it
+    now = device.clock.now()
+    try:
+        act(injector, device, fault, index)
+    except FleetError as error:
+        _log.warning("%s: %s fault not injected: %s", device.name, fault.action, error)
+        return
+    injector.record(Injected(device.name, index, fault.action, now - injector.origin))
 
 
-def act(injector: FaultInjector, device: Device, fault: Fault) -> None:
-    """Do a device action to ``device`` now."""
+def act(injector: FaultInjector, device: Device, fault: Fault, index: int | None = None) -> None:
+    """Do a device action to ``device`` (installed as ``index``, if it is) now."""
     action = fault.action
     if action == "silence":
         device.silence(fault.duration)
@@ -211,7 +245,8 @@ def act(injector: FaultInjector, device: Device, fault: Fault) -> None:
     elif action == "reboot":
         device.reboot_soon(fault.duration)
     elif action == "deregister":
-        injector.spawn(_deregister(device, fault.duration))
+        hooks = injector._hooks.get(index) if index is not None else None
+        injector.spawn(_deregister(device, fault.duration, hooks))
     elif action == "reregister":
         device.registrar.cancel()
         device.registrar.start()
@@ -221,16 +256,50 @@ def act(injector: FaultInjector, device: Device, fault: Fault) -> None:
         device.lose_session()
 
 
-async def _deregister(device: Device, away: float | None) -> None:
-    """De-register (socket kept); register again after ``away`` seconds if given."""
+async def _deregister(device: Device, away: float | None, hooks: _Hooks | None) -> None:
+    """De-register (socket kept); register again after ``away`` seconds if given. The timer
+    of the way back is kept in ``hooks`` (the device's, if installed) so that
+    :meth:`FaultInjector.forget` and :meth:`~FaultInjector.close` cancel it."""
     await device.registrar.deregister("fault")
+    if away is None or (hooks is not None and hooks.removed):
+        return
 
     def back() -> None:
+        if hooks is not None:
+            hooks.backs.discard(timer)
         if device.endpoint is not None and device.state is RegistrationState.STOPPED:
             device.registrar.start()
 
-    if away is not None:
-        device.clock.call_at(device.clock.now() + away, back)
+    timer = device.clock.call_at(device.clock.now() + away, back)
+    if hooks is not None:
+        hooks.backs.add(timer)
+
+
+class _Hooks:
+    """What the injector installed on one device: interceptors and armed timers."""
+
+    __slots__ = ("backs", "device", "interceptor", "removed", "timers", "uplink")
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+        self.interceptor: _Interceptor | None = None
+        self.uplink: _Uplink | None = None
+        self.timers: dict[int, TimerHandle] = {}
+        """The next start of each device fault (by its place in the device's selection)."""
+        self.backs: set[TimerHandle] = set()
+        """``deregister`` faults' way back (register again after ``duration``)."""
+        self.removed = False
+
+    def remove(self) -> None:
+        self.removed = True
+        for timer in (*self.timers.values(), *self.backs):
+            timer.cancel()
+        self.timers.clear()
+        self.backs.clear()
+        if self.interceptor is not None:
+            self.device.remove_interceptor(self.interceptor)
+        if self.uplink is not None:
+            self.device.remove_uplink_interceptor(self.uplink)
 
 
 _UPLINK_NAMES = {"Register": "register", "Update": "update", "De-register": "deregister"}

@@ -102,17 +102,24 @@ class Window:
             return True
         return rel % self.every < (self.for_s if self.for_s is not None else self.every)
 
-    def starts(self, phase_start: float, horizon: float) -> list[float]:
-        """Run times the window opens, up to ``horizon`` (device faults fire there)."""
+    def next_start(self, phase_start: float, after: float, horizon: float) -> float | None:
+        """The first run time at or after ``after`` the window opens (before ``horizon`` and
+        its ``end``), or ``None``: device faults arm one such start at a time."""
         first = phase_start + self.start
+        limit = min(horizon, phase_start + self.end)
         if self.every is None:
-            return [first] if first < min(horizon, phase_start + self.end) else []
-        out: list[float] = []
-        t = first
-        while t < min(horizon, phase_start + self.end) and len(out) < 10_000:
-            out.append(t)
-            t += self.every
-        return out
+            return first if after <= first < limit else None
+        count = max(0, math.ceil((after - first) / self.every))
+        when = first + count * self.every
+        if when < after:  # rounding
+            when += self.every
+        return when if when < limit else None
+
+    def following(self, when: float, phase_start: float, horizon: float) -> float | None:
+        """The start after the one at ``when`` (recurring windows; else ``None``)."""
+        if self.every is None:
+            return None
+        return self.next_start(phase_start, when + self.every / 2, horizon)
 
     def resolved(self, phase_start: float, phase_end: float) -> Window:
         """This window in run time: a phase's window becomes an absolute one.

@@ -32,6 +32,10 @@ A scheduled step that runs later than due by more than
 ``RunMetrics.late_after`` is counted late (``RunMetrics.started``): the
 process was saturated, not the server slow.
 
+A device that cannot be configured or built (:func:`device_config` or the factory
+raises a :class:`~fleet.errors.FleetError`, e.g. no key for it) is logged and
+counted as a failed Register; the other devices still arrive.
+
 :meth:`Shard.stop` ends the run: no more arrivals or churn, devices still in
 a Register or Update exchange get ``drain`` seconds to finish it, then every
 present device de-registers (concurrently) and closes its socket.
@@ -309,9 +313,17 @@ class Shard:
     def _arrive(self, index: int, now: float) -> None:
         scenario = self.scenario
         group = scenario.group_of(index)
-        device = self.factory(
-            device_config(scenario, index), self.clock, device_rng(scenario.seed, index, "device")
-        )
+        try:
+            device = self.factory(
+                device_config(scenario, index),
+                self.clock,
+                device_rng(scenario.seed, index, "device"),
+            )
+        except FleetError as error:  # e.g. no key for it: this device fails, the rest go on
+            _log.error("device %d (group %s): cannot start: %s", index, group.name, error)
+            self.metrics.record(Operation.REGISTER, None, ok=False)
+            self.bridge.errors += 1
+            return
         self.devices[index] = device
         values_rng = device_rng(scenario.seed, index, "values")
         for path in sorted(group.generators):

@@ -3,6 +3,7 @@ duplicated answers, retransmission events."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 import fleet.client.device as device_module
 from fleet.client.coap.dtls import DtlsHandshakeError
+from fleet.client.coap.wire import Message, encode
 from fleet.client.device import Device
 from fleet.client.events import Registered, RegistrationFailed, Retransmitted, Updated
 from fleet.client.registration import RegistrationState
@@ -21,6 +23,7 @@ from .fakes import GET, EventLog, FakeServer, device_config, registered_device
 
 pytestmark = pytest.mark.asyncio
 EP = "dev-1"
+CON = 0
 
 
 class FlakyOpen:
@@ -125,10 +128,27 @@ async def test_a_duplicate_verdict_reaches_the_server_twice_and_it_copes(
     clock = ManualClock()
     async with registered_device(server, EP, clock=clock) as device:
         device.add_interceptor(lambda request, operation, path: Verdict.duplicate())
-        response = await server.request(EP, GET, "/3/0/0")
+        response = await server.request(EP, GET, "/3/0/0")  # the server copes with it
         assert response.payload == b"lwm2m-fleet"
-        again = await server.request(EP, GET, "/3/0/1")
-        assert again.payload == b"fleet-virtual-device"
+        # on the wire: the same answer twice, byte for byte
+        loop = asyncio.get_running_loop()
+        got: asyncio.Queue[bytes] = asyncio.Queue()
+
+        class Peer(asyncio.DatagramProtocol):
+            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+                got.put_nowait(data)
+
+        transport, _ = await loop.create_datagram_endpoint(Peer, local_addr=("127.0.0.1", 0))
+        try:
+            options = Message(code=GET, uri_path=("3", "0", "1")).opt
+            assert device.address is not None
+            transport.sendto(encode(CON, GET, 4243, b"two", options, b""), device.address)
+            first = await asyncio.wait_for(got.get(), 5.0)
+            second = await asyncio.wait_for(got.get(), 5.0)
+        finally:
+            transport.close()
+        assert first == second and first[2:4] == (4243).to_bytes(2, "big")
+        assert first.endswith(b"fleet-virtual-device")
 
 
 async def test_retransmissions_of_the_device_become_events(server: FakeServer) -> None:

@@ -95,7 +95,10 @@ def test_windows_absolute_and_recurring() -> None:
     assert [every.active(t) for t in (9, 10, 14, 15, 110, 116)] == [
         False, True, True, False, True, False,
     ]  # fmt: skip
-    assert every.starts(0.0, 300.0) == [10.0, 110.0, 210.0]
+    assert every.next_start(0.0, 0.0, 300.0) == 10.0
+    assert every.next_start(0.0, 10.5, 300.0) == every.following(10.0, 0.0, 300.0) == 110.0
+    assert every.next_start(0.0, 210.5, 300.0) is None
+    assert once.next_start(0.0, 61.0, 300.0) is None  # a start already past is missed
     assert Window(start=5, phase="p").active(106, phase_start=100)
 
 

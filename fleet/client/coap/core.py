@@ -424,6 +424,18 @@ class EndpointCore(asyncio.DatagramProtocol):
         return len(self._outstanding) if self._outstanding else 0
 
     @property
+    def in_flight(self) -> int:
+        """Our requests still waiting for their response (observations excluded) and the
+        server's requests still being answered (deferred handlers): queue mode stays awake."""
+        exchanges = self._exchanges
+        waiting = (
+            sum(1 for e in exchanges.values() if getattr(e, "observation", None) is None)
+            if exchanges
+            else 0
+        )
+        return waiting + (len(self._tasks) if self._tasks else 0)
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called (or the socket was lost)."""
         return self._closed
