@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final, Protocol
 
-from fleet.client.coap.endpoint import CoapEndpoint
-from fleet.client.events import ClientEvent, Slept, Woke
-from fleet.clock import Clock, TimerHandle
+from fleet.client.events import Slept, Woke
+from fleet.client.hosts import EndpointHost
+from fleet.clock import TimerHandle
 from fleet.device.store import DeviceStore
 from fleet.errors import Lwm2mError
 from fleet.model.path import Path
@@ -119,27 +119,13 @@ class StoredNotification:
     send: Callable[[float], None]
 
 
-class QueueHost(Protocol):
+class QueueHost(EndpointHost, Protocol):
     """What the queue-mode driver needs from its device."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def endpoint(self) -> CoapEndpoint | None: ...
-
-    @property
-    def listening(self) -> bool: ...
 
     @property
     def busy(self) -> bool:
         """Whether a registration exchange is in flight (then the device stays awake)."""
         ...
-
-    def emit(self, event: ClientEvent) -> None: ...
 
 
 class QueueMode:

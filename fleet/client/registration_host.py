@@ -4,40 +4,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.params import TransmissionParameters
-from fleet.client.coap.wire import Address
-from fleet.client.events import ClientEvent
+from fleet.client.hosts import EndpointHost
 from fleet.client.registration import RegistrationParams, RetryPolicy
 from fleet.client.site import Verdict
-from fleet.clock import Clock
 
 
-class RegistrationHost(Protocol):
+class RegistrationHost(EndpointHost, Protocol):
     """What the registrar needs from its device."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def endpoint(self) -> CoapEndpoint | None: ...
-
-    @property
-    def server_address(self) -> Address: ...
-
-    @property
-    def exchange_timeout(self) -> float | None: ...
 
     @property
     def transmission(self) -> TransmissionParameters:
         """The CoAP transmission parameters (how long an unanswered exchange lasts)."""
         ...
-
-    @property
-    def listening(self) -> bool: ...
 
     async def connect(self) -> None:
         """Open the socket (and secure session) when there is none; raises on failure."""
@@ -56,8 +35,6 @@ class RegistrationHost(Protocol):
     def register_payload(self) -> bytes: ...
 
     def retry_policy(self) -> RetryPolicy: ...
-
-    def emit(self, event: ClientEvent) -> None: ...
 
     def registration_changed(self, registered: bool) -> None:
         """The device became registered (``True``) or lost its registration."""

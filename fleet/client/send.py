@@ -15,12 +15,11 @@ import logging
 from collections.abc import Iterable
 from typing import Final, Protocol
 
-from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.errors import CoapError
-from fleet.client.coap.wire import Address, Message
+from fleet.client.coap.wire import Message
 from fleet.client.content import read_composite
-from fleet.client.events import ClientEvent, SendDone, code_text
-from fleet.clock import Clock
+from fleet.client.events import SendDone, code_text
+from fleet.client.hosts import EndpointHost
 from fleet.codec.composite import encode_send
 from fleet.codec.formats import ContentFormat, format_label
 from fleet.device.tree import ObjectTree
@@ -40,11 +39,8 @@ class SendNotAllowed(FleetError):
     """The device may not Send now (LwM2M 1.0, not registered, or Mute Send is on)."""
 
 
-class SendHost(Protocol):
+class SendHost(EndpointHost, Protocol):
     """What Send needs from its device."""
-
-    @property
-    def name(self) -> str: ...
 
     @property
     def tree(self) -> ObjectTree: ...
@@ -53,30 +49,13 @@ class SendHost(Protocol):
     def models(self) -> ModelRegistry: ...
 
     @property
-    def clock(self) -> Clock: ...
-
-    @property
     def lwm2m_version(self) -> str: ...
-
-    @property
-    def endpoint(self) -> CoapEndpoint | None: ...
-
-    @property
-    def server_address(self) -> Address: ...
-
-    @property
-    def exchange_timeout(self) -> float | None: ...
 
     @property
     def is_registered(self) -> bool: ...
 
     @property
     def send_enabled(self) -> bool: ...
-
-    @property
-    def listening(self) -> bool: ...
-
-    def emit(self, event: ClientEvent) -> None: ...
 
 
 def muted(host: SendHost) -> bool:

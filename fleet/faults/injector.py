@@ -305,8 +305,8 @@ class _Hooks:
 _UPLINK_NAMES = {"Register": "register", "Update": "update", "De-register": "deregister"}
 
 
-class _Uplink:
-    """The per-device uplink interceptor: faults on the device's own Register / Update."""
+class _PerDevice:
+    """What a per-device interceptor holds: its injector, device, index, faults and rng."""
 
     __slots__ = ("device", "faults", "index", "injector", "rng")
 
@@ -323,6 +323,12 @@ class _Uplink:
         self.index = index
         self.faults = faults
         self.rng = rng
+
+
+class _Uplink(_PerDevice):
+    """The per-device uplink interceptor: faults on the device's own Register / Update."""
+
+    __slots__ = ()
 
     def __call__(self, operation: str) -> Verdict | None:
         name = _UPLINK_NAMES.get(operation)
@@ -343,24 +349,10 @@ class _Uplink:
         return None
 
 
-class _Interceptor:
+class _Interceptor(_PerDevice):
     """The per-device interceptor of the request faults chosen for it."""
 
-    __slots__ = ("device", "faults", "index", "injector", "rng")
-
-    def __init__(
-        self,
-        injector: FaultInjector,
-        device: Device,
-        index: int,
-        faults: tuple[Fault, ...],
-        rng: random.Random,
-    ) -> None:
-        self.injector = injector
-        self.device = device
-        self.index = index
-        self.faults = faults
-        self.rng = rng
+    __slots__ = ()
 
     def __call__(self, request: Any, operation: Operation, path: Path | None) -> Verdict | None:
         injector = self.injector

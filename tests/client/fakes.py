@@ -392,3 +392,22 @@ def code(response: object) -> str:
     """A response's code as the specification writes it, e.g. ``"2.05"``."""
     number = int(response.code)  # type: ignore[attr-defined]
     return f"{number >> 5}.{number & 31:02d}"
+
+
+async def raw_replies(
+    address: tuple[str, int], datagram: bytes, count: int, timeout: float = WAIT
+) -> list[bytes]:
+    """Send ``datagram`` from a bare UDP socket to ``address``; the first ``count`` replies."""
+    loop = asyncio.get_running_loop()
+    got: asyncio.Queue[bytes] = asyncio.Queue()
+
+    class Peer(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            got.put_nowait(data)
+
+    transport, _ = await loop.create_datagram_endpoint(Peer, local_addr=("127.0.0.1", 0))
+    try:
+        transport.sendto(datagram, address)
+        return [await asyncio.wait_for(got.get(), timeout) for _ in range(count)]
+    finally:
+        transport.close()

@@ -3,7 +3,6 @@ duplicated answers, retransmission events."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from typing import Any
 
@@ -19,7 +18,7 @@ from fleet.client.site import Verdict
 from fleet.clock import ManualClock
 from fleet.model.path import Path
 
-from .fakes import GET, EventLog, FakeServer, device_config, registered_device
+from .fakes import GET, EventLog, FakeServer, device_config, raw_replies, registered_device
 
 pytestmark = pytest.mark.asyncio
 EP = "dev-1"
@@ -131,22 +130,10 @@ async def test_a_duplicate_verdict_reaches_the_server_twice_and_it_copes(
         response = await server.request(EP, GET, "/3/0/0")  # the server copes with it
         assert response.payload == b"lwm2m-fleet"
         # on the wire: the same answer twice, byte for byte
-        loop = asyncio.get_running_loop()
-        got: asyncio.Queue[bytes] = asyncio.Queue()
-
-        class Peer(asyncio.DatagramProtocol):
-            def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-                got.put_nowait(data)
-
-        transport, _ = await loop.create_datagram_endpoint(Peer, local_addr=("127.0.0.1", 0))
-        try:
-            options = Message(code=GET, uri_path=("3", "0", "1")).opt
-            assert device.address is not None
-            transport.sendto(encode(CON, GET, 4243, b"two", options, b""), device.address)
-            first = await asyncio.wait_for(got.get(), 5.0)
-            second = await asyncio.wait_for(got.get(), 5.0)
-        finally:
-            transport.close()
+        options = Message(code=GET, uri_path=("3", "0", "1")).opt
+        assert device.address is not None
+        datagram = encode(CON, GET, 4243, b"two", options, b"")
+        first, second = await raw_replies(device.address, datagram, 2)
         assert first == second and first[2:4] == (4243).to_bytes(2, "big")
         assert first.endswith(b"fleet-virtual-device")
 

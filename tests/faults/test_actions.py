@@ -10,6 +10,7 @@ from fleet.client.coap.wire import Message, encode
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent, RegistrationFailed
 from fleet.server import EventKind, ServerEvent
+from tests.client.fakes import raw_replies
 from tests.faults.conftest import Rig
 
 pytestmark = pytest.mark.asyncio
@@ -35,22 +36,10 @@ async def test_duplicate_sends_the_answer_twice_and_the_server_keeps_one(rig: Ri
     assert result.code == "2.05" and result.value == device.tree.value("/3/0/0")
     assert injector.counter.by_label == {"duplicate": 1}
     # on the wire: the same answer twice (the server's deduplication drops the second)
-    loop = asyncio.get_running_loop()
-    got: asyncio.Queue[bytes] = asyncio.Queue()
-
-    class Peer(asyncio.DatagramProtocol):
-        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-            got.put_nowait(data)
-
-    transport, _ = await loop.create_datagram_endpoint(Peer, local_addr=("127.0.0.1", 0))
-    try:
-        options = Message(code=GET, uri_path=("3", "0", "0")).opt
-        assert device.address is not None
-        transport.sendto(encode(CON, GET, 4242, b"dup", options, b""), device.address)
-        first = await asyncio.wait_for(got.get(), 5.0)
-        second = await asyncio.wait_for(got.get(), 5.0)
-    finally:
-        transport.close()
+    options = Message(code=GET, uri_path=("3", "0", "0")).opt
+    assert device.address is not None
+    datagram = encode(CON, GET, 4242, b"dup", options, b"")
+    first, second = await raw_replies(device.address, datagram, 2)
     assert first == second and first[2:4] == (4242).to_bytes(2, "big")
     assert injector.counter.by_label == {"duplicate": 2}
 
