@@ -11,6 +11,7 @@ import click
 from fleet.cli.codec import decode, encode
 from fleet.cli.demo import demo
 from fleet.cli.device import device
+from fleet.cli.merge import merge
 from fleet.cli.objects import objects
 from fleet.cli.run import run
 from fleet.cli.scenario import init, schema, validate
@@ -33,3 +34,4 @@ main.add_command(device)
 main.add_command(server)
 main.add_command(demo)
 main.add_command(run)
+main.add_command(merge)

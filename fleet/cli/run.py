@@ -3,37 +3,62 @@
 Results (the summary table with the thresholds) go to stdout; progress and
 logs to stderr. ``--summary-json PATH`` writes the summary as JSON (schema in
 :mod:`fleet.metrics.summary`, ``schema_version`` 1). Exit status: 0 ok, 1 the
-run could not be done, 2 invalid scenario, 99 a threshold failed, 130 aborted
-by Ctrl-C or SIGTERM (every device de-registered first) — see
-:mod:`fleet.runner.fleet`.
+run could not be done (also: the fleet does not fit the open-file or port
+limits, a worker process failed), 2 invalid scenario or command line, 99 a
+threshold failed, 130 aborted by Ctrl-C or SIGTERM (every device
+de-registered first) — see :mod:`fleet.runner.fleet`.
+
+Scale (see ``docs/scale.md``):
+
+- ``--workers N`` [FLEET_WORKERS]: N shard processes (default: one per core,
+  more if the open-file limit needs it; 1 runs in this process);
+  :mod:`fleet.runner.workers`.
+- ``--shard-index I --shard-count N`` [FLEET_SHARD_INDEX (else Kubernetes'
+  JOB_COMPLETION_INDEX), FLEET_SHARD_COUNT]: this machine runs only slice I of
+  N of the device indexes (:func:`~fleet.runner.planning.machine_slice`);
+  ``fleet merge`` combines the machines' summaries.
+- ``--source-address ADDR`` (repeatable) [FLEET_SOURCE_ADDRESSES, space
+  separated]: bind devices round-robin to these addresses; by default extra
+  loopback addresses are used when one address's ports do not suffice
+  (:mod:`fleet.runner.limits`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import pathlib
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 
 import click
 
 from fleet.cli.options import objects_option
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
+from fleet.client.config import ConfigError, parse_server_uri
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
+from fleet.runner.devices import fleet_device
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status
-from fleet.runner.progress import Progress
-from fleet.runner.shard import Shard
+from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
+from fleet.runner.planning import PlanningError, machine_slice
+from fleet.runner.progress import Progress, Snapshot
+from fleet.runner.shard import DeviceFactory, Shard
+from fleet.runner.worker import ScenarioSource
+from fleet.runner.workers import WorkerError, WorkerPool
 from fleet.scenario import Scenario, ScenarioErrors, load_scenario, run_settings
 
+SHARD_INDEX_VARS = ("FLEET_SHARD_INDEX", "JOB_COMPLETION_INDEX")
 
-async def _run(
-    scenario: Scenario, metrics: RunMetrics, *, quiet: bool, interval: float | None
+
+async def _with_signals(
+    work: Callable[[asyncio.Event], Awaitable[Summary]],
+    progress: Callable[[], Progress | None],
 ) -> Summary:
+    """Run ``work(stop)``; SIGINT/SIGTERM set ``stop``; the progress view runs meanwhile."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     handled: list[signal.Signals] = []
@@ -43,22 +68,74 @@ async def _run(
             handled.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
             pass
-    clock = LoopClock(loop)
-    progress: list[Progress] = []
+    try:
+        return await work(stop)
+    finally:
+        view = progress()
+        if view is not None:
+            await view.close()
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
+async def _run_here(
+    scenario: Scenario,
+    metrics: RunMetrics,
+    indexes: range,
+    factory: DeviceFactory,
+    *,
+    quiet: bool,
+    interval: float | None,
+) -> Summary:
+    """One shard in this process (``--workers 1``)."""
+    clock = LoopClock(asyncio.get_running_loop())
+    views: list[Progress] = []
 
     def started(shard: Shard) -> None:
         if not quiet:
             view = Progress(shard, metrics, sys.stderr, clock=clock, interval=interval)
             view.start()
-            progress.append(view)
+            views.append(view)
 
-    try:
-        return await Fleet(scenario, clock=clock, metrics=metrics).run(stop, on_started=started)
-    finally:
-        for view in progress:
-            await view.close()
-        for sig in handled:
-            loop.remove_signal_handler(sig)
+    fleet = Fleet(scenario, clock=clock, metrics=metrics, factory=factory, indexes=indexes)
+    return await _with_signals(
+        lambda stop: fleet.run(stop, on_started=started), lambda: views[0] if views else None
+    )
+
+
+async def _run_pool(pool: WorkerPool, *, quiet: bool, interval: float | None) -> Summary:
+    """Several worker processes, one merged progress line."""
+    clock = LoopClock(asyncio.get_running_loop())
+    view: Progress | None = None
+    if not quiet:
+        source: Callable[[], Snapshot] = pool.snapshot
+        view = Progress.of_source(source, sys.stderr, clock=clock, interval=interval)
+        view.start()
+    return await _with_signals(pool.run, lambda: view)
+
+
+def _plan(
+    scenario: Scenario,
+    workers: int | None,
+    shard_index: int | None,
+    shard_count: int | None,
+    addresses: tuple[str, ...],
+) -> tuple[range, Capacity]:
+    count = shard_count if shard_count is not None else 1
+    index = shard_index if shard_index is not None else 0
+    if shard_index is not None and shard_count is None:
+        raise PlanningError(
+            f"shard index {index} (--shard-index, FLEET_SHARD_INDEX or JOB_COMPLETION_INDEX) "
+            "given without a shard count (--shard-count, FLEET_SHARD_COUNT)"
+        )
+    indexes = machine_slice(scenario.device_count, index, count)
+    host = parse_server_uri(scenario.server.uri)[0]
+    capacity = plan_capacity(len(indexes), server_host=host, workers=workers, addresses=addresses)
+    return indexes, capacity
+
+
+def _split_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part for value in values for part in value.replace(",", " ").split())
 
 
 @click.command()
@@ -81,7 +158,40 @@ async def _run(
     default="127.0.0.1",
     show_default=True,
     envvar="FLEET_METRICS_HOST",
-    help="Address of the metrics server.",
+    help="Address of the metrics server [FLEET_METRICS_HOST].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    envvar="FLEET_WORKERS",
+    metavar="N",
+    help="Shard processes (default: one per core, more if the open-file limit needs it; "
+    "1: in this process) [FLEET_WORKERS].",
+)
+@click.option(
+    "--shard-index",
+    type=click.IntRange(min=0),
+    envvar=list(SHARD_INDEX_VARS),
+    metavar="I",
+    help="Run only slice I (0-based) of the fleet's devices "
+    "[FLEET_SHARD_INDEX, else JOB_COMPLETION_INDEX].",
+)
+@click.option(
+    "--shard-count",
+    type=click.IntRange(min=1),
+    envvar="FLEET_SHARD_COUNT",
+    metavar="N",
+    help="How many slices (machines) the fleet is split into [FLEET_SHARD_COUNT].",
+)
+@click.option(
+    "--source-address",
+    "source_addresses",
+    multiple=True,
+    envvar="FLEET_SOURCE_ADDRESSES",
+    metavar="ADDR",
+    help="Bind devices round-robin to these local addresses (repeatable) "
+    "[FLEET_SOURCE_ADDRESSES, space separated]. Default: more loopback addresses "
+    "when one address's ports do not suffice.",
 )
 @click.option("--quiet", "-q", is_flag=True, envvar="FLEET_QUIET", help="No progress output.")
 @click.option(
@@ -103,6 +213,10 @@ def run(
     summary_json: pathlib.Path | None,
     metrics_port: int | None,
     metrics_host: str,
+    workers: int | None,
+    shard_index: int | None,
+    shard_count: int | None,
+    source_addresses: tuple[str, ...],
     quiet: bool,
     progress_interval: float | None,
     ascii: bool,
@@ -110,8 +224,9 @@ def run(
     """Run the fleet of SCENARIO against its server and print the summary.
 
     Flags override the file and FLEET_* variables (flags > environment > file).
-    Exit status: 0 ok, 1 run failed, 2 invalid scenario, 99 a threshold failed,
-    130 aborted (Ctrl-C; every device de-registers first).
+    Exit status: 0 ok, 1 run failed (or the fleet does not fit this machine),
+    2 invalid scenario, 99 a threshold failed, 130 aborted (Ctrl-C; every
+    device de-registers first).
     """
     settings = run_settings(
         os.environ, server=server, devices=devices, duration=duration, seed=seed, sets=sets
@@ -122,29 +237,90 @@ def run(
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(EXIT_INVALID_SCENARIO) from None
+    try:
+        indexes, capacity = _plan(
+            scenario, workers, shard_index, shard_count, _split_addresses(source_addresses)
+        )
+    except (PlanningError, ConfigError) as exc:
+        click.echo(f"invalid command line: {exc}", err=True)
+        raise SystemExit(EXIT_INVALID_SCENARIO) from None
+    except CapacityError as exc:
+        click.echo(f"the fleet does not fit this machine: {exc}", err=True)
+        raise SystemExit(EXIT_ERROR) from None
     if not quiet:
         logging.basicConfig(
             level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
         )
+        if len(indexes) != scenario.device_count:
+            click.echo(
+                f"this machine runs devices {indexes.start}..{indexes.stop - 1} of "
+                f"{scenario.device_count} (shard {shard_index or 0} of {shard_count})",
+                err=True,
+            )
+    summary = _execute(
+        scenario,
+        ScenarioSource.from_file(scenario_file, settings=settings, objects_dirs=objects_dirs),
+        indexes,
+        capacity,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+        quiet=quiet,
+        interval=progress_interval,
+    )
+    click.echo(summary.table(ascii=ascii), nl=False)
+    if summary_json is not None:
+        summary_json.write_text(summary.dumps(), encoding="utf-8")
+    raise SystemExit(exit_status(summary))
+
+
+def _execute(
+    scenario: Scenario,
+    source: ScenarioSource,
+    indexes: range,
+    capacity: Capacity,
+    *,
+    metrics_port: int | None,
+    metrics_host: str,
+    quiet: bool,
+    interval: float | None,
+) -> Summary:
     metrics = RunMetrics()
+    pool: WorkerPool | None = None
+    if capacity.workers > 1:
+        pool = WorkerPool(
+            scenario,
+            source,
+            workers=capacity.workers,
+            indexes=indexes,
+            addresses=capacity.addresses,
+        )
     exporter = None
     if metrics_port is not None:
+        registry = metrics_registry(pool.metrics if pool is not None else metrics)
         try:
-            exporter = serve(metrics_port, metrics_host, registry=metrics_registry(metrics))
+            exporter = serve(metrics_port, metrics_host, registry=registry)
         except OSError as exc:
             click.echo(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc}", err=True)
             raise SystemExit(EXIT_ERROR) from None
         if not quiet:
             click.echo(f"metrics at {exporter.url}", err=True)
+    if not quiet and (capacity.workers > 1 or capacity.addresses):
+        click.echo(capacity.describe(), err=True)
     try:
-        summary = asyncio.run(_run(scenario, metrics, quiet=quiet, interval=progress_interval))
-    except OSError as exc:
+        if pool is not None:
+            return asyncio.run(_run_pool(pool, quiet=quiet, interval=interval))
+        factory: DeviceFactory = fleet_device
+        if capacity.addresses:
+            factory = SourceAddresses(capacity.addresses)
+        return asyncio.run(
+            _run_here(scenario, metrics, indexes, factory, quiet=quiet, interval=interval)
+        )
+    except (OSError, WorkerError) as exc:
         click.echo(f"run failed: {exc}", err=True)
         raise SystemExit(EXIT_ERROR) from None
     finally:
         if exporter is not None:
             exporter.close()
-    click.echo(summary.table(ascii=ascii), nl=False)
-    if summary_json is not None:
-        summary_json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
-    raise SystemExit(exit_status(summary))
+
+
+__all__ = ["SHARD_INDEX_VARS", "run"]

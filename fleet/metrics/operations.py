@@ -3,6 +3,9 @@
 :class:`RunMetrics` is the one place the runner and the clients report to
 (plain method calls, no I/O); the end-of-run :class:`~fleet.metrics.summary.Summary`
 and the Prometheus collectors both read it, so there is one bookkeeping.
+With several shard processes each keeps its own; :meth:`RunMetrics.merged`
+adds them up exactly (counts, histograms, Prometheus buckets, device states)
+for the one live view and endpoint of the whole run.
 
 Per :class:`Operation` it keeps an :class:`OperationStats`:
 
@@ -25,7 +28,7 @@ compared with when it was due.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Final
 
@@ -197,6 +200,30 @@ class RunMetrics:
                 self.devices.pop(old, None)
         if new is not None:
             self.devices[new] = self.devices.get(new, 0) + 1
+
+    def merge(self, other: RunMetrics) -> None:
+        """Add ``other`` (another shard's metrics) to these, exactly."""
+        for op, stats in other.operations.items():
+            self.operations[op].merge(stats)
+        self.lateness.merge(other.lateness)
+        self.lateness_prometheus = [
+            a + b for a, b in zip(self.lateness_prometheus, other.lateness_prometheus, strict=True)
+        ]
+        self.retransmissions += other.retransmissions
+        for state, n in other.devices.items():
+            self.devices[state] = self.devices.get(state, 0) + n
+        for action, n in other.faults.items():
+            self.faults[action] = self.faults.get(action, 0) + n
+
+    @classmethod
+    def merged(cls, items: Iterable[RunMetrics]) -> RunMetrics:
+        """New metrics holding every one of ``items`` (the live view of several shards)."""
+        result: RunMetrics | None = None
+        for item in items:
+            if result is None:
+                result = cls(late_after=item.late_after)
+            result.merge(item)
+        return result if result is not None else cls()
 
     @property
     def late_operations(self) -> int:

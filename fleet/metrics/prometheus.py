@@ -14,6 +14,9 @@ at scrape time, so nothing is counted twice. Exposed (no per-device labels)::
     lwm2m_fleet_faults_injected_total{action}             counter  faults a fault plan injected
     lwm2m_fleet_build_info{version,python}                gauge (1)
 
+With several shard processes the parent passes a function returning the
+merged :class:`RunMetrics` of every worker, so one endpoint covers the run.
+
 :func:`serve` exposes a registry over HTTP on 127.0.0.1 by default, in a
 daemon thread; ``close()`` stops it.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 import platform
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from socketserver import ThreadingMixIn
 from typing import Any, Final
@@ -59,10 +62,19 @@ def _buckets(counts: Sequence[int]) -> list[tuple[str, float]]:
 
 
 class FleetCollector(Collector):
-    """Turns a :class:`RunMetrics` into Prometheus metric families at each scrape."""
+    """Turns a :class:`RunMetrics` into Prometheus metric families at each scrape.
 
-    def __init__(self, metrics: RunMetrics) -> None:
-        self.metrics = metrics
+    ``metrics`` is either the metrics object or a function returning the one
+    to read now (the merged view of several shard processes).
+    """
+
+    def __init__(self, metrics: RunMetrics | Callable[[], RunMetrics]) -> None:
+        self._source = metrics
+
+    @property
+    def metrics(self) -> RunMetrics:
+        source = self._source
+        return source if isinstance(source, RunMetrics) else source()
 
     def describe(self) -> list[Metric]:
         return []
@@ -142,7 +154,7 @@ class FleetCollector(Collector):
         yield build
 
 
-def metrics_registry(metrics: RunMetrics) -> CollectorRegistry:
+def metrics_registry(metrics: RunMetrics | Callable[[], RunMetrics]) -> CollectorRegistry:
     """A new registry (not the global one) holding the fleet's collector."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(FleetCollector(metrics))

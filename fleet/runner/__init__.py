@@ -1,1 +1,2 @@
-"""Runs a scenario: pure planning (arrivals, churn, shards), then one scheduler per shard."""
+"""Runs a scenario: pure planning (arrivals, churn, shards, machine slices), one scheduler per
+shard, several shard processes (:mod:`.workers`) and the machine's limits (:mod:`.limits`)."""

@@ -1,12 +1,13 @@
 """The fleet supervisor: run a scenario's shard until the end (or a stop), then summarise.
 
-:class:`Fleet` runs every device of a scenario in this process on one
-:class:`~fleet.runner.shard.Shard` (several shard processes and
-``--shard-index/--shard-count`` are not done yet; the planning for them is
-in :mod:`fleet.runner.planning`). :meth:`Fleet.run` starts the shard, waits
-for the scenario's ``duration`` (forever without one) or for ``stop`` to be
-set (Ctrl-C), stops the shard — every device de-registers first — and
-returns the :class:`~fleet.metrics.Summary` with the thresholds evaluated.
+:class:`Fleet` runs the devices of ``indexes`` (default: all) of a scenario in
+this process on one :class:`~fleet.runner.shard.Shard`. :meth:`Fleet.run`
+starts the shard, waits for the scenario's ``duration`` (forever without one)
+or for ``stop`` to be set (Ctrl-C), stops the shard — every device
+de-registers first — and returns the :class:`~fleet.metrics.Summary` with the
+thresholds evaluated. Several shard processes: :mod:`fleet.runner.workers`;
+one machine's slice of a fleet spread over machines:
+:func:`~fleet.runner.planning.machine_slice`.
 
 Exit statuses of ``fleet run`` (:func:`exit_status`):
 
@@ -30,10 +31,26 @@ from typing import Any, Final
 
 from fleet.clock import Clock, LoopClock
 from fleet.metrics import RunMetrics, Summary, ThresholdLine
-from fleet.runner.shard import DeviceFactory, Shard, client_device
+from fleet.runner.devices import fleet_device
+from fleet.runner.limits import SOCKETS_SPARE, raise_open_file_limit
+from fleet.runner.shard import DeviceFactory, Shard
 from fleet.scenario import Scenario, Threshold, evaluate
 
 _log = logging.getLogger("fleet.runner")
+
+__all__ = [
+    "EXIT_ABORTED",
+    "EXIT_ERROR",
+    "EXIT_INVALID_SCENARIO",
+    "EXIT_OK",
+    "EXIT_THRESHOLDS_FAILED",
+    "SOCKETS_SPARE",
+    "Fleet",
+    "evaluate_thresholds",
+    "exit_status",
+    "raise_open_file_limit",
+    "scenario_name",
+]
 
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1
@@ -41,9 +58,6 @@ EXIT_INVALID_SCENARIO: Final = 2
 EXIT_THRESHOLDS_FAILED: Final = 99
 EXIT_ABORTED: Final = 130
 """128 + SIGINT, as shells report a command interrupted by Ctrl-C."""
-
-SOCKETS_SPARE: Final = 64
-"""File descriptors kept aside for everything that is not a device socket."""
 
 
 def exit_status(summary: Summary) -> int:
@@ -53,6 +67,11 @@ def exit_status(summary: Summary) -> int:
     if any(not line.passed for line in summary.thresholds):
         return EXIT_THRESHOLDS_FAILED
     return EXIT_OK
+
+
+def scenario_name(scenario: Scenario) -> str:
+    """The name a summary gives the scenario: its file's stem, else its description."""
+    return pathlib.PurePath(scenario.source).stem or scenario.description
 
 
 def evaluate_thresholds(
@@ -71,34 +90,6 @@ def evaluate_thresholds(
     return tuple(lines)
 
 
-def raise_open_file_limit(needed: int) -> int:
-    """Raise the soft open-file limit to the hard one; return the limit now in force.
-
-    Logs a warning when ``needed`` sockets (plus :data:`SOCKETS_SPARE`) do not fit.
-    """
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not on POSIX
-        return needed + SOCKETS_SPARE
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard > soft:
-        target = hard if hard != resource.RLIM_INFINITY else max(soft, needed + SOCKETS_SPARE)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-        except (ValueError, OSError) as error:  # pragma: no cover - depends on the system
-            _log.warning("cannot raise the open-file limit: %s", error)
-    if needed + SOCKETS_SPARE > soft:
-        _log.warning(
-            "%d devices need about %d open files but the limit is %d (ulimit -n): "
-            "devices beyond it will fail to start",
-            needed,
-            needed + SOCKETS_SPARE,
-            soft,
-        )
-    return int(soft)
-
-
 class Fleet:
     """Runs one scenario in this process (see the module documentation)."""
 
@@ -108,10 +99,12 @@ class Fleet:
         *,
         clock: Clock | None = None,
         metrics: RunMetrics | None = None,
-        factory: DeviceFactory = client_device,
+        factory: DeviceFactory = fleet_device,
         drain: float = 5.0,
+        indexes: range | None = None,
     ) -> None:
         self.scenario = scenario
+        self.indexes = indexes if indexes is not None else range(scenario.device_count)
         self._clock = clock
         self.metrics = metrics if metrics is not None else RunMetrics()
         self.factory = factory
@@ -127,9 +120,14 @@ class Fleet:
         """Run until the scenario's duration has passed or ``stop`` is set; return the summary."""
         clock = self._clock if self._clock is not None else LoopClock()
         scenario = self.scenario
-        raise_open_file_limit(scenario.device_count)
+        raise_open_file_limit(len(self.indexes))
         shard = Shard(
-            scenario, clock=clock, metrics=self.metrics, factory=self.factory, drain=self.drain
+            scenario,
+            clock=clock,
+            metrics=self.metrics,
+            indexes=self.indexes,
+            factory=self.factory,
+            drain=self.drain,
         )
         self.shard = shard
         wall = clock.wall()
@@ -146,11 +144,11 @@ class Fleet:
         shard.update_device_metrics()
         summary = Summary.from_metrics(
             self.metrics,
-            scenario=pathlib.PurePath(scenario.source).stem or scenario.description,
+            scenario=scenario_name(scenario),
             seed=scenario.seed,
             started=wall,
             duration=elapsed,
-            devices=scenario.device_count,
+            devices=len(self.indexes),
             aborted=aborted,
         )
         summary.thresholds = evaluate_thresholds(summary, scenario.thresholds)

@@ -32,7 +32,9 @@ Churn
 
 Shards
     :func:`shard_ranges` splits the indexes into contiguous, balanced ranges
-    and :func:`shard_of` finds a device's shard. Identities (endpoint names
+    and :func:`shard_of` finds a device's shard. :func:`machine_slice` is the
+    range one machine of ``--shard-count`` runs; :func:`split_range` cuts it
+    among the machine's worker processes. Identities (endpoint names
     from :mod:`fleet.scenario.endpoints`, per-device random streams from
     :func:`fleet.device.generators.device_rng`) derive from the global index
     only, so they are unique and the same whatever the shard count.
@@ -322,3 +324,30 @@ def shard_of(index: int, count: int, shards: int) -> int:
     if index < boundary:
         return index // (size + 1)
     return extra + (index - boundary) // size
+
+
+def split_range(indexes: range, parts: int) -> list[range]:
+    """``indexes`` (step 1) cut into ``parts`` contiguous, balanced ranges (some maybe empty)."""
+    if indexes.step != 1:
+        raise PlanningError(f"only contiguous index ranges can be split, got {indexes!r}")
+    return [
+        range(indexes.start + r.start, indexes.start + r.stop)
+        for r in shard_ranges(len(indexes), parts)
+    ]
+
+
+def machine_slice(count: int, shard_index: int, shard_count: int) -> range:
+    """The device indexes machine ``shard_index`` of ``shard_count`` runs (``--shard-index``).
+
+    The same contiguous, balanced split as :func:`shard_ranges`: every index
+    belongs to exactly one machine, and identities derive from the global
+    index, so they are unique across machines.
+    """
+    if shard_count < 1:
+        raise PlanningError(f"the shard count must be at least 1, got {shard_count}")
+    if not 0 <= shard_index < shard_count:
+        raise PlanningError(
+            f"the shard index must be in 0..{shard_count - 1} (shard count {shard_count}), "
+            f"got {shard_index}"
+        )
+    return shard_ranges(count, shard_count)[shard_index]

@@ -10,12 +10,17 @@ difference over the time between them)::
 in place every ``interval`` seconds (default 0.5 s), otherwise it writes a
 new line every ``interval`` seconds (default 5 s). ``fleet run --quiet``
 does not create one. Only the results go to stdout.
+
+With several shard processes the parent merges the workers' snapshots with
+:func:`merge_snapshots` (states and counts add up, the time is the latest)
+and shows one line for the whole run (:meth:`Progress.of_source`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
@@ -64,6 +69,22 @@ def snapshot(shard: Shard, metrics: RunMetrics) -> Snapshot:
     )
 
 
+def merge_snapshots(snapshots: Iterable[Snapshot]) -> Snapshot:
+    """One snapshot of several shards taken at about the same time: everything adds up."""
+    items = list(snapshots)
+    states: Counter[str] = Counter()
+    for item in items:
+        states.update(item.states)
+    return Snapshot(
+        max((item.time for item in items), default=0.0),
+        {state: n for state, n in states.items() if n},
+        sum(item.registrations for item in items),
+        sum(item.served for item in items),
+        sum(item.notifications for item in items),
+        sum(item.errors for item in items),
+    )
+
+
 def status_line(now: Snapshot, before: Snapshot | None = None) -> str:
     """One status line; ``reg/s`` over the time since ``before`` (since 0 without it)."""
     states = sorted(
@@ -87,20 +108,25 @@ def status_line(now: Snapshot, before: Snapshot | None = None) -> str:
 
 
 class Progress:
-    """Prints status lines about ``shard`` to ``stream`` until :meth:`close`."""
+    """Prints status lines about ``shard`` (or any snapshot source) to ``stream`` until
+    :meth:`close`."""
 
     def __init__(
         self,
-        shard: Shard,
-        metrics: RunMetrics,
+        shard: Shard | None,
+        metrics: RunMetrics | None,
         stream: TextIO,
         *,
         clock: Clock,
         interactive: bool | None = None,
         interval: float | None = None,
+        source: Callable[[], Snapshot] | None = None,
     ) -> None:
-        self.shard = shard
-        self.metrics = metrics
+        if source is None:
+            if shard is None or metrics is None:
+                raise TypeError("Progress needs a shard and its metrics, or a source")
+            source = _shard_source(shard, metrics)
+        self.source = source
         self.stream = stream
         self.clock = clock
         self.interactive = stream.isatty() if interactive is None else interactive
@@ -111,8 +137,7 @@ class Progress:
 
     def show(self) -> str:
         """Print one update now (and return the line)."""
-        self.shard.update_device_metrics()
-        now = snapshot(self.shard, self.metrics)
+        now = self.source()
         line = status_line(now, self._before)
         self._before = now
         if self.interactive:
@@ -122,6 +147,27 @@ class Progress:
             self.stream.write(line + "\n")
         self.stream.flush()
         return line
+
+    @classmethod
+    def of_source(
+        cls,
+        source: Callable[[], Snapshot],
+        stream: TextIO,
+        *,
+        clock: Clock,
+        interactive: bool | None = None,
+        interval: float | None = None,
+    ) -> Progress:
+        """A view of whatever ``source`` returns (the merged snapshot of several workers)."""
+        return cls(
+            None,
+            None,
+            stream,
+            clock=clock,
+            interactive=interactive,
+            interval=interval,
+            source=source,
+        )
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._loop())
@@ -143,3 +189,11 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._dirty = False
+
+
+def _shard_source(shard: Shard, metrics: RunMetrics) -> Callable[[], Snapshot]:
+    def read() -> Snapshot:
+        shard.update_device_metrics()
+        return snapshot(shard, metrics)
+
+    return read

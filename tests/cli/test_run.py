@@ -127,3 +127,43 @@ def test_env_sets_the_server_and_a_failed_threshold_exits_99(
         "FAIL" in line and "register_duration" in line for line in result.output.splitlines()
     )
     assert server.counters.registrations == 5
+
+
+def test_bad_shard_numbers_exit_2(tmp_path: pathlib.Path) -> None:
+    path = write(tmp_path, SCENARIO)
+    result = CliRunner(env={"JOB_COMPLETION_INDEX": "3", "FLEET_SHARD_COUNT": "2"}).invoke(
+        run, [str(path), "--quiet"]
+    )
+    assert result.exit_code == 2
+    assert "shard index must be in 0..1" in result.output
+    alone = CliRunner(env={"JOB_COMPLETION_INDEX": "0"}).invoke(run, [str(path), "--quiet"])
+    assert alone.exit_code == 2
+    assert "without a shard count (--shard-count, FLEET_SHARD_COUNT)" in alone.output
+
+
+def test_a_fleet_that_cannot_fit_fails_before_starting(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fleet.runner.limits.open_file_limits", lambda: (256, 256))
+    path = write(tmp_path, SCENARIO)
+    result = CliRunner().invoke(run, [str(path), "--quiet", "--workers", "1", "--devices", "300"])
+    assert result.exit_code == 1
+    assert "does not fit this machine" in result.output and "--workers 2 or more" in result.output
+
+
+@pytest.mark.slow
+def test_a_machine_slice_in_two_workers(tmp_path: pathlib.Path, server: Lwm2mServer) -> None:
+    path = write(tmp_path, SCENARIO)
+    out = tmp_path / "summary.json"
+    env = {"JOB_COMPLETION_INDEX": "1", "FLEET_SHARD_COUNT": "2", "FLEET_WORKERS": "2"}
+    result = CliRunner(env=env).invoke(
+        run,
+        [str(path), "--server", server.uri, "--summary-json", str(out), "--progress-interval", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "this machine runs devices 10..19 of 20 (shard 1 of 2)" in result.output
+    data = json.loads(out.read_text())
+    assert (data["devices"], data["shards"]) == (10, 2)
+    assert data["operations"]["register"]["count"] == 10
+    names = sorted(record.endpoint for record in server.devices())
+    assert names == [f"cli-{i:03d}" for i in range(10, 20)]

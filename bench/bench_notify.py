@@ -1,0 +1,300 @@
+"""Benchmark: 20,000 devices each observed with pmin=pmax=10 s for 10 minutes — on time? flat RSS?
+
+Runs ``--devices`` devices (default 20,000) with the real
+:class:`~fleet.runner.workers.WorkerPool` against a lean observer in its own
+process: it answers Register 2.01 / Update 2.04 / De-register 2.02 and, right
+after each Register, sends the device a confirmable Observe of ``/3/0/0`` with
+the query ``pmin=10&pmax=10`` (LwM2M 1.1 section 5.4.4: attributes in the
+Observe query). It acknowledges confirmable notifications and times every
+notification as it arrives: a notification is **on time** when it comes at
+most pmax + 1 s = 11 s after the previous one of its observation (a device
+whose last notification is older than 11 s at the end counts one late).
+
+Measured over ``--minutes`` (default 10) after the ramp: the fraction of
+notifications on time (target >= 99.9 %), the gap distribution, and the
+fleet's RSS (all its processes) after the ramp and at the end (target: within
+10 %). Everything is bounded in count and time and stays on loopback.
+
+    .venv/bin/python bench/bench_notify.py [--devices 20000] [--minutes 10] [--rate 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench_scale import RCVBUF, answer, rss_of, uri_path
+
+from fleet.runner.limits import plan_capacity
+from fleet.runner.worker import ScenarioSource
+from fleet.runner.workers import WorkerPool
+from fleet.scenario import load_scenario_text
+
+PMAX = 10
+CONTENT = 0x45
+GAP_EXTRA = (0.5, 1, 2, 5, 10, 20, 50)
+"""Upper bounds of the gap histogram: the period plus these seconds (then "more")."""
+
+
+def observe_options(period: int) -> bytes:
+    """Observe (option 6, empty), Uri-Path 3/0/0 (11), Uri-Query pmin=P and pmax=P (15)."""
+    pmin, pmax = f"pmin={period}".encode(), f"pmax={period}".encode()
+    return (
+        b"\x60" + b"\x513\x010\x010" + bytes([0x40 | len(pmin)]) + pmin + bytes([len(pmax)]) + pmax
+    )
+
+
+class Observer(asyncio.DatagramProtocol):
+    """Registration answers, one Observe per registered device, notification timing."""
+
+    def __init__(self, period: int = PMAX) -> None:
+        self.options = observe_options(period)
+        self.on_time_after = period + 1.0
+        self.bounds = [period + extra for extra in GAP_EXTRA]
+        self.counts: dict[str, int] = {"register": 0, "update": 0, "deregister": 0, "other": 0}
+        self.transport: asyncio.DatagramTransport | None = None
+        self.mid = 0
+        self.last: dict[bytes, float] = {}
+        self.established = 0
+        self.on_time = 0
+        self.late = 0
+        self.gaps = [0] * (len(GAP_EXTRA) + 1)
+        self.measuring = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) < 4 or self.transport is None:
+            return
+        kind, tkl, code = (data[0] >> 4) & 3, data[0] & 0x0F, data[1]
+        if code == CONTENT:
+            self._notification(data[4 : 4 + tkl], kind)
+            if kind == 0:  # confirmable notification: empty ACK
+                self.transport.sendto(bytes([0x60, 0]) + data[2:4], addr)
+            return
+        if code == 0:
+            return  # an ACK/RST of ours
+        before = self.counts["register"]
+        reply = answer(data, self.counts)
+        if reply is not None:
+            self.transport.sendto(reply, addr)
+        if self.counts["register"] > before and uri_path(data, tkl) == [b"rd"]:
+            self.mid = (self.mid + 1) & 0xFFFF
+            token = struct.pack("!I", self.counts["register"])
+            header = bytes([0x40 | len(token), 0x01]) + struct.pack("!H", self.mid)
+            self.transport.sendto(header + token + self.options, addr)
+
+    def _notification(self, token: bytes, kind: int) -> None:
+        now = time.monotonic()
+        previous = self.last.get(token)
+        self.last[token] = now
+        if previous is None:
+            self.established += 1
+            return
+        if not self.measuring:
+            return
+        gap = now - previous
+        if gap <= self.on_time_after:
+            self.on_time += 1
+        else:
+            self.late += 1
+        for slot, bound in enumerate(self.bounds):
+            if gap <= bound:
+                self.gaps[slot] += 1
+                break
+        else:
+            self.gaps[-1] += 1
+
+    def figures(self) -> dict[str, Any]:
+        now = time.monotonic()
+        silent = sum(1 for t in self.last.values() if now - t > self.on_time_after)
+        return {
+            **self.counts,
+            "established": self.established,
+            "on_time": self.on_time,
+            "late": self.late,
+            "silent_at_end": silent,
+            "gaps": self.gaps,
+        }
+
+
+async def observe(port: int, period: int) -> None:
+    """The observer process: stdin lines ``measure`` / EOF; prints JSON lines."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+    sock.bind(("127.0.0.1", port))
+    transport, observer = await loop.create_datagram_endpoint(lambda: Observer(period), sock=sock)
+    print(json.dumps({"ready": True}), flush=True)
+    while True:
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if line.strip() == "measure":
+            observer.measuring = True
+            print(json.dumps({"established": observer.established}), flush=True)
+        elif line.strip() == "report":
+            print(json.dumps({**observer.figures(), "rss": rss_of(os.getpid())}), flush=True)
+        elif not line:
+            break
+    transport.close()
+
+
+def scenario_text(port: int, devices: int, rate: float, duration: float) -> str:
+    return f"""
+version: 1
+server: coap://127.0.0.1:{port}
+seed: 2
+duration: {duration:.0f}s
+groups:
+  - name: observed
+    count: {devices}
+    endpoint: "notify-{{index:06d}}"
+    lifetime: 3600s
+phases:
+  - {{duration: {devices / rate:.3f}s, arrivalCount: {devices}}}
+"""
+
+
+def fleet_rss(pool: WorkerPool) -> int:
+    return sum(rss_of(pid) for pid in [os.getpid(), *pool.pids()])
+
+
+async def drive(pool: WorkerPool, ask: Any, args: argparse.Namespace) -> dict[str, Any]:
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(pool.run(stop))
+    deadline = time.monotonic() + args.ramp_timeout
+    while not running.done() and time.monotonic() < deadline:
+        waiter = asyncio.ensure_future(pool.reported())
+        await asyncio.wait(
+            [waiter, running],
+            timeout=max(0.0, deadline - time.monotonic()),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        waiter.cancel()
+        if pool.snapshot().registrations >= args.devices:
+            break
+    ramp = time.monotonic() - (pool.started or deadline)
+    await asyncio.wait([running], timeout=2 * args.period)  # every observation sent its first value
+    figures: dict[str, Any] = {"ramp": ramp, "rss_after_ramp": fleet_rss(pool)}
+    figures["at_start"] = await ask("measure")
+    figures["rss_by_minute"] = []
+    for half in range(int(args.minutes * 2)):  # bounded: half a minute at a time
+        await asyncio.wait([running], timeout=30)
+        if half % 2:
+            figures["rss_by_minute"].append(fleet_rss(pool))
+    figures["rss_end"] = fleet_rss(pool)
+    figures["observer"] = await ask("report")
+    figures["states"] = dict(pool.snapshot().states)
+    stop.set()
+    figures["summary"] = await asyncio.wait_for(running, args.stop_timeout)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--devices", type=int, default=20_000)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="arrivals per second")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--port", type=int, default=25684)
+    parser.add_argument("--period", type=int, default=PMAX, help="pmin = pmax (seconds)")
+    parser.add_argument("--ramp-timeout", type=float, default=300.0)
+    parser.add_argument("--stop-timeout", type=float, default=300.0)
+    parser.add_argument("--observe", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.observe:
+        asyncio.run(observe(args.port, args.period))
+        return 0
+    capacity = plan_capacity(args.devices, server_host="127.0.0.1", workers=args.workers)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--observe",
+            "--port",
+            str(args.port),
+            "--period",
+            str(args.period),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    if "ready" not in child.stdout.readline():
+        print("the observer did not start")
+        return 1
+
+    async def ask(command: str) -> dict[str, Any]:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(command + "\n")
+        child.stdin.flush()
+        line = await asyncio.get_running_loop().run_in_executor(None, child.stdout.readline)
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    duration = args.devices / args.rate + args.ramp_timeout + args.minutes * 60 + 120
+    text = scenario_text(args.port, args.devices, args.rate, duration)
+    pool = WorkerPool(
+        load_scenario_text(text),
+        ScenarioSource(text),
+        workers=capacity.workers,
+        addresses=capacity.addresses,
+        report_every=0.5,
+    )
+    try:
+        figures = asyncio.run(drive(pool, ask, args))
+    finally:
+        child.stdin.close()
+        child.wait(30)
+    seen = figures["observer"]
+    counted = seen["on_time"] + seen["late"] + seen["silent_at_end"]
+    fraction = seen["on_time"] / counted if counted else 0.0
+    after, end = figures["rss_after_ramp"], figures["rss_end"]
+    growth = end / after - 1
+    print(
+        f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; {capacity.describe()}"
+    )
+    print(f"{args.devices} devices, Observe /3/0/0 pmin=pmax={args.period}s, {args.minutes:g} min")
+    rows = [
+        ("ramp (registered)", f"{figures['ramp']:.1f} s"),
+        ("observations established", f"{seen['established']} / {args.devices}"),
+        ("notifications timed", str(counted)),
+        (
+            "on time (gap <= 11 s)",
+            f"{fraction * 100:.3f} %   target >= 99.9 %: {fraction >= 0.999}",
+        ),
+        ("late / silent at end", f"{seen['late']} / {seen['silent_at_end']}"),
+        (
+            "gaps <= period + " + " ".join(f"{e:g}" for e in GAP_EXTRA) + " s, more",
+            " ".join(str(n) for n in seen["gaps"]),
+        ),
+        ("fleet RSS after ramp", f"{after / 2**20:.0f} MiB"),
+        (
+            "fleet RSS at the end",
+            f"{end / 2**20:.0f} MiB ({growth * 100:+.1f} %)   "
+            f"target within 10 %: {abs(growth) <= 0.10}",
+        ),
+        (
+            "fleet RSS each minute (MiB)",
+            " ".join(f"{rss / 2**20:.0f}" for rss in figures["rss_by_minute"]),
+        ),
+        ("observer RSS", f"{seen['rss'] / 2**20:.0f} MiB"),
+        ("device states at the end", json.dumps(figures["states"])),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name.ljust(width)}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Benchmark: 50,000 devices registered and idle on one machine, through ``fleet run``'s workers.
+
+Runs a scenario of ``--devices`` devices (default 50,000) with the real
+:class:`~fleet.runner.workers.WorkerPool` (several shard processes, each under
+the open-file limit; devices spread over loopback source addresses when one
+address's ephemeral ports do not suffice, :func:`~fleet.runner.limits.plan_capacity`)
+against a server in its own process:
+
+- ``--server embedded``: :class:`fleet.server.Lwm2mServer` (our embedded server);
+- ``--server lean`` (default): a minimal responder answering Register 2.01,
+  Update 2.04 and De-register 2.02 straight from the datagram — for when the
+  embedded server, not the fleet, is the bottleneck.
+
+Both servers get a 4 MiB socket receive buffer (see ``bench_devices.py
+--burst``: the default 208 KiB drops bursts). Prints: the capacity plan, the
+registration ramp (devices/s from the first arrival to the last registration),
+RSS per device (sum of the fleet processes' RSS after the ramp and at the end
+of the idle time / devices; the server's own RSS apart), updates seen during
+the idle time, the de-registration time at the end, and the targets
+(<= 30 KiB/device, >= 1,000 registrations/s).
+
+Everything is bounded: the ramp (``--ramp-timeout``), the idle time
+(``--idle``) and the stop (``--stop-timeout``); traffic stays on loopback.
+
+    .venv/bin/python bench/bench_scale.py [--devices 50000] [--server lean|embedded]
+        [--rate 1500] [--idle 60] [--lifetime 300] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from typing import Any
+
+from fleet.runner.limits import plan_capacity
+from fleet.runner.worker import ScenarioSource
+from fleet.runner.workers import WorkerPool
+from fleet.scenario import load_scenario_text
+
+RCVBUF = 4 << 20
+CREATED, CHANGED, DELETED, NOT_FOUND = 0x41, 0x44, 0x42, 0x84
+POST, DELETE = 0x02, 0x04
+ACK, CON = 2, 0
+
+
+# -- the lean responder ---------------------------------------------------------------------------
+
+
+def uri_path(data: bytes, tkl: int) -> list[bytes]:
+    """The Uri-Path options of a CoAP message (RFC 7252 section 3.1)."""
+    position, number, segments = 4 + tkl, 0, []
+    while position < len(data) and data[position] != 0xFF:
+        byte = data[position]
+        position += 1
+        delta, length = byte >> 4, byte & 0x0F
+        if delta == 13:
+            delta, position = data[position] + 13, position + 1
+        elif delta == 14:
+            delta, position = struct.unpack_from("!H", data, position)[0] + 269, position + 2
+        if length == 13:
+            length, position = data[position] + 13, position + 1
+        elif length == 14:
+            length, position = struct.unpack_from("!H", data, position)[0] + 269, position + 2
+        number += delta
+        if number == 11:
+            segments.append(data[position : position + length])
+        position += length
+    return segments
+
+
+def answer(data: bytes, counts: dict[str, int]) -> bytes | None:
+    """The piggy-backed answer to a registration-interface request (None: ignore it)."""
+    if len(data) < 4 or data[0] >> 6 != 1 or (data[0] >> 4) & 3 != CON:
+        return None
+    tkl, code = data[0] & 0x0F, data[1]
+    mid_token = data[2 : 4 + tkl]  # an ACK echoes the message id and the token
+    path = uri_path(data, tkl)
+    if code == POST and path == [b"rd"]:
+        counts["register"] += 1
+        location = b"%05x" % (counts["register"] & 0xFFFFF)
+        # Location-Path "rd" (option 8: delta 8, length 2), then Location-Path <id> (delta 0)
+        options = b"\x82rd" + bytes([len(location)]) + location
+        return bytes([0x60 | tkl, CREATED]) + mid_token + options
+    if code == POST and len(path) == 2 and path[0] == b"rd":
+        counts["update"] += 1
+        return bytes([0x60 | tkl, CHANGED]) + mid_token
+    if code == DELETE and len(path) == 2 and path[0] == b"rd":
+        counts["deregister"] += 1
+        return bytes([0x60 | tkl, DELETED]) + mid_token
+    counts["other"] += 1
+    return bytes([0x60 | tkl, NOT_FOUND]) + mid_token
+
+
+class Lean(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.counts = {"register": 0, "update": 0, "deregister": 0, "other": 0}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        reply = answer(data, self.counts)
+        if reply is not None and self.transport is not None:
+            self.transport.sendto(reply, addr)
+
+
+async def serve(kind: str, port: int) -> None:
+    """Serve until stdin closes; print ``ready`` first and the counts last (JSON lines)."""
+    loop = asyncio.get_running_loop()
+    counts: dict[str, Any]
+    if kind == "lean":
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        sock.bind(("127.0.0.1", port))
+        transport, lean = await loop.create_datagram_endpoint(Lean, sock=sock)
+        print(json.dumps({"ready": True}), flush=True)
+        await loop.run_in_executor(None, sys.stdin.read)
+        transport.close()
+        counts = dict(lean.counts)
+    else:
+        from fleet.server import Lwm2mServer
+
+        server = await Lwm2mServer.start(port=port, history=16, request_timeout=30.0)
+        sock = server._endpoint._transport.get_extra_info("socket")  # type: ignore[union-attr]
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        print(json.dumps({"ready": True}), flush=True)
+        await loop.run_in_executor(None, sys.stdin.read)
+        counters = server.counters
+        counts = {
+            "register": counters.registrations,
+            "update": counters.updates,
+            "deregister": counters.deregistrations,
+            "other": counters.rejected,
+        }
+        await server.stop()
+    counts["rss"] = rss_of(os.getpid())
+    print(json.dumps(counts), flush=True)
+
+
+# -- the fleet ------------------------------------------------------------------------------------
+
+
+def rss_of(pid: int) -> int:
+    """Resident set size of a process in bytes (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process used so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scenario_text(port: int, devices: int, rate: float, lifetime: int, duration: float) -> str:
+    return f"""
+version: 1
+server: coap://127.0.0.1:{port}
+seed: 1
+duration: {duration}s
+groups:
+  - name: idle
+    count: {devices}
+    endpoint: "scale-{{index:06d}}"
+    lifetime: {lifetime}s
+phases:
+  - {{duration: {devices / rate:.3f}s, arrivalCount: {devices}}}
+"""
+
+
+async def drive(pool: WorkerPool, args: argparse.Namespace) -> dict[str, Any]:
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(pool.run(stop))
+    figures: dict[str, Any] = {}
+    started = time.monotonic()
+    deadline = started + args.ramp_timeout
+    registered = 0
+    while not running.done() and time.monotonic() < deadline:
+        waiter = asyncio.ensure_future(pool.reported())
+        await asyncio.wait(
+            [waiter, running],
+            timeout=deadline - time.monotonic(),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        waiter.cancel()
+        registered = pool.snapshot().registrations
+        if registered >= args.devices:
+            break
+    ramp = time.monotonic() - (pool.started or started)
+    figures["cpu_ramp"] = sum(cpu_seconds(pid) for pid in [os.getpid(), *pool.pids()])
+    figures["load_ramp"] = os.getloadavg()[0]
+    figures["registered"] = registered
+    figures["ramp_seconds"] = ramp
+    figures["rss_after_ramp"] = sum(rss_of(pid) for pid in [os.getpid(), *pool.pids()])
+    figures["states_after_ramp"] = dict(pool.snapshot().states)
+    await asyncio.wait([running], timeout=args.idle)
+    figures["rss_end"] = sum(rss_of(pid) for pid in [os.getpid(), *pool.pids()])
+    figures["states_end"] = dict(pool.snapshot().states)
+    stopping = time.perf_counter()
+    stop.set()
+    summary = await asyncio.wait_for(running, args.stop_timeout)
+    figures["stop_seconds"] = time.perf_counter() - stopping
+    figures["summary"] = summary
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--devices", type=int, default=50_000)
+    parser.add_argument("--server", choices=("lean", "embedded"), default="lean")
+    parser.add_argument("--rate", type=float, default=1500.0, help="offered arrivals per second")
+    parser.add_argument("--lifetime", type=int, default=300, help="registration lifetime (s)")
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds idle after the ramp")
+    parser.add_argument("--workers", type=int, default=None, help="default: plan_capacity's")
+    parser.add_argument("--port", type=int, default=25683)
+    parser.add_argument("--ramp-timeout", type=float, default=300.0)
+    parser.add_argument("--stop-timeout", type=float, default=300.0)
+    parser.add_argument("--serve", choices=("lean", "embedded"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve, args.port))
+        return 0
+
+    capacity = plan_capacity(args.devices, server_host="127.0.0.1", workers=args.workers)
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", args.server, "--port", str(args.port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    if "ready" not in server.stdout.readline():
+        print("the server did not start")
+        return 1
+    duration = args.devices / args.rate + args.ramp_timeout + args.idle + 60
+    text = scenario_text(args.port, args.devices, args.rate, args.lifetime, duration)
+    pool = WorkerPool(
+        load_scenario_text(text),
+        ScenarioSource(text),
+        workers=capacity.workers,
+        addresses=capacity.addresses,
+        report_every=0.25,
+    )
+    try:
+        figures = asyncio.run(drive(pool, args))
+    finally:
+        server.stdin.close()
+        counts = json.loads(server.stdout.readline() or "{}")
+        server.wait(30)
+    summary = figures.pop("summary")
+    devices = args.devices
+    rate = figures["registered"] / figures["ramp_seconds"]
+    after, end = figures["rss_after_ramp"], figures["rss_end"]
+    print(
+        f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; {capacity.describe()}"
+    )
+    print(f"server: {args.server}; offered {args.rate:.0f} arrivals/s; lifetime {args.lifetime}s")
+    rows = [
+        ("devices registered", f"{figures['registered']} / {devices}", ""),
+        ("registration ramp", f"{figures['ramp_seconds']:.1f} s", ""),
+        ("registrations per second", f"{rate:.0f}", f"target >= 1000: {rate >= 1000}"),
+        (
+            "fleet CPU during the ramp",
+            f"{figures['cpu_ramp']:.1f} s",
+            f"{figures['registered'] / max(figures['cpu_ramp'], 1e-9):.0f} registrations/CPU-s",
+        ),
+        ("load average (1 min) after ramp", f"{figures['load_ramp']:.2f}", "other work too?"),
+        ("fleet RSS after ramp", f"{after / 2**20:.0f} MiB", ""),
+        (
+            "fleet RSS per device",
+            f"{after / devices / 1024:.1f} KiB",
+            f"target <= 30 KiB: {after / devices / 1024 <= 30}",
+        ),
+        ("fleet RSS after idle", f"{end / 2**20:.0f} MiB ({(end / after - 1) * 100:+.1f} %)", ""),
+        ("server RSS", f"{counts.get('rss', 0) / 2**20:.0f} MiB", ""),
+        ("states after idle", json.dumps(figures["states_end"]), ""),
+        ("server saw", json.dumps({k: v for k, v in counts.items() if k != "rss"}), ""),
+        (
+            "register p50 / p99",
+            f"{_ms(summary, 'register', 50)} / {_ms(summary, 'register', 99)}",
+            "",
+        ),
+        ("register failures", _failures(summary, "register"), ""),
+        ("late starts (saturated)", str(summary.late_operations), ""),
+        (
+            "de-register all (stop)",
+            f"{figures['stop_seconds']:.1f} s",
+            f"{_count(summary, 'deregister')} de-registered",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"  {name.ljust(width)}  {value:<28} {note}")
+    return 0
+
+
+def _op(summary: Any, name: str) -> Any:
+    from fleet.metrics import Operation
+
+    return summary.operations[Operation(name)]
+
+
+def _ms(summary: Any, name: str, p: float) -> str:
+    value = _op(summary, name).durations.percentile(p)
+    return "n/a" if value is None else f"{value * 1000:.1f} ms"
+
+
+def _failures(summary: Any, name: str) -> str:
+    return str(_op(summary, name).failures)
+
+
+def _count(summary: Any, name: str) -> int:
+    return int(_op(summary, name).count)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

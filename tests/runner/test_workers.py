@@ -1,0 +1,116 @@
+"""Worker processes: the run stops on request (aborted), a dying worker is a clear error.
+
+The devices here are stand-ins (no sockets) so the tests check the process
+machinery only; tests/acceptance/test_sharded.py runs real devices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+
+import pytest
+
+from fleet.client.config import DeviceConfig
+from fleet.client.events import ClientListener
+from fleet.client.registration import RegistrationState
+from fleet.clock import Clock
+from fleet.metrics import Operation
+from fleet.model.path import Path
+from fleet.runner.fleet import EXIT_ABORTED, exit_status
+from fleet.runner.worker import ScenarioSource
+from fleet.runner.workers import WorkerError, WorkerPool
+from fleet.scenario import load_scenario_text
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+TEXT = """
+version: 1
+server: coap://127.0.0.1:9
+seed: 5
+duration: 1h
+groups:
+  - count: 30
+    endpoint: "w-{index:03d}"
+    objects:
+      3303: [0]
+"""
+WAIT = 60.0
+
+
+class StandIn:
+    """A device that is registered as soon as it starts (no network)."""
+
+    def __init__(self, config: DeviceConfig) -> None:
+        self.name = config.endpoint
+        self.state = RegistrationState.STOPPED
+
+    def set_value(self, path: Path, value: object) -> None:
+        pass
+
+    async def start(self) -> None:
+        self.state = RegistrationState.REGISTERED
+
+    async def stop(self, *, deregister: bool = True) -> None:
+        self.state = RegistrationState.STOPPED
+
+    def add_listener(self, listener: ClientListener) -> None:
+        pass
+
+
+def stand_in(config: DeviceConfig, clock: Clock, rng: random.Random) -> StandIn:
+    return StandIn(config)
+
+
+def crashing(config: DeviceConfig, clock: Clock, rng: random.Random) -> StandIn:
+    if config.endpoint == "w-020":
+        os._exit(3)  # the worker process dies without a word
+    return StandIn(config)
+
+
+async def until_registered(pool: WorkerPool, count: int) -> None:
+    while pool.snapshot().states.get("registered", 0) < count:
+        await pool.reported()
+
+
+async def test_stop_ends_every_worker_and_the_merged_summary_is_aborted() -> None:
+    pool = WorkerPool(
+        load_scenario_text(TEXT),
+        ScenarioSource(TEXT),
+        workers=2,
+        factory=stand_in,
+        report_every=0.05,
+    )
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(pool.run(stop))
+    await asyncio.wait_for(until_registered(pool, 30), WAIT)
+    live = pool.metrics()
+    assert live.devices == {"registered": 30}
+    assert live.operations[Operation.REGISTER].count == 0  # stand-ins report no exchanges
+    stop.set()
+    summary = await asyncio.wait_for(running, WAIT)
+    assert summary.aborted and exit_status(summary) == EXIT_ABORTED
+    assert summary.shards == 2 and summary.devices == 30
+    assert summary.device_states == {"stopped": 30}
+    assert [job.indexes for job in pool.jobs] == [range(0, 15), range(15, 30)]
+
+
+async def test_a_worker_that_dies_is_a_clear_error_and_the_others_stop() -> None:
+    pool = WorkerPool(
+        load_scenario_text(TEXT),
+        ScenarioSource(TEXT),
+        workers=2,
+        indexes=range(10, 30),
+        factory=crashing,
+    )
+    with pytest.raises(WorkerError, match=r"worker 1 \(devices 20\.\.29\).*exited with status 3"):
+        await asyncio.wait_for(pool.run(), WAIT)
+    assert all(not job.indexes or job.indexes.start >= 10 for job in pool.jobs)
+
+
+async def test_a_scenario_the_worker_cannot_load_is_reported() -> None:
+    broken = TEXT.replace("count: 30", "count: lots")
+    pool = WorkerPool(load_scenario_text(TEXT), ScenarioSource(broken), workers=1)
+    with pytest.raises(WorkerError, match=r"worker 0 .* failed: ScenarioErrors"):
+        await asyncio.wait_for(pool.run(), WAIT)
