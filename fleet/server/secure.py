@@ -29,6 +29,7 @@ from typing import Any, cast
 from fleet.client.coap import Address, CoapEndpoint
 from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT, require_dtls
 from fleet.client.coap.dtls_server import DtlsServerStats, DtlsServerTransport
+from fleet.client.coap.endpoint import set_receive_buffer
 from fleet.client.coap.errors import BindError
 
 KeyLookup = Callable[[bytes], "bytes | None"]
@@ -67,6 +68,14 @@ class DualTransport(asyncio.DatagramTransport):
         what the server sends there is dropped, never sent in the clear (bounded)."""
         self._max_secure = 2 * max_peers
         self._closing = False
+
+    def set_receive_buffer(self, size: int) -> None:
+        """Ask for ``size`` bytes of receive buffer on both sockets (see
+        :func:`~fleet.client.coap.endpoint.set_receive_buffer`)."""
+        for side in (self.plain, self.secure):
+            sock = side.get_extra_info("socket") if side is not None else None
+            if sock is not None:
+                set_receive_buffer(sock, size)
 
     def received(self, data: bytes, address: Address, secure: bool) -> None:
         if secure:

@@ -54,6 +54,9 @@ from fleet.server.reporting import ReportingMixin
 from fleet.server.requests import PathLike
 from fleet.server.secure import DualTransport, KeyLookup, open_server_endpoint
 
+SERVER_RECEIVE_BUFFER = 4 << 20
+"""Bytes of UDP receive buffer the server asks for (see :meth:`Lwm2mServer.start`)."""
+
 SERVER_LIMITS = EndpointLimits(
     dedup_max_entries=100_000,
     max_body_size=1 << 20,
@@ -114,6 +117,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         psk: KeyLookup | None = None,
         dtls_port: int = 0,
         handshake_timeout: float | None = None,
+        receive_buffer: int | None = SERVER_RECEIVE_BUFFER,
     ) -> Lwm2mServer:
         """Bind the server's UDP socket (and with ``psk`` its DTLS one) and start answering.
 
@@ -128,7 +132,11 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         - ``history``: how many recent events :attr:`recent_events` keeps;
         - ``psk``: ``lookup(identity) -> key | None``; given, the server accepts DTLS-PSK on
           ``dtls_port`` (0: a free port) of the same host, and ``handshake_timeout`` (real
-          seconds, default 10) drops handshakes that do not finish.
+          seconds, default 10) drops handshakes that do not finish;
+        - ``receive_buffer``: bytes of UDP receive buffer asked of the kernel (default 4 MiB:
+          a burst of thousands of devices de-registering at once otherwise overflows the
+          kernel's default ~208 KiB, and the dropped datagrams come back only after CoAP's
+          2-3 s ACK timeout); ``None`` keeps the system default.
 
         Raises :class:`~fleet.client.coap.BindError`, or
         :class:`~fleet.client.coap.dtls.DtlsUnavailable` with ``psk`` but no DTLS package.
@@ -154,13 +162,17 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             "limits": limits,
         }
         if psk is None:
-            server._endpoint = await CoapEndpoint.bind(host, port, **options)
+            server._endpoint = await CoapEndpoint.bind(
+                host, port, receive_buffer=receive_buffer, **options
+            )
         else:
             if handshake_timeout is not None:
                 options["handshake_timeout"] = handshake_timeout
             server._endpoint, server._dual = await open_server_endpoint(
                 host, port, dtls_port=dtls_port, lookup=psk, **options
             )
+            if receive_buffer is not None:
+                server._dual.set_receive_buffer(receive_buffer)
         return server
 
     # -- lifecycle ----------------------------------------------------------------------

@@ -214,3 +214,36 @@ async def test_registers_unanswered_at_the_end_count_as_failures() -> None:
     register = metrics.operations[Operation.REGISTER]
     assert (register.count, register.failures) == (4, 4)
     assert register.durations.count == 4  # each from its arrival to the end of the drain
+
+
+async def test_at_the_end_at_most_stop_concurrency_devices_deregister_at_once() -> None:
+    gate, reached = asyncio.Event(), asyncio.Event()
+    in_flight: list[int] = [0]
+    peak: list[int] = [0]
+    log: list[tuple[float, str, str]] = []
+
+    class SlowLeaver(FakeDevice):
+        async def stop(self, *, deregister: bool = True) -> None:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+            if in_flight[0] == 3:
+                reached.set()
+            await gate.wait()
+            in_flight[0] -= 1
+            await super().stop(deregister=deregister)
+
+    clock = ManualClock()
+    shard = Shard(
+        make_scenario("", count=10),
+        clock=clock,
+        factory=lambda config, clk, rng: SlowLeaver(config, clk, log),
+        stop_concurrency=3,
+    )
+    shard.start()
+    await clock.advance(1)
+    stopping = asyncio.ensure_future(shard.stop())
+    await asyncio.wait_for(reached.wait(), 5)
+    gate.set()
+    await stopping
+    assert peak[0] == 3
+    assert sum(1 for _, what, _ in log if what == "stop") == 10

@@ -11,6 +11,7 @@ requests, :meth:`notify` feeds observers. Client role: :meth:`request` and
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import socket
 from dataclasses import dataclass
@@ -26,6 +27,28 @@ from fleet.client.coap.params import (
 )
 from fleet.client.coap.wire import Address
 from fleet.clock import Clock
+
+_log = logging.getLogger("fleet.coap")
+
+
+def set_receive_buffer(sock: socket.socket, size: int) -> int:
+    """Ask for ``size`` bytes of UDP receive buffer; return what the kernel granted.
+
+    A burst of datagrams larger than the buffer is dropped by the kernel before the
+    endpoint sees it (the senders then retransmit after CoAP's ACK timeout, 2-3 s), so a
+    server for a fleet wants a few MiB. Linux caps the request at ``net.core.rmem_max``;
+    a warning says so when it did.
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    granted = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+    if granted < size:  # Linux reports twice what it grants for bookkeeping
+        _log.warning(
+            "UDP receive buffer: asked for %d bytes, the kernel granted %d "
+            "(raise net.core.rmem_max for bursts of many devices)",
+            size,
+            granted,
+        )
+    return granted
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +101,7 @@ class CoapEndpoint(ClientRole):
         limits: EndpointLimits = DEFAULT_LIMITS,
         rng: random.Random | None = None,
         on_cancel: CancelCallback | None = None,
+        receive_buffer: int | None = None,
     ) -> CoapEndpoint:
         """Open a UDP socket on ``(host, port)`` (numeric IPv4 or IPv6 address).
 
@@ -85,7 +109,9 @@ class CoapEndpoint(ClientRole):
         ``clock`` drives every timer (default: the running loop); ``rng`` draws
         retransmission timeouts, the first message id and token (default: one
         generator shared by all endpoints); ``on_cancel(remote, token)`` hears
-        about observations the peer ended. Raises :class:`BindError`.
+        about observations the peer ended; ``receive_buffer`` asks the kernel for that
+        many bytes of receive buffer (a server facing bursts from thousands of devices:
+        :func:`set_receive_buffer`). Raises :class:`BindError`.
         """
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
@@ -94,6 +120,8 @@ class CoapEndpoint(ClientRole):
             raise BindError(error.errno, f"cannot create a UDP socket: {error.strerror}") from error
         try:
             sock.setblocking(False)
+            if receive_buffer is not None:
+                set_receive_buffer(sock, receive_buffer)
             sock.bind((host, port))
         except OSError as error:
             sock.close()
