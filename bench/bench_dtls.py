@@ -36,8 +36,9 @@ from aiocoap import Message
 from aiocoap.numbers.codes import Code
 
 from fleet.client.coap import CoapEndpoint, CoapTimeout
-from fleet.client.coap.dtls import DtlsClient, PskCredentials, dtls_available, open_dtls_client
+from fleet.client.coap.dtls import DtlsClient, dtls_available, open_dtls_client
 from fleet.client.coap.dtls_server import open_dtls_server
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import DeviceConfig
 from fleet.client.credentials import SingleCredentials, key_lookup
 from fleet.client.device import Device

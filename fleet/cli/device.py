@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import click
 
 from fleet.cli.options import objects_option, registry_from_options
-from fleet.client.coap.dtls import PskCredentials
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
 from fleet.client.device import Device
 from fleet.client.events import (

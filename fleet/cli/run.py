@@ -41,12 +41,12 @@ from fleet.client.config import ConfigError, parse_server_uri
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
-from fleet.runner.devices import fleet_device
+from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
 from fleet.runner.planning import PlanningError, machine_slice
 from fleet.runner.progress import Progress, Snapshot
-from fleet.runner.shard import DeviceFactory, Shard
+from fleet.runner.shard import Shard
 from fleet.runner.worker import ScenarioSource
 from fleet.runner.workers import WorkerError, WorkerPool
 from fleet.scenario import Scenario, ScenarioErrors, load_scenario, run_settings

@@ -35,13 +35,14 @@ from types import MappingProxyType
 from typing import Final
 from urllib.parse import urlsplit
 
-from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT, PskCredentials
+from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT
 from fleet.client.coap.params import (
     DEFAULT_LIMITS,
     DEFAULT_PARAMETERS,
     EndpointLimits,
     TransmissionParameters,
 )
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
 from fleet.codec.formats import ContentFormat, format_label
 from fleet.codec.negotiation import formats_for

@@ -7,7 +7,7 @@ identity (what a DTLS server asks during a handshake). Three sources do both:
 - :class:`PatternCredentials`: an identity pattern and a key pattern rendered
   with the device's ``{index}`` and ``{endpoint}`` (Python format syntax:
   ``sim-{index:06d}``, ``hex:00112233{index:024x}``); the key text is hex or
-  base64 as :func:`~fleet.client.coap.dtls.parse_psk_key` reads it. The server
+  base64 as :func:`~fleet.client.coap.psk.parse_psk_key` reads it. The server
   side inverts the identity pattern (it must hold ``{index}`` or ``{endpoint}``,
   unless it is a single identity).
 - :class:`KeysFile`: a CSV file of ``endpoint,identity,key`` lines (an optional
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
-from fleet.client.coap.dtls import PskCredentials, parse_psk_key
+from fleet.client.coap.psk import PskCredentials, parse_psk_key
 from fleet.errors import FleetError
 
 FIELDS: Final = ("index", "endpoint")

@@ -1,4 +1,7 @@
-"""The device factory ``fleet run`` uses: real devices with per-device memory bounds for fleets.
+"""The devices a shard runs: what it needs of one (:class:`DeviceLike`), the factories.
+
+:func:`client_device` builds a real device; :func:`fleet_device`, what ``fleet run`` uses,
+adds per-device memory bounds for fleets.
 
 A device keeps, among other bounded state, the message ids of its recent
 non-confirmable notifications so that a Reset from the server can end the
@@ -14,7 +17,7 @@ pmin=pmax=10 s grew 49 % in 10 minutes with 64, 15 % with 16 and 7 % with 8
 (flat from the second minute on: the memory fills, then stays).
 
 :func:`fleet_device` applies that (to configurations keeping more) and builds
-the real device (:func:`~fleet.runner.shard.client_device`). The adjusted
+the real device (:func:`client_device`). The adjusted
 limits object is shared by every device with the same original one.
 """
 
@@ -22,12 +25,52 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from typing import Final
+from collections.abc import Callable
+from typing import Final, Protocol
 
 from fleet.client.coap.params import EndpointLimits
 from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
+from fleet.client.events import ClientListener
+from fleet.client.registration import RegistrationState
 from fleet.clock import Clock
-from fleet.runner.shard import DeviceLike, client_device
+from fleet.model.path import Path
+
+
+class DeviceLike(Protocol):
+    """What the shard needs of a device (:class:`~fleet.client.device.Device`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def state(self) -> RegistrationState: ...
+
+    def set_value(self, path: Path, value: object) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self, *, deregister: bool = True) -> None: ...
+
+    def add_listener(self, listener: ClientListener) -> None: ...
+
+
+DeviceFactory = Callable[[DeviceConfig, Clock, random.Random], DeviceLike]
+
+
+class _ClientDevice(Device):
+    """The real device, with ``set_value`` on its tree (what :class:`DeviceLike` asks)."""
+
+    __slots__ = ()
+
+    def set_value(self, path: Path, value: object) -> None:
+        self.tree.set_value(path, value)
+
+
+def client_device(config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
+    """The default factory: a real :class:`~fleet.client.device.Device`."""
+    return _ClientDevice(config, clock=clock, rng=rng)
+
 
 FLEET_NON_NOTIFICATIONS: Final = 8
 """Recent NON notifications each fleet device remembers to match a Reset."""

@@ -31,9 +31,9 @@ from typing import Any, Final
 
 from fleet.clock import Clock, LoopClock
 from fleet.metrics import RunMetrics, Summary, ThresholdLine
-from fleet.runner.devices import fleet_device
+from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.limits import SOCKETS_SPARE, raise_open_file_limit
-from fleet.runner.shard import DeviceFactory, Shard
+from fleet.runner.shard import Shard
 from fleet.scenario import Scenario, Threshold, evaluate
 
 _log = logging.getLogger("fleet.runner")

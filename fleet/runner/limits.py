@@ -36,8 +36,7 @@ from typing import Final
 from fleet.client.config import DeviceConfig
 from fleet.clock import Clock
 from fleet.errors import FleetError
-from fleet.runner.devices import fleet_device
-from fleet.runner.shard import DeviceFactory, DeviceLike
+from fleet.runner.devices import DeviceFactory, DeviceLike, fleet_device
 
 _log = logging.getLogger("fleet.runner")
 

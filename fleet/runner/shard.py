@@ -48,23 +48,20 @@ import heapq
 import itertools
 import logging
 import math
-import random
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
-from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
-from fleet.client.events import ClientListener
 from fleet.client.registration import RegistrationState
 from fleet.clock import Clock, TimerHandle
 from fleet.device.generators import GeneratorSet, device_rng
 from fleet.errors import FleetError
 from fleet.faults import FaultInjector, FaultPlan, Injected
 from fleet.metrics import Operation, RunMetrics
-from fleet.model.path import Path
 from fleet.runner.configs import device_config
+from fleet.runner.devices import DeviceFactory, DeviceLike, client_device
 from fleet.runner.events import MetricsBridge
 from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
 from fleet.scenario import Scenario
@@ -75,41 +72,6 @@ WAITING = "waiting"
 """Device state of an index that has not arrived yet (progress view only)."""
 AWAY = "away"
 """Device state of a device churn took away for a while."""
-
-
-class DeviceLike(Protocol):
-    """What the shard needs of a device (:class:`~fleet.client.device.Device`)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def state(self) -> RegistrationState: ...
-
-    def set_value(self, path: Path, value: object) -> None: ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self, *, deregister: bool = True) -> None: ...
-
-    def add_listener(self, listener: ClientListener) -> None: ...
-
-
-DeviceFactory = Callable[[DeviceConfig, Clock, random.Random], DeviceLike]
-
-
-class _ClientDevice(Device):
-    """The real device, with ``set_value`` on its tree (what :class:`DeviceLike` asks)."""
-
-    __slots__ = ()
-
-    def set_value(self, path: Path, value: object) -> None:
-        self.tree.set_value(path, value)
-
-
-def client_device(config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
-    """The default factory: a real :class:`~fleet.client.device.Device`."""
-    return _ClientDevice(config, clock=clock, rng=rng)
 
 
 STOP_CONCURRENCY = 500

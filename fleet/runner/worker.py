@@ -37,11 +37,11 @@ from typing import Any
 
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
-from fleet.runner.devices import fleet_device
+from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import Fleet
 from fleet.runner.limits import SourceAddresses
 from fleet.runner.progress import Snapshot, snapshot
-from fleet.runner.shard import DeviceFactory, Shard
+from fleet.runner.shard import Shard
 from fleet.scenario import Scenario, load_scenario_text
 from fleet.scenario.overrides import Setting
 

@@ -36,11 +36,10 @@ from typing import Any, Final
 
 from fleet.errors import FleetError
 from fleet.metrics import RunMetrics, Summary
-from fleet.runner.devices import fleet_device
+from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import evaluate_thresholds, scenario_name
 from fleet.runner.planning import split_range
 from fleet.runner.progress import Snapshot, merge_snapshots
-from fleet.runner.shard import DeviceFactory
 from fleet.runner.worker import ScenarioSource, WorkerJob, WorkerReport, worker_main
 from fleet.scenario import Scenario
 

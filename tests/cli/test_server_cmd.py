@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from fleet.cli.server import psk_lookup, server
-from fleet.client.coap.dtls import PskCredentials, dtls_available
+from fleet.client.coap.dtls import dtls_available
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleet.client.coap.dtls import PskCredentials
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import (
     ConfigError,
     DeviceConfig,

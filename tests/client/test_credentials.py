@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.client.coap.dtls import PskCredentials
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.credentials import (
     CredentialError,
     CredentialSource,

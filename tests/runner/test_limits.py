@@ -10,6 +10,7 @@ import pytest
 
 from fleet.client.config import DeviceConfig
 from fleet.clock import Clock, ManualClock
+from fleet.runner.devices import DeviceLike
 from fleet.runner.limits import (
     PORTS_SPARE,
     SOCKETS_SPARE,
@@ -19,7 +20,6 @@ from fleet.runner.limits import (
     plan_capacity,
     workers_needed,
 )
-from fleet.runner.shard import DeviceLike
 
 PORTS = 28_232  # Linux's default ip_local_port_range 32768..60999
 

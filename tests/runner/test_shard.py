@@ -13,8 +13,9 @@ from fleet.client.registration import RegistrationState
 from fleet.clock import Clock, ManualClock
 from fleet.metrics import Operation, RunMetrics
 from fleet.model.path import Path
+from fleet.runner.devices import DeviceLike
 from fleet.runner.planning import plan_arrivals
-from fleet.runner.shard import DeviceLike, Shard
+from fleet.runner.shard import Shard
 from fleet.scenario import Scenario, load_scenario_text
 
 pytestmark = pytest.mark.asyncio

@@ -14,7 +14,8 @@ from fleet.clock import Clock, ManualClock
 from fleet.errors import FleetError
 from fleet.metrics import Operation, RunMetrics
 from fleet.runner import shard as shard_module
-from fleet.runner.shard import DeviceLike, Shard
+from fleet.runner.devices import DeviceLike
+from fleet.runner.shard import Shard
 from fleet.scenario import Scenario
 
 from .test_shard import FakeDevice, make_scenario

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from fleet.client.coap.dtls import DtlsHandshakeError, PskCredentials, dtls_available
+from fleet.client.coap.dtls import DtlsHandshakeError, dtls_available
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import DeviceConfig
 from fleet.client.credentials import PatternCredentials, SingleCredentials, key_lookup
 from fleet.client.device import Device

@@ -26,20 +26,18 @@ keeps the stale session until it evicts it, as with a device that really vanishe
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import importlib
-import re
 import socket
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.errors import BindError, CoapError
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.wire import Address
 from fleet.clock import Clock, LoopClock, TimerHandle
 
@@ -57,8 +55,6 @@ DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 """Seconds a handshake may take before it counts as failed (tinydtls retries 1 s, 2 s, 4 s)."""
 RETRANSMIT_POLL = 0.25
 """Seconds between tinydtls retransmission checks while a handshake is in progress."""
-
-_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 class DtlsError(CoapError):
@@ -95,66 +91,6 @@ def _dtls_module() -> Any:
     if reason is not None:
         raise DtlsUnavailable(reason)
     return importlib.import_module("DTLSSocket.dtls")
-
-
-def parse_psk_key(text: str) -> bytes:
-    """A pre-shared key as platforms export it: ``hex:…``, ``base64:…``, or bare.
-
-    A bare value made only of an even number of hex digits is read as hex,
-    anything else as (strict) base64. Raises ``ValueError`` without quoting the key.
-    """
-    value = text.strip()
-    kind, sep, rest = value.partition(":")
-    if sep and kind.lower() in ("hex", "base64", "b64"):
-        value = rest.strip()
-        if kind.lower() == "hex":
-            return _from_hex(value)
-        return _from_base64(value)
-    if _HEX.fullmatch(value) and len(value) % 2 == 0:
-        return _from_hex(value)
-    return _from_base64(value)
-
-
-def _from_hex(value: str) -> bytes:
-    try:
-        key = bytes.fromhex(value)
-    except ValueError:
-        raise ValueError("the pre-shared key is not valid hex") from None
-    if not key:
-        raise ValueError("the pre-shared key is empty")
-    return key
-
-
-def _from_base64(value: str) -> bytes:
-    try:
-        key = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("the pre-shared key is neither hex nor base64") from None
-    if not key:
-        raise ValueError("the pre-shared key is empty")
-    return key
-
-
-@dataclass(frozen=True, slots=True)
-class PskCredentials:
-    """A PSK identity and key; the key never appears in ``repr``."""
-
-    identity: bytes
-    key: bytes = field(repr=False)
-
-    @classmethod
-    def of(cls, identity: str | bytes, key: str | bytes) -> PskCredentials:
-        """Text identity (UTF-8) and key (hex or base64, see :func:`parse_psk_key`) or raw bytes."""
-        ident = identity.encode() if isinstance(identity, str) else identity
-        raw = parse_psk_key(key) if isinstance(key, str) else key
-        if not ident:
-            raise ValueError("the PSK identity is empty")
-        if not raw:
-            raise ValueError("the pre-shared key is empty")
-        return cls(ident, raw)
-
-    def __repr__(self) -> str:
-        return f"PskCredentials(identity={self.identity!r}, key=<{len(self.key)} bytes>)"
 
 
 class _Udp(asyncio.DatagramProtocol):

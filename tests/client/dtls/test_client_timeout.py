@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from fleet.client.coap.dtls import DtlsHandshakeError, PskCredentials, open_dtls_client
+from fleet.client.coap.dtls import DtlsHandshakeError, open_dtls_client
+from fleet.client.coap.psk import PskCredentials
 from fleet.clock import ManualClock
 
 from .helpers import requires_dtls

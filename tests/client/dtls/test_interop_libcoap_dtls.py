@@ -18,8 +18,9 @@ from aiocoap import Message
 from aiocoap.numbers.codes import Code
 
 from fleet.client.coap import CoapEndpoint, CoapTimeout
-from fleet.client.coap.dtls import DtlsHandshakeError, PskCredentials, open_dtls_client
+from fleet.client.coap.dtls import DtlsHandshakeError, open_dtls_client
 from fleet.client.coap.dtls_server import open_dtls_server
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent, Handshake, RegistrationFailed

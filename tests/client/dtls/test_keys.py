@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.client.coap.dtls import PskCredentials, dtls_available, parse_psk_key
+from fleet.client.coap.dtls import dtls_available
+from fleet.client.coap.psk import PskCredentials, parse_psk_key
 
 
 def test_hex_and_base64_keys_decode_to_the_same_bytes() -> None:

@@ -14,8 +14,9 @@ from aiocoap import Message
 from aiocoap.numbers.codes import Code
 
 from fleet.client.coap import EndpointLimits
-from fleet.client.coap.dtls import DtlsHandshakeError, PskCredentials, open_dtls_client
+from fleet.client.coap.dtls import DtlsHandshakeError, open_dtls_client
 from fleet.client.coap.dtls_server import DtlsServer, open_dtls_server
+from fleet.client.coap.psk import PskCredentials
 
 from .helpers import requires_dtls
 
