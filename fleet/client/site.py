@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from fleet.client import operations as ops
-from fleet.client.coap.core import NO_REPLY, Duplicate
+from fleet.client.coap.results import NO_REPLY, Duplicate
 from fleet.client.coap.wire import Message
 from fleet.client.content import resource_at
 from fleet.client.events import ClientEvent, Operation, RequestServed, code_text

@@ -15,9 +15,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from fleet.client.coap.core import CancelCallback, Handler
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock

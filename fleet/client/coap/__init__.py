@@ -4,7 +4,6 @@ Thousands of endpoints per process: one UDP socket each, no task or timer
 while idle, bounded deduplication. See :class:`CoapEndpoint`.
 """
 
-from fleet.client.coap.core import NO_REPLY, CancelCallback, Duplicate, Handler, NoReply
 from fleet.client.coap.endpoint import CoapEndpoint, EndpointStats
 from fleet.client.coap.errors import (
     BindError,
@@ -16,6 +15,7 @@ from fleet.client.coap.errors import (
 )
 from fleet.client.coap.observe import Observation, is_fresh
 from fleet.client.coap.params import EndpointLimits, TransmissionParameters
+from fleet.client.coap.results import NO_REPLY, CancelCallback, Duplicate, Handler, NoReply
 from fleet.client.coap.wire import Address, IncomingRequest, Response
 
 __all__ = [

@@ -17,7 +17,6 @@ import socket
 from dataclasses import dataclass
 
 from fleet.client.coap.client import ClientRole
-from fleet.client.coap.core import CancelCallback, Handler
 from fleet.client.coap.errors import BindError
 from fleet.client.coap.params import (
     DEFAULT_LIMITS,
@@ -25,6 +24,7 @@ from fleet.client.coap.params import (
     EndpointLimits,
     TransmissionParameters,
 )
+from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.coap.wire import Address
 from fleet.clock import Clock
 

@@ -32,8 +32,8 @@ from fleet.client.coap.blockwise import (
     Block1Assembler,
     needs_blocks,
 )
-from fleet.client.coap.core import NO_REPLY, Duplicate
 from fleet.client.coap.notify import ObserverRole
+from fleet.client.coap.results import NO_REPLY, Duplicate
 from fleet.client.coap.wire import (
     ACK,
     BLOCK1,

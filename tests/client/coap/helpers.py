@@ -14,7 +14,7 @@ from aiocoap.numbers.optionnumbers import OptionNumber
 from aiocoap.numbers.types import Type
 
 from fleet.client.coap import CoapEndpoint, EndpointLimits, TransmissionParameters
-from fleet.client.coap.core import Handler
+from fleet.client.coap.results import Handler
 from fleet.clock import Clock
 
 RECEIVE_TIMEOUT = 5.0  # real seconds; only reached when a test is about to fail
