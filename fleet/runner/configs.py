@@ -16,8 +16,8 @@ from fleet.client.credentials import CredentialError, KeyStore, PatternCredentia
 from fleet.scenario import Scenario
 
 
-def device_config(scenario: Scenario, index: int) -> DeviceConfig:
-    """The configuration of device ``index`` of ``scenario``.
+def device_config(scenario: Scenario, index: int, *, server: str | None = None) -> DeviceConfig:
+    """The configuration of device ``index`` of ``scenario`` (``server``: another target).
 
     Raises :class:`~fleet.client.credentials.CredentialError` if the group's keys
     cannot give this device a key (e.g. its endpoint is missing from the keys file).
@@ -27,7 +27,7 @@ def device_config(scenario: Scenario, index: int) -> DeviceConfig:
     security = group.security
     return DeviceConfig(
         endpoint=endpoint,
-        server=scenario.server.uri,
+        server=scenario.server.uri if server is None else server,
         lifetime=group.lifetime,
         binding=group.binding,
         lwm2m_version=group.lwm2m_version,

@@ -17,6 +17,7 @@ from typing import Any
 from fleet.client.config import DeviceConfig
 from fleet.clock import Clock
 from fleet.device.layout import DeviceLayout
+from fleet.runner.configs import device_config
 from fleet.scenario import load_scenario
 from fleet.testing.exchanges import Exchange, ExpectationError
 from fleet.testing.virtual import VirtualDevice, layout_of
@@ -55,23 +56,11 @@ def fleet_configs(
 def scenario_configs(file: str | os.PathLike[str], *, server: str) -> list[DeviceConfig]:
     """One config per device of the scenario file's groups, registering with ``server``."""
     scenario = load_scenario(file)
-    configs: list[DeviceConfig] = []
-    for group in scenario.groups:
-        for index in group.indexes:
-            configs.append(
-                DeviceConfig(
-                    endpoint=group.endpoint(index),
-                    server=server,
-                    lifetime=group.lifetime,
-                    binding=group.binding,
-                    lwm2m_version=group.lwm2m_version,
-                    content_format=group.content_format,
-                    layout=group.template,
-                    registry=scenario.registry,
-                    send_enabled=group.send_enabled,
-                )
-            )
-    return configs
+    return [
+        device_config(scenario, index, server=server)
+        for group in scenario.groups
+        for index in group.indexes
+    ]
 
 
 class Fleet:
