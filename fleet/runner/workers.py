@@ -98,6 +98,7 @@ class WorkerPool:
         ]
         self._workers: list[_Worker] = []
         self._waiters: list[asyncio.Future[None]] = []
+        self._reaping: set[asyncio.Future[None]] = set()
         self.started: float | None = None
         """``time.monotonic()`` when the workers were told to start (all were ready)."""
 
@@ -273,15 +274,25 @@ class WorkerPool:
                 self._handle(worker, worker.conn.recv())
         except (EOFError, OSError):
             pass
-        worker.process.join(0)
-        code = worker.process.exitcode
         if not worker.done.done():
-            how = (
-                f"was killed by signal {-code}"
-                if code is not None and code < 0
-                else (f"exited with status {code}")
-            )
-            self._fail(worker, f"the process {how} before its summary")
+            # the sentinel can be readable a moment before the child can be reaped:
+            # wait for its exit status off the loop rather than reading None
+            task = asyncio.ensure_future(self._reap(loop, worker))
+            self._reaping.add(task)
+            task.add_done_callback(self._reaping.discard)
+
+    async def _reap(self, loop: asyncio.AbstractEventLoop, worker: _Worker) -> None:
+        await loop.run_in_executor(None, worker.process.join, JOIN_TIMEOUT)
+        code = worker.process.exitcode
+        if worker.done.done():
+            return
+        if code is None:
+            how = "closed its pipe but did not exit"
+        elif code < 0:
+            how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with status {code}"
+        self._fail(worker, f"the process {how} before its summary")
 
     async def _cleanup(self, loop: asyncio.AbstractEventLoop) -> None:
         for worker in self._workers:
@@ -296,3 +307,5 @@ class WorkerPool:
                 worker.process.terminate()
                 await loop.run_in_executor(None, worker.process.join, JOIN_TIMEOUT)
             worker.conn.close()
+        if self._reaping:
+            await asyncio.gather(*self._reaping, return_exceptions=True)
