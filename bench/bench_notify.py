@@ -231,6 +231,8 @@ def main() -> int:
     assert child.stdin is not None and child.stdout is not None
     if "ready" not in child.stdout.readline():
         print("the observer did not start")
+        child.kill()
+        child.wait(10)
         return 1
 
     async def ask(command: str) -> dict[str, Any]:

@@ -249,6 +249,8 @@ def main() -> int:
     assert server.stdout is not None and server.stdin is not None
     if "ready" not in server.stdout.readline():
         print("the server did not start")
+        server.kill()
+        server.wait(10)
         return 1
     duration = args.devices / args.rate + args.ramp_timeout + args.idle + 60
     text = scenario_text(args.port, args.devices, args.rate, args.lifetime, duration)

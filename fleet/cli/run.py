@@ -128,6 +128,11 @@ def _plan(
             f"shard index {index} (--shard-index, FLEET_SHARD_INDEX or JOB_COMPLETION_INDEX) "
             "given without a shard count (--shard-count, FLEET_SHARD_COUNT)"
         )
+    if shard_index is None and count > 1:
+        raise PlanningError(
+            f"shard count {count} given without this machine's shard index (--shard-index, "
+            "FLEET_SHARD_INDEX or JOB_COMPLETION_INDEX): every machine would run slice 0"
+        )
     indexes = machine_slice(scenario.device_count, index, count)
     host = parse_server_uri(scenario.server.uri)[0]
     capacity = plan_capacity(len(indexes), server_host=host, workers=workers, addresses=addresses)

@@ -108,7 +108,8 @@ class WorkerReport:
 
 def worker_main(conn: Connection, job: WorkerJob) -> None:
     """The entry point of a worker process (see the module documentation)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent relays Ctrl-C as "stop"
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by the parent at start
     logging.basicConfig(
         level=job.log_level,
         format=f"%(levelname)s worker {job.number} %(name)s: %(message)s",
@@ -150,6 +151,7 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
 
     loop.add_reader(conn.fileno(), readable)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # one pending now arrives here
     conn.send(("ready", len(job.indexes)))
     await begin.wait()
     shards: list[Shard] = []

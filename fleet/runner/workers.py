@@ -27,6 +27,8 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import signal
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +48,11 @@ from fleet.scenario import Scenario
 _log = logging.getLogger("fleet.runner")
 
 JOIN_TIMEOUT: Final = 10.0
+STOP_GRACE: Final = 93.0 + 30.0
+"""Seconds (beyond ``drain``) stopping workers get to de-register and send their summaries:
+CoAP's MAX_TRANSMIT_WAIT for a De-register nobody answers, plus a margin. A worker still
+running then is terminated and reported by name, so the parent never waits forever."""
+_HELD_SIGNALS: Final = {signal.SIGINT, signal.SIGTERM}
 """Seconds a worker that sent its summary gets to exit before it is terminated."""
 
 
@@ -146,9 +153,28 @@ class WorkerPool:
                 )
                 process.daemon = True
                 worker = _Worker(job, process, parent, loop.create_future(), loop.create_future())
+                # a Ctrl-C to the process group while a worker imports must not kill it:
+                # it starts with SIGINT and SIGTERM ignored (dispositions survive exec) and
+                # blocked, until worker_main ignores SIGINT for good and handles SIGTERM
+                # (the parent relays both as "stop"); the parent's own handlers are back
+                # right after the start
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+                handlers = (
+                    {sig: signal.signal(sig, signal.SIG_IGN) for sig in _HELD_SIGNALS}
+                    if threading.current_thread() is threading.main_thread()
+                    else {}
+                )
+                try:
+                    process.start()
+                except BaseException:
+                    parent.close()
+                    raise
+                finally:
+                    child.close()
+                    for sig, handler in handlers.items():
+                        signal.signal(sig, handler)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 self._workers.append(worker)
-                process.start()
-                child.close()
                 self._watch(loop, worker)
             aborted = not await self._until_all(stop, [w.ready for w in self._workers])
             if not aborted:
@@ -198,7 +224,7 @@ class WorkerPool:
     async def _finish_all(self) -> None:
         """After ``stop``: every summary, or the first failure."""
         dones = [w.done for w in self._workers]
-        await asyncio.wait(dones)
+        await self._bounded(dones)
         for future in dones:
             error = future.exception()
             if error is not None:
@@ -207,10 +233,20 @@ class WorkerPool:
     async def _abandon(self) -> None:
         """One worker failed: stop the others and let them de-register before raising."""
         self._stop_all()
-        await asyncio.wait([w.done for w in self._workers])
+        await self._bounded([w.done for w in self._workers])
         for worker in self._workers:
             if worker.done.exception() is None:
                 _log.warning("%s stopped after another worker failed", worker.name)
+
+    async def _bounded(self, dones: list[asyncio.Future[Summary]]) -> None:
+        """Wait for ``dones`` at most ``drain`` + :data:`STOP_GRACE`; fail the stragglers."""
+        grace = self.jobs[0].drain + STOP_GRACE if self.jobs else STOP_GRACE
+        _, late = await asyncio.wait(dones, timeout=grace)
+        for worker in self._workers:
+            if worker.done in late:
+                _log.error("%s did not stop within %.0f s: terminating it", worker.name, grace)
+                worker.process.terminate()
+                self._fail(worker, f"did not stop within {grace:.0f} s and was terminated")
 
     def _stop_all(self) -> None:
         for worker in self._workers:
@@ -305,6 +341,9 @@ class WorkerPool:
             if worker.process.is_alive():
                 _log.error("%s did not exit: terminating it", worker.name)
                 worker.process.terminate()
+                await loop.run_in_executor(None, worker.process.join, JOIN_TIMEOUT)
+            if worker.process.is_alive():
+                worker.process.kill()
                 await loop.run_in_executor(None, worker.process.join, JOIN_TIMEOUT)
             worker.conn.close()
         if self._reaping:

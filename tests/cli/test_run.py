@@ -101,6 +101,9 @@ def test_bad_shard_numbers_exit_2(tmp_path: pathlib.Path) -> None:
     alone = CliRunner(env={"JOB_COMPLETION_INDEX": "0"}).invoke(run, [str(path), "--quiet"])
     assert alone.exit_code == 2
     assert "without a shard count (--shard-count, FLEET_SHARD_COUNT)" in alone.output
+    counted = CliRunner(env={"FLEET_SHARD_COUNT": "4"}).invoke(run, [str(path), "--quiet"])
+    assert counted.exit_code == 2
+    assert "every machine would run slice 0" in counted.output
 
 
 def test_a_fleet_that_cannot_fit_fails_before_starting(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import signal
 
 import pytest
 
@@ -114,3 +115,30 @@ async def test_a_scenario_the_worker_cannot_load_is_reported() -> None:
     pool = WorkerPool(load_scenario_text(TEXT), ScenarioSource(broken), workers=1)
     with pytest.raises(WorkerError, match=r"worker 0 .* failed: ScenarioErrors"):
         await asyncio.wait_for(pool.run(), WAIT)
+
+
+async def test_a_ctrl_c_reaching_a_worker_while_it_starts_does_not_kill_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A terminal's Ctrl-C goes to the whole process group, workers included, possibly
+    # while they are still importing: they must leave it to the parent (which stops them).
+    pool = WorkerPool(
+        load_scenario_text(TEXT),
+        ScenarioSource(TEXT),
+        workers=2,
+        factory=stand_in,
+        report_every=0.05,
+    )
+    watch = pool._watch
+
+    def interrupt_then_watch(loop: asyncio.AbstractEventLoop, worker: object) -> None:
+        os.kill(worker.process.pid, signal.SIGINT)  # type: ignore[attr-defined]
+        watch(loop, worker)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pool, "_watch", interrupt_then_watch)
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(pool.run(stop))
+    await asyncio.wait_for(until_registered(pool, 30), WAIT)
+    stop.set()
+    summary = await asyncio.wait_for(running, WAIT)
+    assert summary.aborted and summary.device_states == {"stopped": 30}
