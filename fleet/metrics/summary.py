@@ -229,7 +229,11 @@ class Summary:
         result.seed = seeds.pop() if len(seeds) == 1 else None
         starts = [s.started for s in items if s.started is not None]
         result.started = min(starts) if starts else None
-        result.duration = max(s.duration for s in items)
+        if len(starts) == len(items):  # machines started apart: the span of them all
+            result.duration = max(s.started + s.duration for s in items if s.started is not None)
+            result.duration -= min(starts)
+        else:
+            result.duration = max(s.duration for s in items)
         for item in items:
             result.devices += item.devices
             result.shards += item.shards

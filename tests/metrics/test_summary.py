@@ -107,7 +107,7 @@ def test_merging_shard_summaries_equals_one_run_of_everything(
         scenario="soak",
         seed=1,
         started=100.0,
-        duration=50.0 + shards - 1,
+        duration=50.0 + 2 * (shards - 1),  # the span: the last shard started and ended latest
         devices=5 * shards,
     )
     whole.shards = shards
@@ -130,6 +130,15 @@ def test_merge_keeps_what_differs_visible() -> None:
     merged = a.merge(b)
     assert merged.scenario == "a + b" and merged.seed is None and merged.aborted
     assert Summary.merge_all([]) == Summary()
+
+
+def test_merged_duration_spans_machines_started_apart() -> None:
+    first = Summary(started=1000.0, duration=60.0)
+    later = Summary(started=1010.0, duration=55.0)  # started 10 s later, ended 5 s later
+    merged = Summary.merge_all([first, later])
+    assert (merged.started, merged.duration) == (1000.0, 65.0)
+    unknown = Summary.merge_all([first, Summary(duration=70.0)])  # a start is missing
+    assert unknown.duration == 70.0
 
 
 @pytest.mark.parametrize(
