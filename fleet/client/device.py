@@ -407,7 +407,7 @@ class Device(DeviceSeams):
         if isinstance(event, RegistrationUpdateRequested | ObjectsChanged):
             self.registrar.request_update()
         elif isinstance(event, RebootRequested):
-            self.spawn(self._away.go_away(self.config.reboot_delay, "reboot"))
+            self.reboot_soon()
         elif isinstance(event, DisableRequested):
             self.spawn(self._away.go_away(float(event.timeout), "disable"))
         elif isinstance(event, SendRequested):
