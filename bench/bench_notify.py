@@ -26,12 +26,12 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import sys
 import time
 from typing import Any
 
 from bench_scale import RCVBUF, answer, rss_of, uri_path
+from child import start_child
 
 from fleet.runner.limits import plan_capacity
 from fleet.runner.worker import ScenarioSource
@@ -214,26 +214,13 @@ def main() -> int:
         asyncio.run(observe(args.port, args.period))
         return 0
     capacity = plan_capacity(args.devices, server_host="127.0.0.1", workers=args.workers)
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--observe",
-            "--port",
-            str(args.port),
-            "--period",
-            str(args.period),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdin is not None and child.stdout is not None
-    if "ready" not in child.stdout.readline():
-        print("the observer did not start")
-        child.kill()
-        child.wait(10)
+    child = start_child(
+        __file__, "--observe", "--port", str(args.port), "--period", str(args.period),
+        what="observer",
+    )  # fmt: skip
+    if child is None:
         return 1
+    assert child.stdin is not None and child.stdout is not None
 
     async def ask(command: str) -> dict[str, Any]:
         assert child.stdin is not None and child.stdout is not None

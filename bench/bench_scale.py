@@ -34,10 +34,11 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import sys
 import time
 from typing import Any
+
+from child import start_child
 
 from fleet.runner.limits import plan_capacity
 from fleet.runner.worker import ScenarioSource
@@ -240,18 +241,10 @@ def main() -> int:
         return 0
 
     capacity = plan_capacity(args.devices, server_host="127.0.0.1", workers=args.workers)
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", args.server, "--port", str(args.port)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None and server.stdin is not None
-    if "ready" not in server.stdout.readline():
-        print("the server did not start")
-        server.kill()
-        server.wait(10)
+    server = start_child(__file__, "--serve", args.server, "--port", str(args.port), what="server")
+    if server is None:
         return 1
+    assert server.stdout is not None and server.stdin is not None
     duration = args.devices / args.rate + args.ramp_timeout + args.idle + 60
     text = scenario_text(args.port, args.devices, args.rate, args.lifetime, duration)
     pool = WorkerPool(
