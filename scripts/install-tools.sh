@@ -5,6 +5,7 @@
 #   coap-server-gnutls, the DTLS-PSK servers of the interop tests in tests/client/dtls/.
 #   The optional Python package DTLSSocket (tinydtls, the `dtls` extra) built into .venv when
 #   .venv exists: it needs autoconf, automake and libtool (Debian) to compile.
+#   Debian's chromium, the headless browser of the page tests (tests/browser.py).
 #   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
 #   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
 set -euo pipefail
@@ -51,6 +52,9 @@ install_debian_package() {  # package, command it provides
 }
 
 install_debian_package libcoap3-bin coap-client-notls
+# Debian's Chromium for the browser tests (tests/browser.py drives it with Playwright; Playwright's
+# own browser download is not reachable from CI).
+install_debian_package chromium chromium
 
 # Installs tests/interop's npm packages exactly as locked, unless the locked lwm2m-node-lib is there.
 install_interop_npm_packages() {
