@@ -18,6 +18,7 @@ from collections.abc import Callable
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.results import CancelCallback, Handler
+from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock
@@ -25,6 +26,7 @@ from fleet.clock import Clock
 
 async def open_endpoint(
     config: DeviceConfig,
+    remote: Address,
     *,
     handler: Handler,
     clock: Clock,
@@ -33,7 +35,8 @@ async def open_endpoint(
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,
 ) -> CoapEndpoint:
-    """Bind the device's endpoint on ``config.local_host`` (an ephemeral port).
+    """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
+    numeric address: on ``config.bind_host``, else the loopback or wildcard of its family.
 
     For a ``coaps://`` server the DTLS handshake happens here; ``emit`` hears a
     :class:`Handshake` either way and a failure raises :class:`DtlsError`
@@ -44,9 +47,10 @@ async def open_endpoint(
     a new handshake).
     """
     psk = config.psk
+    local = config.local_host_for(remote)
     if psk is None:
         return await CoapEndpoint.bind(
-            config.local_host,
+            local,
             0,
             handler=handler,
             clock=clock,
@@ -55,11 +59,10 @@ async def open_endpoint(
             rng=rng,
             on_cancel=on_cancel,
         )
-    remote = config.server_address
     started = clock.now()
     try:
         client = await open_dtls_client(
-            config.local_host,
+            local,
             remote,
             psk,
             handshake_timeout=config.handshake_timeout,
