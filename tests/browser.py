@@ -104,10 +104,12 @@ def open_page(*, width: int = 1280, height: int = 900) -> Iterator[BrowserPage]:
                     route.abort()
 
             context.route("**/*", route)
-            watched.page.on(
-                "console",
-                lambda msg: watched.console_errors.append(msg.text) if msg.type == "error" else None,
-            )
+
+            def console(message: Any) -> None:
+                if message.type == "error":
+                    watched.console_errors.append(message.text)
+
+            watched.page.on("console", console)
             watched.page.on("pageerror", lambda exc: watched.page_errors.append(str(exc)))
             yield watched
         finally:

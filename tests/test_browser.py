@@ -1,4 +1,4 @@
-"""The browser harness itself: Debian's Chromium renders a local page and foreign requests are caught."""
+"""The browser harness: Debian's Chromium renders a local page; foreign requests are caught."""
 
 from __future__ import annotations
 
