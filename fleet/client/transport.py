@@ -19,14 +19,14 @@ from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.coap.wire import Address
-from fleet.client.config import DeviceConfig
+from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock
 
 
 async def open_endpoint(
     config: DeviceConfig,
-    remote: Address,
+    remote: Address | None = None,
     *,
     handler: Handler,
     clock: Clock,
@@ -36,7 +36,8 @@ async def open_endpoint(
     on_lost: Callable[[str], None] | None = None,
 ) -> CoapEndpoint:
     """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
-    numeric address: on ``config.bind_host``, else the loopback or wildcard of its family.
+    numeric address (default: ``config.server_address``, a literal or the shard's lookup):
+    on ``config.bind_host``, else the loopback or wildcard of its family.
 
     For a ``coaps://`` server the DTLS handshake happens here; ``emit`` hears a
     :class:`Handshake` either way and a failure raises :class:`DtlsError`
@@ -47,6 +48,10 @@ async def open_endpoint(
     a new handshake).
     """
     psk = config.psk
+    if remote is None:
+        remote = config.server_address
+        if remote is None:
+            raise ConfigError(f"server URI {config.server!r}: the name is not looked up yet")
     local = config.local_host_for(remote)
     if psk is None:
         return await CoapEndpoint.bind(
