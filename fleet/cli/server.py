@@ -54,29 +54,51 @@ from fleet.server.secure import KeyLookup
 DEVICE_INFO = ("/3", "/6")
 
 
-class LineReader:
-    """Lines of a file descriptor (a TTY or a pipe) without a thread: the loop's reader
-    callback reads what is there. ``await get()`` -> a line, or ``None`` at the end."""
+MAX_LINE = 64 * 1024
+"""Bytes a console line may have; a longer one ends console input (``</dev/zero``)."""
+CHUNK = 64 * 1024
+"""Bytes read from the console per turn of the event loop."""
 
-    def __init__(self, fd: int) -> None:
+
+class LineReader:
+    """Lines of a file descriptor without a thread, bounded in time and memory.
+
+    A TTY or a pipe: the loop's reader callback reads what is there. A file the loop cannot
+    poll (a regular file, ``/dev/zero``): one chunk per turn of the loop, so devices keep
+    being answered. A line longer than ``max_line`` bytes (or a NUL byte: binary input) ends
+    the input with :attr:`problem` saying why; nothing grows past one line.
+    ``await get()`` -> a line, or ``None`` at the end."""
+
+    def __init__(self, fd: int, max_line: int = MAX_LINE) -> None:
         self.fd = fd
+        self.max_line = max_line
+        self.problem: str | None = None
+        """Why the input ended early (``None``: it did not)."""
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._buffer = b""
+        self._lines = 0
+        self._ended = False
+        self._polled = False
         self._loop = asyncio.get_running_loop()
         try:
             self._loop.add_reader(fd, self._readable)
-        except (PermissionError, ValueError, OSError):  # a regular file: read it all now
-            self._whole()
+            self._polled = True
+        except (PermissionError, ValueError, OSError):  # not pollable: a chunk per turn
+            self._loop.call_soon(self._step)
 
-    def _whole(self) -> None:
-        with contextlib.suppress(OSError):
-            while chunk := os.read(self.fd, 1 << 16):
-                self._take(chunk)
-        self._end()
+    def _step(self) -> None:
+        if self._ended:
+            return
+        if self._queue.qsize() > 1000:  # the console is behind: wait for it, unread
+            self._loop.call_later(0.01, self._step)
+            return
+        self._readable()
+        if not self._ended:
+            self._loop.call_soon(self._step)
 
     def _readable(self) -> None:
         try:
-            chunk = os.read(self.fd, 1 << 16)
+            chunk = os.read(self.fd, CHUNK)
         except BlockingIOError:
             return
         except OSError:
@@ -84,18 +106,39 @@ class LineReader:
         if chunk:
             self._take(chunk)
         else:
-            self._loop.remove_reader(self.fd)
             self._end()
 
     def _take(self, chunk: bytes) -> None:
         self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
-            self._queue.put_nowait(line.decode("utf-8", "replace"))
+            if not self._accept(line):
+                return
+        if len(self._buffer) > self.max_line:
+            self._stop(f"line {self._lines + 1} is longer than {self.max_line} bytes")
+
+    def _accept(self, line: bytes) -> bool:
+        self._lines += 1
+        if len(line) > self.max_line:
+            self._stop(f"line {self._lines} is longer than {self.max_line} bytes")
+            return False
+        if b"\0" in line:
+            self._stop(f"line {self._lines} has a NUL byte (binary input?)")
+            return False
+        self._queue.put_nowait(line.decode("utf-8", "replace"))
+        return True
+
+    def _stop(self, why: str) -> None:
+        self.problem = f"console input ends: {why} (the limit is {self.max_line} bytes a line)"
+        self._buffer = b""
+        self._end()
 
     def _end(self) -> None:
-        if self._buffer:
-            self._queue.put_nowait(self._buffer.decode("utf-8", "replace"))
+        if self._ended:
+            return
+        self._ended = True
+        self.close()
+        if self._buffer and self._accept(self._buffer):
             self._buffer = b""
         self._queue.put_nowait(None)
 
@@ -103,8 +146,11 @@ class LineReader:
         return await self._queue.get()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._loop.remove_reader(self.fd)
+        self._ended = True
+        if self._polled:
+            self._polled = False
+            with contextlib.suppress(Exception):
+                self._loop.remove_reader(self.fd)
 
 
 def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], None]]:
@@ -215,6 +261,8 @@ async def run_server(
                     return
         finally:
             reader.close()
+        if reader.problem is not None:
+            click.echo(f"fleet server: {reader.problem}", err=True)
         if not exit_after:
             await stop.wait()
 

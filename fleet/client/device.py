@@ -340,7 +340,7 @@ class Device(DeviceSeams):
     def observations(self) -> Observations:
         """The observations served (created on first use)."""
         if self._observations is None:
-            self._observations = Observations(self)
+            self._observations = Observations(self, limit=self.config.limits.max_observers)
         return self._observations
 
     def has_observations(self) -> bool:
