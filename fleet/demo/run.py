@@ -107,6 +107,8 @@ async def run_demo(
     )
     devices = [Device(config) for config in configs]
     console, web = await _console(server, emit, devices, options)
+    if web is not None:
+        state.server = f"{uri} · web console {web.http.url}/"
     for index, device in enumerate(devices):
         device.add_listener(_tracker(state, device.name))
         setter = _setter(state, device)

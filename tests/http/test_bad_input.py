@@ -121,3 +121,18 @@ async def test_bad_listing_limit(api: Api, device: VirtualDevice) -> None:
     )
     assert status == 400
     is_error(reply, 400)
+
+
+@pytest.mark.asyncio
+async def test_a_failure_inside_is_a_500_without_traceback(
+    api: Api, device: VirtualDevice, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def broken(endpoint: str) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api.standin, "node", broken)
+    status, reply, _ = await api.request("GET", "/device001")
+    assert status == 500
+    is_error(reply, 500)
+    assert "boom" not in str(reply)
+    assert "boom" in caplog.text  # logged for the operator

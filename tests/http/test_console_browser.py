@@ -76,6 +76,21 @@ def test_console_map_command_and_fault_switch(demo_web: str) -> None:
         page.wait_for_selector("#log li:has-text('demo-004 response read 3/0/0 200')")
         browser.screenshot("console-read")
 
+        def button(op: str, path: str, expect: str, value: str = "") -> None:
+            page.fill("#path", path)
+            page.fill("#value", value)
+            page.click(f"#btn-{op}")
+            page.wait_for_function(
+                f"document.querySelector('#answer').textContent.includes({expect!r})",
+                timeout=WAIT_MS,
+            )
+
+        button("write", "/3442/0/110", '"method": "write"', "Hi there")
+        button("read", "/3442/0/110", '"3442/0/110": "Hi there"')
+        button("execute", "/3442/0/2", '"method": "exec"')
+        button("observe", "/3303/0/5700", '"method": "observe"')
+        assert '"code": 200' in (page.text_content("#answer") or "")
+
         dot = "#dots circle[data-endpoint='demo-004']"
         assert page.get_attribute(dot, "data-state") == "registered"
         page.check("#fault-silence")

@@ -229,3 +229,17 @@ async def test_device_node_labels(api: Api, device: VirtualDevice) -> None:
     assert record is not None and record.registered_at is not None
     assert stamp == int(record.registered_at)
     assert body["node"]["resourceType"] == 14 and body["node"]["resourceName"] == "device001"
+
+
+@pytest.mark.asyncio
+async def test_device_info_follows_a_later_read(api: Api, device: VirtualDevice) -> None:
+    _, before, _ = await api.request("GET", "/device001?ty=13&rcn=8")
+    await device.set_value("/6/0/0", 48.137)
+    await device.set_value("/6/0/1", 11.575)
+    await api.run("device001", "READ /6")
+    _, after, _ = await api.request("GET", "/device001?ty=13&rcn=8")
+    old, new = before["node"]["deviceInfo"][0], after["node"]["deviceInfo"][0]
+    assert old["location"] == "geo:52.52,13.405"
+    assert new["location"] == "geo:48.137,11.575"
+    assert new["lastModifiedTime"] > old["lastModifiedTime"]
+    assert new["creationTime"] == old["creationTime"]
