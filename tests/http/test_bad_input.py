@@ -136,3 +136,16 @@ async def test_a_failure_inside_is_a_500_without_traceback(
     is_error(reply, 500)
     assert "boom" not in str(reply)
     assert "boom" in caplog.text  # logged for the operator
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("accept", "code"),
+    [("application/xml", 406), ("text/html", 406), ("*/*", 200), ("application/json;q=0.9", 200)],
+)
+async def test_accept(api: Api, device: VirtualDevice, accept: str, code: int) -> None:
+    status, reply, _ = await api.request("GET", "/device001", headers={"Accept": accept})
+    assert status == code
+    if code == 406:
+        is_error(reply, 406)
+        assert reply["status"]["detail"].endswith("The command, not acceptable.")

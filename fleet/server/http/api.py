@@ -27,6 +27,7 @@ from aiohttp import web
 
 from fleet.server.http.errors import (
     BAD_REQUEST,
+    NOT_ACCEPTABLE,
     UNAUTHORIZED,
     UNKNOWN_PATH,
     Handler,
@@ -66,11 +67,22 @@ def check_token(request: web.Request) -> None:
         raise HttpProblem(UNAUTHORIZED, "the bearer token is not valid")
 
 
+def check_accept(request: web.Request) -> None:
+    """406 (the error table's "The command, not acceptable") unless JSON is acceptable."""
+    accept = request.headers.get("Accept", "")
+    ranges = {part.split(";")[0].strip().lower() for part in accept.split(",") if part.strip()}
+    if ranges and not ranges & {"application/json", "application/*", "*/*"}:
+        raise HttpProblem(NOT_ACCEPTABLE, f"the API answers application/json, not {accept}")
+
+
 @web.middleware
 async def token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The token check on the API and the console's data paths (not on the page itself)."""
+    """The token check on the API and the console's data paths (not on the page itself);
+    on the API paths also the ``Accept`` check."""
     if request.path.startswith((PREFIX + "/", "/fleet/api/")):
         check_token(request)
+    if request.path.startswith(PREFIX + "/"):
+        check_accept(request)
     return await handler(request)
 
 

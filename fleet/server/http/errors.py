@@ -33,6 +33,11 @@ UNAUTHORIZED = Status(
     "unauthorized",
     "Command could not been sent to LwM2M protocol-adapter. Unauthorized request.",
 )
+NOT_ACCEPTABLE = Status(
+    406,
+    "not acceptable",
+    "Command was not successfully sent to the device. The command, not acceptable.",
+)
 TOO_LARGE = Status(413, "payload too large", "The request body is larger than the server accepts.")
 NOT_IMPLEMENTED = Status(501, "not implemented", "This stand-in cannot do that here.")
 INTERNAL = Status(
@@ -47,6 +52,7 @@ _BY_CODE = {
     401: UNAUTHORIZED,
     404: UNKNOWN_PATH,
     405: METHOD_NOT_ALLOWED,
+    406: NOT_ACCEPTABLE,
     413: TOO_LARGE,
     415: UNSUPPORTED,
 }
