@@ -108,3 +108,38 @@ def test_console_map_command_and_fault_switch(demo_web: str) -> None:
         assert browser.external == []
         assert browser.page_errors == []
         assert browser.console_errors == []
+
+
+SERVER = ["server", "--port", "0", "--http", "0", "--token", "page-token"]
+
+
+@pytest.mark.slow
+def test_console_with_a_token_under_fleet_server() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from fleet.cli import main; main()", *SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None and process.stdin is not None
+    try:
+        process.stderr.readline()
+        found = re.search(r"web console on (http://127\.0\.0\.1:\d+/)", process.stderr.readline())
+        assert found
+        with open_page() as browser:
+            page = browser.page
+            page.goto(found.group(1))
+            page.wait_for_selector("#summary:has-text('missing Authorization')", timeout=WAIT_MS)
+            page.goto(found.group(1) + "#token=page-token")
+            page.reload()
+            page.wait_for_selector("#summary:has-text('0 devices')", timeout=WAIT_MS)
+            note = page.text_content("#faults-note") or ""
+            assert "need the devices in this process" in note
+            assert page.is_disabled("#fault-silence")
+            assert browser.external == [] and browser.page_errors == []
+    finally:
+        process.stdin.write("QUIT\n")
+        process.stdin.close()
+        process.wait(timeout=30)
+        process.stderr.close()
