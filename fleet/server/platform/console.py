@@ -61,6 +61,7 @@ from fleet.server.results import Result
 
 Emit = Callable[[Message], None]
 Say = Callable[[Any], None]
+Sending = Callable[[Command, list[str]], None]
 
 REGISTRATION_KINDS = (
     EventKind.REGISTRATION,
@@ -162,9 +163,17 @@ class Console:
         return await self.run_content(*parts)
 
     async def run_content(
-        self, endpoint: str, content: str, *, outgoing: str | None = None
+        self,
+        endpoint: str,
+        content: str,
+        *,
+        outgoing: str | None = None,
+        sending: Sending | None = None,
     ) -> list[Message]:
-        """Run an outgoing message's content for ``endpoint``, command after command."""
+        """Run an outgoing message's content for ``endpoint``, command after command.
+
+        ``sending(command, labels)`` hears of each well-formed command just before it runs
+        (the HTTP stand-in files it in ``sent-msg``)."""
         rn = outgoing or str(uuid.uuid4())
         messages = []
         for parsed in parse_content(content):
@@ -172,6 +181,8 @@ class Console:
             if isinstance(parsed, Refused):
                 message = self._refusal(endpoint, parsed.method, parsed.path, parsed.status, labels)
             else:
+                if sending is not None:
+                    sending(parsed, labels)
                 message = await self._run(endpoint, parsed, labels)
             self.emit(message)
             messages.append(message)
