@@ -117,3 +117,35 @@ def test_demo_web_needs_the_embedded_server() -> None:
     result = CliRunner().invoke(demo, ["--web", "--server", "coap://127.0.0.1:5683"])
     assert result.exit_code == 2
     assert "not with --server" in result.output
+
+
+def test_demo_web_port_in_use_is_a_clean_error() -> None:
+    from fleet.cli.demo import demo
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            demo, ["--web", "--web-port", str(port), "--no-browser", "--devices", "1"]
+        )
+    assert result.exit_code == 1
+    assert f"cannot serve HTTP on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.asyncio
+async def test_ipv6_loopback_when_asked() -> None:
+    from fleet.server import Lwm2mServer
+    from fleet.server.http import HttpServer, StandIn
+
+    async with await Lwm2mServer.start() as lwm2m:
+        standin = StandIn(lwm2m)
+        http = await HttpServer.start(standin, "::1", 0)
+        try:
+            assert http.url.startswith("http://[::1]:")
+            async with aiohttp.ClientSession() as session, session.get(http.url + "/") as reply:
+                assert reply.status == 200
+        finally:
+            await http.stop()
+            await standin.close()

@@ -84,6 +84,9 @@ async def test_409_second_observe_until_unobserve(api: Api, device: VirtualDevic
     assert await answer(api, "OBSERVE /3303/0/5700 pmin=5") == texts.ALREADY_OBSERVED.as_json()
     assert (await answer(api, "UNOBSERVE /3303/0/5700"))["code"] == 200
     assert (await answer(api, "OBSERVE /3303/0/5700"))["code"] == 200
+    sent = [s["content"] for s in await api.listing("device001", "sent-msg")]
+    # the refused second OBSERVE never went to the device
+    assert sent == ["OBSERVE /3303/0/5700", "UNOBSERVE /3303/0/5700", "OBSERVE /3303/0/5700"]
 
 
 @pytest.mark.asyncio

@@ -30,7 +30,8 @@ CONTENT_INSTANCE = 4
 CONTAINER = 3
 NODE = 14
 MGMT_OBJ = 13
-DEFAULT_MAX_INSTANCES = 1000
+DEFAULT_MAX_INSTANCES = 100
+"""Per container: enough for a demo or a test, bounded for a fleet of thousands."""
 
 
 def onem2m_time(seconds: float) -> str:

@@ -28,6 +28,7 @@ from fleet.server import DeviceRecord, Lwm2mServer
 from fleet.server.http.errors import UNKNOWN_PATH, HttpProblem
 from fleet.server.http.outgoing import Outgoing
 from fleet.server.http.resources import (
+    DEFAULT_MAX_INSTANCES,
     MGMT_OBJ,
     NODE,
     OUTGOING,
@@ -72,7 +73,7 @@ class StandIn:
         forward: Emit | None = None,
         say: Say | None = None,
         timeout: float | None = None,
-        max_instances: int = 1000,
+        max_instances: int = DEFAULT_MAX_INSTANCES,
     ) -> None:
         """``forward`` also gets every received message (e.g. the stdout printer); ``say``
         the output of console commands run on :attr:`console` directly (stdin lines)."""
