@@ -21,6 +21,7 @@ from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.coap.wire import Address
 from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
+from fleet.client.reasons import error_cause
 from fleet.clock import Clock
 
 
@@ -63,6 +64,7 @@ async def open_endpoint(
             limits=config.limits,
             rng=rng,
             on_cancel=on_cancel,
+            report_unreachable=True,
         )
     started = clock.now()
     try:
@@ -82,7 +84,8 @@ async def open_endpoint(
     except DtlsError as error:
         if emit is not None:
             now = clock.now()
-            emit(Handshake(config.endpoint, now, remote, now - started, str(error) or "failed"))
+            why = str(error) or "failed"
+            emit(Handshake(config.endpoint, now, remote, now - started, why, error_cause(error)))
         raise
     if emit is not None:
         now = clock.now()

@@ -33,7 +33,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.errors import BindError, CoapError
@@ -55,6 +55,27 @@ DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 """Seconds a handshake may take before it counts as failed (tinydtls retries 1 s, 2 s, 4 s)."""
 RETRANSMIT_POLL = 0.25
 """Seconds between tinydtls retransmission checks while a handshake is in progress."""
+
+
+ALERTS: Final = {
+    10: "unexpected_message",
+    20: "bad_record_mac",
+    40: "handshake_failure",
+    42: "bad_certificate",
+    47: "illegal_parameter",
+    50: "decode_error",
+    51: "decrypt_error",
+    70: "protocol_version",
+    80: "internal_error",
+    115: "unknown_psk_identity",
+}
+"""TLS alert descriptions (RFC 5246 §7.2, RFC 4279 §2) a DTLS 1.2 peer may send."""
+
+
+def alert_name(code: int) -> str:
+    """``40`` -> ``"40 (handshake_failure)"``."""
+    name = ALERTS.get(code)
+    return f"{code} ({name})" if name else str(code)
 
 
 class DtlsError(CoapError):
@@ -216,7 +237,9 @@ class DtlsClientTransport(asyncio.DatagramTransport):
             if self._connected is not None and not self._connected.done():
                 self._connected.set_result(None)
         elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
-            reason = "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {code}"
+            reason = (
+                "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {alert_name(code)}"
+            )
             self.fail(DtlsHandshakeError(f"DTLS session with {self._peer()} ended: {reason}"))
 
     def _peer(self) -> str:
