@@ -43,6 +43,7 @@ from fleet.client.coap.params import (
     TransmissionParameters,
 )
 from fleet.client.coap.psk import PskCredentials
+from fleet.client.firmware.settings import FirmwareSettings
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
 from fleet.codec.formats import ContentFormat, format_label
 from fleet.codec.negotiation import formats_for
@@ -137,7 +138,8 @@ class DeviceConfig:
     ``psk``: the DTLS pre-shared identity and key; required with a ``coaps://``
     server and refused with ``coap://``. ``handshake_timeout``: device-clock
     seconds a DTLS handshake may take before it counts as failed. The key is
-    never part of the ``repr``.
+    never part of the ``repr``. ``firmware``: what Object 5 does (downloads,
+    storage, faults; :mod:`fleet.client.firmware.settings`; ``None``: defaults).
     """
 
     endpoint: str
@@ -163,6 +165,7 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    firmware: FirmwareSettings | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))

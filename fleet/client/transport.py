@@ -17,10 +17,17 @@ from collections.abc import Callable
 
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.params import EndpointLimits
 from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
+from fleet.client.firmware.settings import push_limits
 from fleet.clock import Clock
+
+
+def endpoint_limits(config: DeviceConfig) -> EndpointLimits:
+    """The config's endpoint limits, with room for a pushed firmware package."""
+    return config.limits if config.firmware is None else push_limits(config.firmware, config.limits)
 
 
 async def open_endpoint(
@@ -51,7 +58,7 @@ async def open_endpoint(
             handler=handler,
             clock=clock,
             params=config.params,
-            limits=config.limits,
+            limits=endpoint_limits(config),
             rng=rng,
             on_cancel=on_cancel,
         )
@@ -67,7 +74,7 @@ async def open_endpoint(
             on_lost=on_lost,
             handler=handler,
             params=config.params,
-            limits=config.limits,
+            limits=endpoint_limits(config),
             rng=rng,
             on_cancel=on_cancel,
         )
