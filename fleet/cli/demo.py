@@ -19,7 +19,8 @@ import sys
 
 import click
 
-from fleet.client.config import ConfigError, parse_server_uri
+from fleet.client.config import ConfigError
+from fleet.client.uri import parse_uri
 from fleet.demo import DemoOptions, run_demo, summary_lines
 from fleet.demo.view import DemoState
 from fleet.errors import FleetError
@@ -87,9 +88,9 @@ def demo(
         raise click.UsageError("--web serves the embedded server's API: not with --server")
     if server_uri is not None:
         try:
-            parse_server_uri(server_uri)
+            parse_uri(server_uri)
         except ConfigError as error:
-            raise click.BadParameter(str(error), param_hint="--server") from None
+            raise click.UsageError(str(error)) from None
     options = DemoOptions(
         devices=devices,
         duration=duration,
