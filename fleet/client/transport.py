@@ -18,13 +18,15 @@ from collections.abc import Callable
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.results import CancelCallback, Handler
-from fleet.client.config import DeviceConfig
+from fleet.client.coap.wire import Address
+from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock
 
 
 async def open_endpoint(
     config: DeviceConfig,
+    remote: Address | None = None,
     *,
     handler: Handler,
     clock: Clock,
@@ -33,7 +35,9 @@ async def open_endpoint(
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,
 ) -> CoapEndpoint:
-    """Bind the device's endpoint on ``config.local_host`` (an ephemeral port).
+    """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
+    numeric address (default: ``config.server_address``, a literal or the shard's lookup):
+    on ``config.bind_host``, else the loopback or wildcard of its family.
 
     For a ``coaps://`` server the DTLS handshake happens here; ``emit`` hears a
     :class:`Handshake` either way and a failure raises :class:`DtlsError`
@@ -44,9 +48,14 @@ async def open_endpoint(
     a new handshake).
     """
     psk = config.psk
+    if remote is None:
+        remote = config.server_address
+        if remote is None:
+            raise ConfigError(f"server URI {config.server!r}: the name is not looked up yet")
+    local = config.local_host_for(remote)
     if psk is None:
         return await CoapEndpoint.bind(
-            config.local_host,
+            local,
             0,
             handler=handler,
             clock=clock,
@@ -55,11 +64,10 @@ async def open_endpoint(
             rng=rng,
             on_cancel=on_cancel,
         )
-    remote = config.server_address
     started = clock.now()
     try:
         client = await open_dtls_client(
-            config.local_host,
+            local,
             remote,
             psk,
             handshake_timeout=config.handshake_timeout,
