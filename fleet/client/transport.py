@@ -19,7 +19,8 @@ from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.params import EndpointLimits
 from fleet.client.coap.results import CancelCallback, Handler
-from fleet.client.config import DeviceConfig
+from fleet.client.coap.wire import Address
+from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.client.firmware.settings import push_limits
 from fleet.clock import Clock
@@ -32,6 +33,7 @@ def endpoint_limits(config: DeviceConfig) -> EndpointLimits:
 
 async def open_endpoint(
     config: DeviceConfig,
+    remote: Address | None = None,
     *,
     handler: Handler,
     clock: Clock,
@@ -40,7 +42,9 @@ async def open_endpoint(
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,
 ) -> CoapEndpoint:
-    """Bind the device's endpoint on ``config.local_host`` (an ephemeral port).
+    """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
+    numeric address (default: ``config.server_address``, a literal or the shard's lookup):
+    on ``config.bind_host``, else the loopback or wildcard of its family.
 
     For a ``coaps://`` server the DTLS handshake happens here; ``emit`` hears a
     :class:`Handshake` either way and a failure raises :class:`DtlsError`
@@ -51,9 +55,14 @@ async def open_endpoint(
     a new handshake).
     """
     psk = config.psk
+    if remote is None:
+        remote = config.server_address
+        if remote is None:
+            raise ConfigError(f"server URI {config.server!r}: the name is not looked up yet")
+    local = config.local_host_for(remote)
     if psk is None:
         return await CoapEndpoint.bind(
-            config.local_host,
+            local,
             0,
             handler=handler,
             clock=clock,
@@ -62,11 +71,10 @@ async def open_endpoint(
             rng=rng,
             on_cancel=on_cancel,
         )
-    remote = config.server_address
     started = clock.now()
     try:
         client = await open_dtls_client(
-            config.local_host,
+            local,
             remote,
             psk,
             handshake_timeout=config.handshake_timeout,
