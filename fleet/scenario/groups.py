@@ -129,8 +129,9 @@ def _values(g: GroupContext, entries: object) -> dict[Path, object] | None:
             else:
                 if isinstance(raw, list | dict):
                     raise InvalidValue(f"resource {resource.id} ({resource.name}) takes one value")
-                result[path] = coerce_value(resource, raw)
-                check_spec(path, resource, result[path])
+                value = coerce_value(resource, raw)
+                check_spec(path, resource, value)
+                result[path] = value
         except InvalidValue as exc:
             g.error(where, f"value for {path}: {exc}")
             ok = False
