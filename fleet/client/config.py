@@ -118,6 +118,10 @@ def default_bind_host(server_host: str) -> str:
     return "::" if address.version == 6 else "0.0.0.0"
 
 
+DEVICE_RECEIVE_BUFFER: Final = 2 << 20
+"""Bytes of UDP receive buffer a device asks for (:attr:`DeviceConfig.receive_buffer`)."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class DeviceConfig:
     """One device's configuration. Validated on construction (:class:`ConfigError`).
@@ -137,7 +141,14 @@ class DeviceConfig:
     ``psk``: the DTLS pre-shared identity and key; required with a ``coaps://``
     server and refused with ``coap://``. ``handshake_timeout``: device-clock
     seconds a DTLS handshake may take before it counts as failed. The key is
-    never part of the ``repr``.
+    never part of the ``repr``. ``bind_host``: the local address the device's socket
+    binds to (default: loopback for a loopback server, else the wildcard ``0.0.0.0`` /
+    ``::``, i.e. every interface, which the device warns about once). ``any_source``: answer
+    datagrams from any address (test rigs poking a device with coap-client); by default a
+    device ignores everything that does not come from its server's address.
+    ``receive_buffer``: bytes of UDP receive buffer asked of the kernel, past
+    ``net.core.rmem_max`` where the process may (default 2 MiB: a burst of confirmable
+    requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
     """
 
     endpoint: str
@@ -163,6 +174,8 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    any_source: bool = False
+    receive_buffer: int | None = DEVICE_RECEIVE_BUFFER
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))

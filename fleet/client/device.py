@@ -62,7 +62,7 @@ from fleet.client.registration import RegistrationParams, RegistrationState, Ret
 from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.site import intercept, serve
-from fleet.client.transport import open_endpoint
+from fleet.client.transport import open_endpoint, warn_wildcard_bind
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
@@ -201,6 +201,9 @@ class Device(DeviceSeams):
             on_lost=self._on_lost,
         )
         endpoint.on_retransmit = self._on_retransmit
+        if not self.config.any_source:
+            endpoint.peers = frozenset({self._server})
+        warn_wildcard_bind(self.config, endpoint.address)
         self._endpoint = endpoint
 
     def close_endpoint(self, *, notify: bool = True) -> None:
