@@ -16,6 +16,10 @@ DTLS-PSK (``coaps://``) is served too when keys are given: ``--psk-keys FILE`` (
 ``--psk-identity``/``--psk-key`` (one identity, also ``FLEET_PSK_IDENTITY``/``FLEET_PSK_KEY``),
 any of them together; ``--dtls-port`` (default 5684, 0: a free port) on the same host.
 The DTLS address goes to stderr too; keys are never printed.
+
+``--http PORT`` also serves the platform's HTTP API and the web console
+(:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
+optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from fleet.errors import FleetError
 from fleet.runner.configs import scenario_key_lookup
 from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
+from fleet.server.http.launch import HttpOptions, http_options, start_http
 from fleet.server.platform import Console, Message, render
 from fleet.server.platform.messages import dumps
 from fleet.server.secure import KeyLookup
@@ -210,6 +215,7 @@ async def run_server(
     timeout: float,
     psk: KeyLookup | None = None,
     dtls_port: int = 5684,
+    http: HttpOptions | None = None,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
     emit, say = printer(as_json)
@@ -221,9 +227,18 @@ async def run_server(
         psk=psk,
         dtls_port=dtls_port,
     )
-    console = Console(server, emit, say=say)
     secure = f" and {server.secure_uri}" if server.secure_uri is not None else ""
     click.echo(f"fleet server listening on {server.uri}{secure} (HELP for commands)", err=True)
+    web = None
+    if http is None:
+        console = Console(server, emit, say=say)
+    else:
+        try:
+            web = await start_http(server, http, emit, say)
+        except BaseException:
+            await server.stop()
+            raise
+        console = web.standin.console
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -260,6 +275,8 @@ async def run_server(
             task.cancel()
         await asyncio.gather(feeder, stopper, return_exceptions=True)
         console.close()
+        if web is not None:
+            await web.stop()
         await server.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -322,6 +339,20 @@ async def run_server(
     metavar="KEY",
     help="Its key: hex:..., base64:... or bare hex [env FLEET_PSK_KEY].",
 )
+@click.option(
+    "--http",
+    "http_port",
+    type=click.IntRange(0, 65535),
+    help="Also serve the platform's HTTP API and the web console on this TCP port (0: free).",
+)
+@click.option("--http-host", default="127.0.0.1", show_default=True, help="Address for --http.")
+@click.option("--tenant", default="default", show_default=True, help="Tenant in the API paths.")
+@click.option(
+    "--token",
+    envvar="FLEET_HTTP_TOKEN",
+    metavar="TEXT",
+    help="Require Authorization: Bearer TEXT on the HTTP API [env FLEET_HTTP_TOKEN].",
+)
 def server(
     host: str,
     port: int,
@@ -334,12 +365,19 @@ def server(
     scenario: FilePath | None,
     psk_identity: str | None,
     psk_key: str | None,
+    http_port: int | None,
+    http_host: str,
+    tenant: str,
+    token: str | None,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
+    http = http_options(http_port, http_host, tenant, token)
     try:
         asyncio.run(
-            run_server(host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port)
+            run_server(
+                host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port, http
+            )
         )
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint, set_receive_buffer
 from fleet.client.coap.results import CancelCallback, Handler
-from fleet.client.config import DeviceConfig
+from fleet.client.coap.wire import Address
+from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock
 
@@ -30,6 +31,7 @@ _warned: set[str] = set()
 
 async def open_endpoint(
     config: DeviceConfig,
+    remote: Address | None = None,
     *,
     handler: Handler,
     clock: Clock,
@@ -38,7 +40,9 @@ async def open_endpoint(
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,
 ) -> CoapEndpoint:
-    """Bind the device's endpoint on ``config.local_host`` (an ephemeral port).
+    """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
+    numeric address (default: ``config.server_address``, a literal or the shard's lookup):
+    on ``config.bind_host``, else the loopback or wildcard of its family.
 
     For a ``coaps://`` server the DTLS handshake happens here; ``emit`` hears a
     :class:`Handshake` either way and a failure raises :class:`DtlsError`
@@ -49,9 +53,14 @@ async def open_endpoint(
     a new handshake).
     """
     psk = config.psk
+    if remote is None:
+        remote = config.server_address
+        if remote is None:
+            raise ConfigError(f"server URI {config.server!r}: the name is not looked up yet")
+    local = config.local_host_for(remote)
     if psk is None:
         endpoint = await CoapEndpoint.bind(
-            config.local_host,
+            local,
             0,
             handler=handler,
             clock=clock,
@@ -62,11 +71,10 @@ async def open_endpoint(
         )
         raise_receive_buffer(endpoint, config.receive_buffer)
         return endpoint
-    remote = config.server_address
     started = clock.now()
     try:
         client = await open_dtls_client(
-            config.local_host,
+            local,
             remote,
             psk,
             handshake_timeout=config.handshake_timeout,
@@ -98,14 +106,14 @@ def raise_receive_buffer(endpoint: CoapEndpoint, size: int | None) -> None:
         set_receive_buffer(sock, size, force=True, warn=False)
 
 
-def warn_wildcard_bind(config: DeviceConfig, local: tuple[str, int]) -> None:
+def warn_wildcard_bind(config: DeviceConfig, server: Address, local: Address) -> None:
     """Say once per process that devices listen on every interface: a device bound to the
     wildcard (``0.0.0.0`` / ``::``) for a server off this machine is reachable from anywhere
     on the network. ``bind_host`` picks the one interface to listen on."""
     host = local[0]
     if host not in ("0.0.0.0", "::") or host in _warned:
         return
-    if ipaddress.ip_address(config.server_address[0]).is_loopback:
+    if ipaddress.ip_address(server[0]).is_loopback:
         return
     _warned.add(host)
     _log.warning(

@@ -60,12 +60,15 @@ async def test_a_wildcard_bind_for_a_remote_server_is_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _warned.clear()
+    far, near = ("192.0.2.10", 5683), ("127.0.0.1", 5683)
     config = DeviceConfig("far-1", server="coap://192.0.2.10:5683")
-    assert config.local_host == "0.0.0.0"
+    assert config.local_host_for(far) == "0.0.0.0"
     with caplog.at_level(logging.WARNING, logger="fleet.client"):
-        warn_wildcard_bind(config, ("0.0.0.0", 40000))
-        warn_wildcard_bind(DeviceConfig("far-2", server=config.server), ("0.0.0.0", 40001))
-        warn_wildcard_bind(DeviceConfig("near", server="coap://127.0.0.1:5683"), ("0.0.0.0", 1))
+        warn_wildcard_bind(config, far, ("0.0.0.0", 40000))
+        warn_wildcard_bind(DeviceConfig("far-2", server=config.server), far, ("0.0.0.0", 40001))
+        warn_wildcard_bind(
+            DeviceConfig("near", server="coap://127.0.0.1:5683"), near, ("0.0.0.0", 1)
+        )
     (record,) = caplog.records
     assert "far-1: listening on every interface (0.0.0.0" in record.getMessage()
     assert "set bind_host" in record.getMessage()

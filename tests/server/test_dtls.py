@@ -162,6 +162,7 @@ async def test_a_wrong_key_fails_the_handshake_on_the_device_clock(
     attempt = asyncio.ensure_future(
         open_endpoint(
             config,
+            config.server_address,
             handler=None,
             clock=clock,
             rng=None,
@@ -194,6 +195,7 @@ async def test_an_unknown_identity_is_refused_at_once(server: Lwm2mServer) -> No
         await within(
             open_endpoint(
                 stranger,
+                stranger.server_address,
                 handler=None,
                 clock=clock,
                 rng=None,
@@ -239,6 +241,7 @@ async def test_the_server_ending_the_session_tells_the_device(
     endpoint = await within(
         open_endpoint(
             config,
+            config.server_address,
             handler=None,
             clock=clock,
             rng=None,
