@@ -33,6 +33,7 @@ class FakeFiles:
         self.lose = list(lose)
         self.code = code
         self.asked: list[int] = []
+        self.peers: frozenset[tuple[str, int]] | None = frozenset({("127.0.0.1", 1)})
 
     async def request(self, message: Any, remote: Any, **options: Any) -> Any:
         assert options["reassemble"] is False
@@ -70,10 +71,12 @@ async def run(
 async def test_link_speed_sets_the_duration() -> None:
     clock = ManualClock()
     speed = 1024.0
-    result, pull = await run(FakeFiles(PACKAGE), FirmwareSettings(link_speed=speed), clock)
+    files = FakeFiles(PACKAGE)
+    result, pull = await run(files, FirmwareSettings(link_speed=speed), clock)
     assert result is None and pull.check.finish().result is None
     expected = len(PACKAGE) / speed
     assert expected <= clock.now() <= expected + 0.5
+    assert files.peers == {("127.0.0.1", 1), ("127.0.0.1", 5683)}
 
 
 async def test_no_link_speed_takes_no_device_time() -> None:

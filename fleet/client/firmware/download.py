@@ -11,7 +11,8 @@ a fresh check, with ``fail`` (or once ``retries`` losses are spent) the
 download ends with Update Result 4 Connection lost. A representation that
 changes between blocks (another ETag) restarts the download. A 4.04 / 4.00 /
 4.02 answer means the URI names nothing: 7 Invalid URI; any other error code
-is 4.
+is 4. The device's endpoint, which listens to its LwM2M Server only, listens
+to the file server too from the first block on.
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ async def _block(
 ) -> Any:
     if endpoint is None:
         raise EndpointClosed("the device has no socket (rebooting)")
+    remote = (target.host, target.port)
+    peers = endpoint.peers
+    if peers is not None and remote not in peers:
+        endpoint.peers = peers | {remote}  # the device listens to its file server too
     request = Message(code=GET)
     if target.path:
         request.opt.uri_path = target.path
@@ -129,7 +134,7 @@ async def _block(
         request.opt.size2 = 0
     return await endpoint.request(
         request,
-        (target.host, target.port),
+        remote,
         timeout=settings.block_timeout,
         reassemble=False,
     )
