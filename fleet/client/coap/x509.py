@@ -181,18 +181,22 @@ def problems(certificate: x509.Certificate, key_der: bytes, now: datetime.dateti
 
     The key must belong to the certificate, and ``now`` must lie within its validity.
     """
-    from cryptography.hazmat.primitives import serialization
 
     found: list[str] = []
-    key = serialization.load_der_private_key(key_der, password=None)
-    if key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    ) != certificate.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    ):
+    if not key_matches(certificate, key_der):
         found.append("the private key does not belong to the certificate")
     found.extend(date_problems(certificate, now))
     return found
+
+
+def key_matches(certificate: x509.Certificate, key_der: bytes) -> bool:
+    """Whether the private key (PKCS#8 DER) is the one of ``certificate``'s public key."""
+    from cryptography.hazmat.primitives import serialization
+
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    key = serialization.load_der_private_key(key_der, password=None)
+    mine = key.public_key().public_bytes(*spki)
+    return bool(mine == certificate.public_key().public_bytes(*spki))
 
 
 def date_problems(certificate: x509.Certificate, now: datetime.datetime) -> list[str]:
