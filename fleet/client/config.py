@@ -43,6 +43,7 @@ from fleet.client.coap.params import (
     TransmissionParameters,
 )
 from fleet.client.coap.psk import PskCredentials
+from fleet.client.coap.x509 import CERTIFICATE, X509Credentials
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
 from fleet.codec.formats import ContentFormat, format_label
 from fleet.codec.negotiation import formats_for
@@ -136,8 +137,9 @@ class DeviceConfig:
     reachable after each Update or notification before it sleeps.
     ``psk``: the DTLS pre-shared identity and key; required with a ``coaps://``
     server and refused with ``coap://``. ``handshake_timeout``: device-clock
-    seconds a DTLS handshake may take before it counts as failed. The key is
-    never part of the ``repr``.
+    seconds a DTLS handshake may take before it counts as failed. ``x509``: the
+    device certificate and key (and how the server's is checked) instead of a
+    ``psk`` (security mode 2). Keys are never part of the ``repr``.
     """
 
     endpoint: str
@@ -163,6 +165,7 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    x509: X509Credentials | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
@@ -171,14 +174,18 @@ class DeviceConfig:
         parse_server_uri(self.server)
         if self.psk is not None and not isinstance(self.psk, PskCredentials):
             raise ConfigError("psk must be PskCredentials (identity and key)")
-        if is_secure_uri(self.server) and self.psk is None:
+        if self.x509 is not None and not isinstance(self.x509, X509Credentials):
+            raise ConfigError("x509 must be X509Credentials (certificate and key)")
+        if self.psk is not None and self.x509 is not None:
+            raise ConfigError("a device has a pre-shared key or a certificate, not both")
+        if is_secure_uri(self.server) and not self.secure:
             raise ConfigError(
-                f"server {self.server}: a coaps:// server needs a pre-shared key (psk)"
+                f"server {self.server}: a coaps:// server needs a pre-shared key (psk) "
+                "or a certificate (x509)"
             )
-        if self.psk is not None and not is_secure_uri(self.server):
-            raise ConfigError(
-                f"server {self.server}: a pre-shared key needs a coaps:// server, not coap://"
-            )
+        if self.secure and not is_secure_uri(self.server):
+            what = "a pre-shared key" if self.psk is not None else "a certificate"
+            raise ConfigError(f"server {self.server}: {what} needs a coaps:// server, not coap://")
         if not (self.handshake_timeout > 0 and math.isfinite(self.handshake_timeout)):
             raise ConfigError("handshake_timeout must be a positive number of seconds")
         if isinstance(self.lifetime, bool) or not 1 <= self.lifetime <= UINT32_MAX:
@@ -218,7 +225,7 @@ class DeviceConfig:
     @property
     def secure(self) -> bool:
         """Whether the device talks DTLS (a ``coaps://`` server)."""
-        return self.psk is not None
+        return self.psk is not None or self.x509 is not None
 
     @property
     def server_address(self) -> tuple[str, int]:
@@ -239,7 +246,7 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
     values: dict[str, object] = {
         "/0/0/0": config.server,
         "/0/0/1": False,
-        "/0/0/2": NO_SEC if config.psk is None else PRE_SHARED_KEY,
+        "/0/0/2": NO_SEC if config.psk is None else PRE_SHARED_KEY,  # x509: below
         "/0/0/10": config.short_server_id,
         "/1/0/0": config.short_server_id,
         "/1/0/1": config.lifetime,
@@ -256,7 +263,21 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
     if config.psk is not None:
         values["/0/0/3"] = config.psk.identity
         values["/0/0/5"] = config.psk.key
+    if config.x509 is not None:
+        values.update(certificate_values(config.x509))
     return values
+
+
+def certificate_values(x509: X509Credentials) -> dict[str, object]:
+    """/0/0 of a certificate device (LwM2M 1.1, E.1): mode 2, its certificate (3), the
+    server's certificate or trust anchor (4), its private key (5), certificate usage (15)."""
+    return {
+        "/0/0/2": CERTIFICATE,
+        "/0/0/3": x509.certificate,
+        "/0/0/4": x509.server_public_key,
+        "/0/0/5": x509.key,
+        "/0/0/15": x509.usage,
+    }
 
 
 class DeviceProfile:

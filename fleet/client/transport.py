@@ -3,19 +3,24 @@
 :func:`open_endpoint` binds a :class:`~fleet.client.coap.endpoint.CoapEndpoint`
 for a :class:`~fleet.client.config.DeviceConfig`: plain UDP for ``coap://``, a
 DTLS-PSK session for ``coaps://`` (:func:`~fleet.client.coap.dtls.open_dtls_client`
-with the config's ``psk``). Every handshake, done or failed, is reported to
-``emit`` as a :class:`~fleet.client.events.Handshake` (its duration on the device
-clock); a failed one then raises the :class:`~fleet.client.coap.dtls.DtlsError`
-(the device's "handshake failed", retried by the device with back-off). The
-handshake timeout (``config.handshake_timeout``) runs on the device clock.
+with the config's ``psk``), or a DTLS session with certificates
+(:func:`~fleet.client.coap.dtls_x509.open_x509_client` with its ``x509``). Every
+handshake, done or failed, is reported to ``emit`` as a
+:class:`~fleet.client.events.Handshake` (its duration on the device clock); a failed
+one then raises the :class:`~fleet.client.coap.dtls.DtlsError` (the device's "handshake
+failed", retried by the device with back-off). The handshake timeout
+(``config.handshake_timeout``) runs on the device clock.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
+from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.config import DeviceConfig
@@ -43,8 +48,8 @@ async def open_endpoint(
     session ends under the device (the device must then open a new endpoint:
     a new handshake).
     """
-    psk = config.psk
-    if psk is None:
+    psk, x509 = config.psk, config.x509
+    if psk is None and x509 is None:
         return await CoapEndpoint.bind(
             config.local_host,
             0,
@@ -57,20 +62,25 @@ async def open_endpoint(
         )
     remote = config.server_address
     started = clock.now()
+    options: dict[str, Any] = {
+        "handshake_timeout": config.handshake_timeout,
+        "clock": clock,
+        "on_lost": on_lost,
+        "handler": handler,
+        "params": config.params,
+        "limits": config.limits,
+        "rng": rng,
+        "on_cancel": on_cancel,
+    }
     try:
-        client = await open_dtls_client(
-            config.local_host,
-            remote,
-            psk,
-            handshake_timeout=config.handshake_timeout,
-            clock=clock,
-            on_lost=on_lost,
-            handler=handler,
-            params=config.params,
-            limits=config.limits,
-            rng=rng,
-            on_cancel=on_cancel,
-        )
+        if x509 is not None:
+            host_name = urlsplit(config.server.strip()).hostname
+            client = await open_x509_client(
+                config.local_host, remote, x509, host_name=host_name, **options
+            )
+        else:
+            assert psk is not None
+            client = await open_dtls_client(config.local_host, remote, psk, **options)
     except DtlsError as error:
         if emit is not None:
             now = clock.now()

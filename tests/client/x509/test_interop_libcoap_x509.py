@@ -7,6 +7,7 @@ reason that says so."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,9 @@ from aiocoap.numbers.codes import Code
 from fleet.client.coap.dtls import DtlsHandshakeError
 from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.x509 import der, load_certificates
+from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
+from fleet.client.events import ClientEvent, Handshake, RegistrationFailed
 from fleet.client.fleet_ca import SERVER_FILE, SERVER_KEY, FleetCa
 
 from ..dtls.helpers import free_port_pair, libcoap_server
@@ -132,3 +136,54 @@ async def test_a_pinned_server_certificate(
     with pytest.raises(DtlsHandshakeError) as caught:
         await open_x509_client("127.0.0.1", libcoap, mispinned, handshake_timeout=5.0)
     assert "not the pinned server certificate" in str(caught.value)
+
+
+async def _first(device: Device, kind: type[ClientEvent]) -> asyncio.Future[ClientEvent]:
+    future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
+
+    def listen(event: ClientEvent) -> None:
+        if isinstance(event, kind) and not future.done():
+            future.set_result(event)
+
+    device.add_listener(listen)
+    return future
+
+
+async def test_a_device_sends_its_register_over_x509(libcoap: tuple[str, int], ca: FleetCa) -> None:
+    """libcoap is no LwM2M server: the Register gets its 4.04 over the certificate session."""
+    config = DeviceConfig(
+        "sim-000010",
+        server=f"coaps://127.0.0.1:{libcoap[1]}",
+        x509=credentials(ca, "sim-000010"),
+    )
+    device = Device(config)
+    handshake = await _first(device, Handshake)
+    failed = await _first(device, RegistrationFailed)
+    try:
+        await asyncio.wait_for(device.start(), 10.0)
+        done = await asyncio.wait_for(handshake, 10.0)
+        assert isinstance(done, Handshake) and done.ok and done.remote == libcoap
+        refused = await asyncio.wait_for(failed, 10.0)
+        assert isinstance(refused, RegistrationFailed) and "4.04" in refused.reason
+    finally:
+        await asyncio.wait_for(device.stop(deregister=False), 10.0)
+
+
+async def test_a_device_of_the_wrong_ca_reports_why(
+    libcoap: tuple[str, int], ca: FleetCa, other_ca: FleetCa
+) -> None:
+    config = DeviceConfig(
+        "sim-000011",
+        server=f"coaps://127.0.0.1:{libcoap[1]}",
+        x509=credentials(ca, "sim-000011", trust=(other_ca.certificate_der,)),
+    )
+    device = Device(config)
+    handshake = await _first(device, Handshake)
+    try:
+        await asyncio.wait_for(device.start(), 10.0)
+        event = await asyncio.wait_for(handshake, 10.0)
+        assert isinstance(event, Handshake) and not event.ok
+        assert "sim-000011" in (event.error or "") and "wrong CA" in (event.error or "")
+        assert device.endpoint is None
+    finally:
+        await asyncio.wait_for(device.stop(deregister=False), 10.0)
