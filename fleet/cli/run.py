@@ -37,7 +37,8 @@ import click
 
 from fleet.cli.options import objects_option
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
-from fleet.client.config import ConfigError, parse_server_uri
+from fleet.client.config import ConfigError
+from fleet.client.uri import UnresolvedName, parse_uri, resolve_blocking
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
@@ -134,7 +135,7 @@ def _plan(
             "FLEET_SHARD_INDEX or JOB_COMPLETION_INDEX): every machine would run slice 0"
         )
     indexes = machine_slice(scenario.device_count, index, count)
-    host = parse_server_uri(scenario.server.uri)[0]
+    host = resolve_blocking(parse_uri(scenario.server.uri))[0]
     capacity = plan_capacity(len(indexes), server_host=host, workers=workers, addresses=addresses)
     return indexes, capacity
 
@@ -246,6 +247,9 @@ def run(
         indexes, capacity = _plan(
             scenario, workers, shard_index, shard_count, _split_addresses(source_addresses)
         )
+    except UnresolvedName as exc:
+        click.echo(f"cannot run: {exc}", err=True)
+        raise SystemExit(EXIT_ERROR) from None
     except (PlanningError, ConfigError) as exc:
         click.echo(f"invalid command line: {exc}", err=True)
         raise SystemExit(EXIT_INVALID_SCENARIO) from None

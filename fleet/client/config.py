@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
-from urllib.parse import urlsplit
 
 from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT
 from fleet.client.coap.params import (
@@ -45,19 +44,24 @@ from fleet.client.coap.params import (
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.x509 import CERTIFICATE, X509Credentials
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
+from fleet.client.uri import (
+    DEFAULT_PORT,
+    Address,
+    Resolver,
+    ServerUri,
+    parse_uri,
+)
 from fleet.codec.formats import ContentFormat, format_label
 from fleet.codec.negotiation import formats_for
 from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout
 from fleet.device.template import TreeTemplate
-from fleet.errors import FleetError, InvalidValue
+from fleet.errors import ConfigError as ConfigError  # re-exported: its old home
+from fleet.errors import InvalidValue
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
 from fleet.model.shipped import shipped_registry
 from fleet.model.values import coerce_value
 
-DEFAULT_PORT: Final = 5683
-DEFAULT_SECURE_PORT: Final = 5684
-SCHEMES: Final = {"coap": DEFAULT_PORT, "coaps": DEFAULT_SECURE_PORT}
 LWM2M_VERSIONS: Final = ("1.0", "1.1", "1.2")
 BINDINGS: Final = ("U", "UQ")
 DEFAULT_AWAKE_TIME: Final = 93.0
@@ -68,42 +72,6 @@ PRE_SHARED_KEY: Final = 0
 """Security Mode (/0/x/2) 0: Pre-Shared Key (DTLS-PSK)."""
 SECRET_PATHS: Final = ("/0/0/3", "/0/0/5")
 """PSK identity and key in the Security object: per device, never in a shared template."""
-
-
-class ConfigError(FleetError, ValueError):
-    """A device configuration that cannot work (also a :class:`ValueError`)."""
-
-
-def parse_server_uri(uri: str) -> tuple[str, int]:
-    """``coap://HOST:PORT`` or ``coaps://HOST:PORT`` -> ``(numeric host, port)``; no DNS.
-
-    HOST is an IPv4 literal, a bracketed IPv6 literal or ``localhost``
-    (127.0.0.1); the port defaults to 5683 (``coap``) or 5684 (``coaps``,
-    DTLS with a pre-shared key).
-    """
-    try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"server URI {uri!r}: {exc}") from None
-    if parts.scheme not in SCHEMES:
-        raise ConfigError(
-            f"server URI {uri!r}: only coap:// (NoSec) and coaps:// (DTLS-PSK) are supported"
-        )
-    host = parts.hostname
-    if not host:
-        raise ConfigError(f"server URI {uri!r} names no host")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ConfigError(f"server URI {uri!r}: no path or query is expected")
-    if host == "localhost":
-        host = "127.0.0.1"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ConfigError(
-            f"server URI {uri!r}: host must be an IP address or localhost (no DNS lookups)"
-        ) from None
-    return str(address), SCHEMES[parts.scheme] if port is None else port
 
 
 def is_secure_uri(uri: str) -> bool:
@@ -165,13 +133,16 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    resolved: Address | None = None
+    resolver: Resolver | None = field(default=None, repr=False)
+    uri: ServerUri = field(init=False, repr=False)
     x509: X509Credentials | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
         if not self.endpoint or not isinstance(self.endpoint, str):
             raise ConfigError("a device needs an endpoint name")
-        parse_server_uri(self.server)
+        object.__setattr__(self, "uri", parse_uri(self.server))
         if self.psk is not None and not isinstance(self.psk, PskCredentials):
             raise ConfigError("psk must be PskCredentials (identity and key)")
         if self.x509 is not None and not isinstance(self.x509, X509Credentials):
@@ -228,16 +199,17 @@ class DeviceConfig:
         return self.psk is not None or self.x509 is not None
 
     @property
-    def server_address(self) -> tuple[str, int]:
-        """The server as ``(numeric host, port)``."""
-        return parse_server_uri(self.server)
+    def server_address(self) -> Address | None:
+        """The server as ``(numeric host, port)``: the URI's literal, else the address its
+        name ``resolved`` to (the shard's lookup); ``None`` until a name is resolved."""
+        literal = self.uri.literal
+        return literal if literal is not None else self.resolved
 
-    @property
-    def local_host(self) -> str:
-        """The address the device's socket binds to."""
+    def local_host_for(self, server: Address) -> str:
+        """The address the device's socket binds to when it talks to ``server``."""
         if self.bind_host is not None:
             return self.bind_host
-        return default_bind_host(self.server_address[0])
+        return default_bind_host(server[0])
 
 
 def server_values(config: DeviceConfig) -> dict[str, object]:

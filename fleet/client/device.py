@@ -63,6 +63,7 @@ from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.site import intercept, serve
 from fleet.client.transport import open_endpoint
+from fleet.client.uri import resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
@@ -93,6 +94,7 @@ class Device(DeviceSeams):
         "_attributes",
         "_away",
         "_endpoint",
+        "_fresh",
         "_observations",
         "_rng",
         "_server",
@@ -120,7 +122,8 @@ class Device(DeviceSeams):
         self.profile = profile if profile is not None else profile_for(config)
         self.clock: Clock = clock if clock is not None else shared_loop_clock()
         self._rng = rng
-        self._server: Address = config.server_address
+        self._server: Address | None = config.server_address
+        self._fresh = self._server is not None
         overrides = device_overrides(config, self.profile)
         self.tree = ObjectTree(
             self.profile.template, clock=self.clock, rng=rng, values=overrides or None
@@ -188,11 +191,17 @@ class Device(DeviceSeams):
         self.close_endpoint()
 
     async def connect(self) -> None:
-        """Open the endpoint (and secure session) unless open; raises ``FleetError``/``OSError``."""
+        """Open the endpoint (and secure session) unless open; raises ``FleetError``/``OSError``.
+
+        A server named by a DNS name is looked up again on every connect after the
+        first (a reboot, a flap, a lost session): the address the shard resolved is
+        used once (:class:`~fleet.client.uri.UnresolvedName` when the name is gone)."""
         if self._endpoint is not None:
             return
+        server = await self._lookup()
         endpoint = await open_endpoint(
             self.config,
+            server,
             handler=self._handle,
             clock=self.clock,
             rng=self._rng,
@@ -202,6 +211,28 @@ class Device(DeviceSeams):
         )
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
+
+    async def _lookup(self) -> Address:
+        """The server's numeric address for a new socket (see :meth:`connect`)."""
+        uri = self.config.uri
+        if uri.literal is not None:
+            self._server = uri.literal
+        elif not self._fresh or self._server is None:
+            self._server = await resolve(uri, self.config.resolver)
+        self._fresh = False
+        return self._server
+
+    async def server_forgot(self) -> None:
+        """An Update answered 4.04: a named server is looked up again (a new socket when
+        its address family changed)."""
+        uri = self.config.uri
+        if uri.literal is not None:
+            return
+        old = self._server
+        self._server = await resolve(uri, self.config.resolver)
+        if old is not None and (":" in old[0]) != (":" in self._server[0]):
+            self.close_endpoint()
+            self._fresh = True
 
     def close_endpoint(self, *, notify: bool = True) -> None:
         """Drop observations, stored notifications and the socket (no CoAP message sent).
@@ -302,6 +333,9 @@ class Device(DeviceSeams):
 
     @property
     def server_address(self) -> Address:
+        """The server's numeric address (known once the device connected)."""
+        if self._server is None:
+            raise FleetError(f"{self.name}: the server name {self.config.uri.host} is not resolved")
         return self._server
 
     @property
@@ -340,7 +374,7 @@ class Device(DeviceSeams):
     def observations(self) -> Observations:
         """The observations served (created on first use)."""
         if self._observations is None:
-            self._observations = Observations(self)
+            self._observations = Observations(self, limit=self.config.limits.max_observers)
         return self._observations
 
     def has_observations(self) -> bool:

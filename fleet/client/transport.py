@@ -17,19 +17,20 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.results import CancelCallback, Handler
-from fleet.client.config import DeviceConfig
+from fleet.client.coap.wire import Address
+from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock
 
 
 async def open_endpoint(
     config: DeviceConfig,
+    remote: Address | None = None,
     *,
     handler: Handler,
     clock: Clock,
@@ -38,7 +39,9 @@ async def open_endpoint(
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,
 ) -> CoapEndpoint:
-    """Bind the device's endpoint on ``config.local_host`` (an ephemeral port).
+    """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
+    numeric address (default: ``config.server_address``, a literal or the shard's lookup):
+    on ``config.bind_host``, else the loopback or wildcard of its family.
 
     For a ``coaps://`` server the DTLS handshake happens here; ``emit`` hears a
     :class:`Handshake` either way and a failure raises :class:`DtlsError`
@@ -49,9 +52,14 @@ async def open_endpoint(
     a new handshake).
     """
     psk, x509 = config.psk, config.x509
+    if remote is None:
+        remote = config.server_address
+        if remote is None:
+            raise ConfigError(f"server URI {config.server!r}: the name is not looked up yet")
+    local = config.local_host_for(remote)
     if psk is None and x509 is None:
         return await CoapEndpoint.bind(
-            config.local_host,
+            local,
             0,
             handler=handler,
             clock=clock,
@@ -60,7 +68,6 @@ async def open_endpoint(
             rng=rng,
             on_cancel=on_cancel,
         )
-    remote = config.server_address
     started = clock.now()
     options: dict[str, Any] = {
         "handshake_timeout": config.handshake_timeout,
@@ -74,13 +81,12 @@ async def open_endpoint(
     }
     try:
         if x509 is not None:
-            host_name = urlsplit(config.server.strip()).hostname
             client = await open_x509_client(
-                config.local_host, remote, x509, host_name=host_name, **options
+                local, remote, x509, host_name=config.uri.host, **options
             )
         else:
             assert psk is not None
-            client = await open_dtls_client(config.local_host, remote, psk, **options)
+            client = await open_dtls_client(local, remote, psk, **options)
     except DtlsError as error:
         if emit is not None:
             now = clock.now()

@@ -2,7 +2,9 @@
 
 :class:`Fleet` runs the devices of ``indexes`` (default: all) of a scenario in
 this process on one :class:`~fleet.runner.shard.Shard`. :meth:`Fleet.run`
-starts the shard, waits for the scenario's ``duration`` (forever without one)
+looks the server's name up once (:func:`fleet.client.uri.resolve`, without
+blocking the loop; devices look it up again when they reconnect), starts the
+shard, waits for the scenario's ``duration`` (forever without one)
 or for ``stop`` to be set (Ctrl-C), stops the shard — every device
 de-registers first — and returns the :class:`~fleet.metrics.Summary` with the
 thresholds evaluated. Several shard processes: :mod:`fleet.runner.workers`;
@@ -29,6 +31,7 @@ import pathlib
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+from fleet.client.uri import Resolver, parse_uri, resolve
 from fleet.clock import Clock, LoopClock
 from fleet.metrics import RunMetrics, Summary, ThresholdLine
 from fleet.runner.devices import DeviceFactory, fleet_device
@@ -102,8 +105,11 @@ class Fleet:
         factory: DeviceFactory = fleet_device,
         drain: float = 5.0,
         indexes: range | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.scenario = scenario
+        self.resolver = resolver
+        """How the server's name is looked up (default: the system's, without blocking)."""
         self.indexes = indexes if indexes is not None else range(scenario.device_count)
         self._clock = clock
         self.metrics = metrics if metrics is not None else RunMetrics()
@@ -121,6 +127,8 @@ class Fleet:
         clock = self._clock if self._clock is not None else LoopClock()
         scenario = self.scenario
         raise_open_file_limit(len(self.indexes))
+        # once per shard; devices look the name up again when they reconnect
+        server = await resolve(parse_uri(scenario.server.uri), self.resolver)
         shard = Shard(
             scenario,
             clock=clock,
@@ -128,6 +136,8 @@ class Fleet:
             indexes=self.indexes,
             factory=self.factory,
             drain=self.drain,
+            server_address=server,
+            resolver=self.resolver,
         )
         self.shard = shard
         wall = clock.wall()

@@ -55,6 +55,7 @@ from typing import Any
 
 from fleet.client.device import Device
 from fleet.client.registration import RegistrationState
+from fleet.client.uri import Address, Resolver
 from fleet.clock import Clock, TimerHandle
 from fleet.device.generators import GeneratorSet, device_rng
 from fleet.errors import FleetError
@@ -103,8 +104,14 @@ class Shard:
         factory: DeviceFactory = client_device,
         drain: float = 5.0,
         stop_concurrency: int = STOP_CONCURRENCY,
+        server_address: Address | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.scenario = scenario
+        self.server_address = server_address
+        """The numeric address the server's name resolved to (once per shard, by
+        :class:`~fleet.runner.fleet.Fleet`); ``None``: each device looks it up."""
+        self.resolver = resolver
         self.stop_concurrency = stop_concurrency
         """At most this many devices de-register at the same time when the run ends."""
         self.clock = clock
@@ -292,7 +299,9 @@ class Shard:
         group = scenario.group_of(index)
         try:
             device = self.factory(
-                device_config(scenario, index),
+                device_config(
+                    scenario, index, resolved=self.server_address, resolver=self.resolver
+                ),
                 self.clock,
                 device_rng(scenario.seed, index, "device"),
             )

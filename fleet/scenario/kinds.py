@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from fleet.client.uri import UriError
 from fleet.scenario.durations import EXAMPLES, PATTERN, DurationError, parse_duration
 from fleet.scenario.problems import KeyPath, Problems, SourceMap, describe, suggest
 
@@ -242,5 +243,7 @@ class Custom(Kind):
     def check(self, value: object, path: KeyPath, ctx: Context) -> object:
         try:
             return self.parse(value)
+        except UriError as exc:  # the same words as every command: "server URI 'x': why"
+            return ctx.error(path, f"{label(path)} URI {exc.uri!r}: {exc.problem}")
         except ValueError as exc:
             return ctx.error(path, f"{label(path)}: {exc}")

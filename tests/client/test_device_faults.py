@@ -33,11 +33,11 @@ class FlakyOpen:
         self.calls: list[dict[str, Any]] = []
         self.real = device_module.open_endpoint
 
-    async def __call__(self, config: Any, **kwargs: Any) -> Any:
+    async def __call__(self, config: Any, remote: Any, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
         if len(self.calls) <= self.failures:
             raise DtlsHandshakeError("handshake with 127.0.0.1 failed: no answer")
-        return await self.real(config, **kwargs)
+        return await self.real(config, remote, **kwargs)
 
 
 async def test_a_failed_handshake_at_start_is_a_retried_register(
