@@ -87,6 +87,10 @@ def default_bind_host(server_host: str) -> str:
     return "::" if address.version == 6 else "0.0.0.0"
 
 
+DEVICE_RECEIVE_BUFFER: Final = 2 << 20
+"""Bytes of UDP receive buffer a device asks for (:attr:`DeviceConfig.receive_buffer`)."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class DeviceConfig:
     """One device's configuration. Validated on construction (:class:`ConfigError`).
@@ -107,7 +111,15 @@ class DeviceConfig:
     server and refused with ``coap://``. ``handshake_timeout``: device-clock
     seconds a DTLS handshake may take before it counts as failed. ``x509``: the
     device certificate and key (and how the server's is checked) instead of a
-    ``psk`` (security mode 2). Keys are never part of the ``repr``.
+    ``psk`` (security mode 2). Keys are never part of the ``repr``. ``bind_host``: the
+    local address the device's socket binds to (default: loopback for a loopback server,
+    else the wildcard ``0.0.0.0`` / ``::``, i.e. every interface, which the device warns
+    about once). ``any_source``: answer
+    datagrams from any address (test rigs poking a device with coap-client); by default a
+    device ignores everything that does not come from its server's address.
+    ``receive_buffer``: bytes of UDP receive buffer asked of the kernel, past
+    ``net.core.rmem_max`` where the process may (default 2 MiB: a burst of confirmable
+    requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
     """
 
     endpoint: str
@@ -133,6 +145,8 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    any_source: bool = False
+    receive_buffer: int | None = DEVICE_RECEIVE_BUFFER
     resolved: Address | None = None
     resolver: Resolver | None = field(default=None, repr=False)
     uri: ServerUri = field(init=False, repr=False)

@@ -62,7 +62,7 @@ from fleet.client.registration import RegistrationParams, RegistrationState, Ret
 from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.site import intercept, serve
-from fleet.client.transport import open_endpoint
+from fleet.client.transport import open_endpoint, warn_wildcard_bind
 from fleet.client.uri import resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
@@ -211,6 +211,13 @@ class Device(DeviceSeams):
         )
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
+        self._listen_to(server)
+        warn_wildcard_bind(self.config, server, endpoint.address)
+
+    def _listen_to(self, server: Address) -> None:
+        """Ignore datagrams from any address but the server's (unless ``any_source``)."""
+        if self._endpoint is not None and not self.config.any_source:
+            self._endpoint.peers = frozenset({server})
 
     async def _lookup(self) -> Address:
         """The server's numeric address for a new socket (see :meth:`connect`)."""
@@ -233,6 +240,8 @@ class Device(DeviceSeams):
         if old is not None and (":" in old[0]) != (":" in self._server[0]):
             self.close_endpoint()
             self._fresh = True
+        else:
+            self._listen_to(self._server)
 
     def close_endpoint(self, *, notify: bool = True) -> None:
         """Drop observations, stored notifications and the socket (no CoAP message sent).

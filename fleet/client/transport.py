@@ -14,18 +14,23 @@ failed", retried by the device with back-off). The handshake timeout
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
 
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.dtls_x509 import open_x509_client
-from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.endpoint import CoapEndpoint, set_receive_buffer
 from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.coap.wire import Address
 from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock
+
+_log = logging.getLogger("fleet.client")
+_warned: set[str] = set()
 
 
 async def open_endpoint(
@@ -58,7 +63,7 @@ async def open_endpoint(
             raise ConfigError(f"server URI {config.server!r}: the name is not looked up yet")
     local = config.local_host_for(remote)
     if psk is None and x509 is None:
-        return await CoapEndpoint.bind(
+        endpoint = await CoapEndpoint.bind(
             local,
             0,
             handler=handler,
@@ -68,6 +73,8 @@ async def open_endpoint(
             rng=rng,
             on_cancel=on_cancel,
         )
+        raise_receive_buffer(endpoint, config.receive_buffer)
+        return endpoint
     started = clock.now()
     options: dict[str, Any] = {
         "handshake_timeout": config.handshake_timeout,
@@ -96,3 +103,33 @@ async def open_endpoint(
         now = clock.now()
         emit(Handshake(config.endpoint, now, remote, now - started))
     return client.endpoint
+
+
+def raise_receive_buffer(endpoint: CoapEndpoint, size: int | None) -> None:
+    """Give the device's socket ``size`` bytes of receive buffer, as far as the kernel
+    allows (past ``net.core.rmem_max`` with CAP_NET_ADMIN), without a warning per device."""
+    transport = endpoint._transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if size is not None and sock is not None:
+        set_receive_buffer(sock, size, force=True, warn=False)
+
+
+def warn_wildcard_bind(config: DeviceConfig, server: Address, local: Address) -> None:
+    """Say once per process that devices listen on every interface: a device bound to the
+    wildcard (``0.0.0.0`` / ``::``) for a server off this machine is reachable from anywhere
+    on the network. ``bind_host`` picks the one interface to listen on."""
+    host = local[0]
+    if host not in ("0.0.0.0", "::") or host in _warned:
+        return
+    if ipaddress.ip_address(server[0]).is_loopback:
+        return
+    _warned.add(host)
+    _log.warning(
+        "%s: listening on every interface (%s, port %d) for server %s; set bind_host to the"
+        " address of the interface towards the server to listen there only (the device"
+        " ignores datagrams from any address but its server's)",
+        config.endpoint,
+        host,
+        local[1],
+        config.server,
+    )

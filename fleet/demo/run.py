@@ -156,7 +156,7 @@ async def _console(
         return None, None
     if options.web is None:
         return Console(server, emit), None
-    from fleet.server.http import DeviceSwitches
+    from fleet.server.http.switches import DeviceSwitches
 
     try:
         web = await start_http(server, options.web, forward=emit, switches=DeviceSwitches(devices))

@@ -122,6 +122,8 @@ class Shard:
         self.factory = factory
         self.drain = drain
         self.devices: dict[int, DeviceLike] = {}
+        self.could_not_start = 0
+        """Devices whose configuration was refused or whose start failed (logged each)."""
         """Every device that arrived, by index (away ones included)."""
         self.away: set[int] = set()
         self.generators = GeneratorSet()
@@ -309,6 +311,7 @@ class Shard:
             _log.error("device %d (group %s): cannot start: %s", index, group.name, error)
             self.metrics.record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
+            self.could_not_start += 1
             return
         self.devices[index] = device
         values_rng = device_rng(scenario.seed, index, "values")
@@ -375,6 +378,7 @@ class Shard:
             _log.error("%s: cannot start: %s", device.name, error)
             self.metrics.record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
+            self.could_not_start += 1
 
     def _chain(self, index: int, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the device's previous step (a stop before a start)."""

@@ -149,3 +149,11 @@ async def test_ipv6_loopback_when_asked() -> None:
         finally:
             await http.stop()
             await standin.close()
+
+
+def test_other_commands_do_not_import_aiohttp() -> None:
+    import subprocess
+
+    code = "import sys, fleet.cli; print('aiohttp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
