@@ -43,6 +43,7 @@ from fleet.client.coap.params import (
 )
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.x509 import CERTIFICATE, X509Credentials
+from fleet.client.firmware.settings import FirmwareSettings
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
 from fleet.client.uri import (
     DEFAULT_PORT,
@@ -120,6 +121,8 @@ class DeviceConfig:
     ``receive_buffer``: bytes of UDP receive buffer asked of the kernel, past
     ``net.core.rmem_max`` where the process may (default 2 MiB: a burst of confirmable
     requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
+    ``firmware``: what Object 5 does (downloads, storage, faults;
+    :mod:`fleet.client.firmware.settings`; ``None``: defaults).
     """
 
     endpoint: str
@@ -145,6 +148,7 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    firmware: FirmwareSettings | None = None
     any_source: bool = False
     receive_buffer: int | None = DEVICE_RECEIVE_BUFFER
     resolved: Address | None = None

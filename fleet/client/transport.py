@@ -23,14 +23,21 @@ from typing import Any
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.endpoint import CoapEndpoint, set_receive_buffer
+from fleet.client.coap.params import EndpointLimits
 from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.coap.wire import Address
 from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
+from fleet.client.firmware.settings import push_limits
 from fleet.clock import Clock
 
 _log = logging.getLogger("fleet.client")
 _warned: set[str] = set()
+
+
+def endpoint_limits(config: DeviceConfig) -> EndpointLimits:
+    """The config's endpoint limits, with room for a pushed firmware package."""
+    return config.limits if config.firmware is None else push_limits(config.firmware, config.limits)
 
 
 async def open_endpoint(
@@ -69,7 +76,7 @@ async def open_endpoint(
             handler=handler,
             clock=clock,
             params=config.params,
-            limits=config.limits,
+            limits=endpoint_limits(config),
             rng=rng,
             on_cancel=on_cancel,
         )
@@ -82,7 +89,7 @@ async def open_endpoint(
         "on_lost": on_lost,
         "handler": handler,
         "params": config.params,
-        "limits": config.limits,
+        "limits": endpoint_limits(config),
         "rng": rng,
         "on_cancel": on_cancel,
     }
