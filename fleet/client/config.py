@@ -71,8 +71,9 @@ NO_SEC: Final = 3
 """Security Mode (/0/x/2) 3: NoSec."""
 PRE_SHARED_KEY: Final = 0
 """Security Mode (/0/x/2) 0: Pre-Shared Key (DTLS-PSK)."""
-SECRET_PATHS: Final = ("/0/0/3", "/0/0/5")
-"""PSK identity and key in the Security object: per device, never in a shared template."""
+SECRET_PATHS: Final = ("/0/0/3", "/0/0/4", "/0/0/5")
+"""The device's credentials in the Security object (PSK identity and key; certificate, server
+certificate or trust anchor, private key): per device, never in a shared template."""
 
 
 def is_secure_uri(uri: str) -> bool:

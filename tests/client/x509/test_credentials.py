@@ -158,3 +158,31 @@ def _psk() -> object:
     from fleet.client.coap.psk import PskCredentials
 
     return PskCredentials.of("id", "hex:0011")
+
+
+@requires_x509
+def test_devices_sharing_a_layout_keep_their_own_certificates(tmp_path: Path) -> None:
+    """No certificate, trust anchor or key of the first device is folded into the shared
+    template (the order of the devices of a process does not matter)."""
+    from fleet.client.device import Device
+    from fleet.clock import ManualClock
+    from fleet.device.layout import DeviceLayout
+
+    ca = FleetCa.create(tmp_path)
+    layout = DeviceLayout.of({0: [0], 1: [0], 3: [0]})
+    devices = [
+        Device(
+            DeviceConfig(
+                name, server="coaps://127.0.0.1", x509=credentials(ca, name), layout=layout
+            ),
+            clock=ManualClock(),
+        )
+        for name in ("sim-1", "sim-2")
+    ]
+    assert devices[0].profile is devices[1].profile
+    assert devices[1].tree.value("/0/0/3") == ca.device("sim-2").certificate
+    assert devices[1].tree.value("/0/0/4") == ca.certificate_der
+    initial = devices[0].profile.template.plans[0].initial
+    shown = repr(initial)
+    for secret in (ca.device("sim-1").key, ca.device("sim-1").certificate, ca.certificate_der):
+        assert repr(secret)[2:-1][:40] not in shown
