@@ -50,7 +50,7 @@ CODE_NAMES: Final = {
 DIAGNOSTIC_LIMIT: Final = 120
 """Characters of a diagnostic payload shown in a reason."""
 
-_ALERT: Final = re.compile(r"fatal alert (\d+(?: \(\w+\))?)")
+_ALERT: Final = re.compile(r"fatal alert (\d+(?: \(\w+\))?|\([^)]*\))")
 TIMEOUT: Final = "timeout"
 UNRESOLVED: Final = "name does not resolve"
 DTLS_MISSING: Final = "DTLS extra not installed"

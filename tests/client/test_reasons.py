@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from fleet.client.coap.dtls import DtlsHandshakeError, DtlsUnavailable, alert_name
+from fleet.client.coap.dtls_errors import DtlsHandshakeError, DtlsUnavailable, alert_name
 from fleet.client.coap.errors import BindError, CoapReset, CoapTimeout, CoapUnreachable
 from fleet.client.reasons import DIAGNOSTIC_LIMIT, answered, code_reason, diagnostic, error_cause
 from fleet.client.uri import UnresolvedName
@@ -53,6 +53,10 @@ def test_a_refusal_carries_its_diagnostic_payload() -> None:
             "port unreachable",
         ),
         (DtlsHandshakeError("DTLS handshake with h:1: no answer in 30 s"), "DTLS handshake failed"),
+        (
+            DtlsHandshakeError("DTLS session with h:1 ended: fatal alert (certificate unknown)"),
+            "DTLS alert (certificate unknown)",
+        ),
         (BindError(98, "cannot bind"), "socket error"),
         (socket.gaierror(-2, "x"), "socket error"),
     ],
