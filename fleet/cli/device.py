@@ -140,7 +140,13 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 @click.option("--lifetime", type=click.IntRange(1), default=86400, show_default=True)
 @click.option("--binding", type=click.Choice(["U", "UQ"]), default="U", show_default=True)
 @click.option(
-    "--lwm2m", "lwm2m_version", type=click.Choice(LWM2M_VERSIONS), default="1.1", show_default=True
+    "--lwm2m",
+    "lwm2m_version",
+    default="1.1",
+    show_default=True,
+    metavar="VERSIONS",
+    help=f"LwM2M version ({', '.join(LWM2M_VERSIONS)}), or several to fall back through when "
+    "the server refuses one with 4.12: 1.2,1.1",
 )
 @click.option(
     "--format",
@@ -196,6 +202,12 @@ def device(
     objects_dirs: tuple[pathlib.Path, ...],
 ) -> None:
     """Run one virtual device until Ctrl-C, logging every request it answers."""
+    versions = tuple(part.strip() for part in lwm2m_version.split(",") if part.strip())
+    if not versions or any(v not in LWM2M_VERSIONS for v in versions):
+        raise click.BadParameter(
+            f"{lwm2m_version!r}: give {', '.join(LWM2M_VERSIONS)}, or several like 1.2,1.1",
+            param_hint="--lwm2m",
+        )
     psk = psk_from_options(psk_identity, psk_key)
     if psk is None and server.strip().lower().startswith("coaps:"):
         raise click.UsageError("a coaps:// server needs --psk-identity and --psk-key")
@@ -208,7 +220,8 @@ def device(
             server=server,
             lifetime=lifetime,
             binding=binding,
-            lwm2m_version=lwm2m_version,
+            lwm2m_version=versions[0],
+            lwm2m_fallback=versions[1:],
             content_format=preferred,
             layout=layout,
             registry=registry,

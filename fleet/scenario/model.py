@@ -82,6 +82,8 @@ class Group:
     template: TreeTemplate = field(compare=False, repr=False)
     awake_time: float = DEFAULT_AWAKE_TIME
     security: CredentialSource | None = field(default=None, compare=False, repr=False)
+    lwm2m_fallback: tuple[str, ...] = ()
+    """Versions tried next, in order, when a server refuses ``lwm2m_version`` with 4.12."""
 
     @property
     def indexes(self) -> range:
