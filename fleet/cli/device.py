@@ -45,6 +45,7 @@ from fleet.client.events import (
     Updated,
 )
 from fleet.client.uri import UriError
+from fleet.runner.extras import missing_extra
 from fleet.codec.formats import format_label, parse_format
 from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout, ObjectLayout
 from fleet.errors import FleetError
@@ -231,6 +232,9 @@ def device(
             psk=psk,
             handshake_timeout=handshake_timeout,
         )
+        missing = missing_extra(config)
+        if missing is not None:
+            raise click.ClickException(missing)
     except UriError as exc:  # a command-line mistake, as for fleet run and fleet validate
         raise click.UsageError(str(exc)) from None
     except (ConfigError, FleetError, ValueError) as exc:

@@ -42,6 +42,7 @@ from fleet.cli.outputs import RunOutputs, output_options
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
 from fleet.client.config import ConfigError
 from fleet.client.uri import UnresolvedName, parse_uri, resolve_blocking
+from fleet.runner.extras import missing_extras
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
@@ -262,6 +263,11 @@ def run(
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(EXIT_INVALID_SCENARIO) from None
+    missing = missing_extras(scenario)
+    if missing:
+        for reason in missing:
+            click.echo(f"cannot run: {reason}", err=True)
+        raise SystemExit(EXIT_ERROR)
     try:
         indexes, capacity = _plan(
             scenario, workers, shard_index, shard_count, _split_addresses(source_addresses)
