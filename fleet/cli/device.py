@@ -45,12 +45,12 @@ from fleet.client.events import (
     Updated,
 )
 from fleet.client.uri import UriError
-from fleet.runner.extras import missing_extra
 from fleet.codec.formats import format_label, parse_format
 from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout, ObjectLayout
 from fleet.errors import FleetError
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
+from fleet.runner.extras import missing_extra
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT: Ctrl-C (or SIGTERM) ends the device, as it ends ``fleet run``."""

@@ -42,11 +42,11 @@ from fleet.cli.outputs import RunOutputs, output_options
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
 from fleet.client.config import ConfigError
 from fleet.client.uri import UnresolvedName, parse_uri, resolve_blocking
-from fleet.runner.extras import missing_extras
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
 from fleet.runner.devices import DeviceFactory, fleet_device
+from fleet.runner.extras import missing_extras
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
 from fleet.runner.planning import PlanningError, machine_slice

@@ -12,8 +12,8 @@ plugin).
 from __future__ import annotations
 
 from fleet.client.coap.dtls import dtls_available
-from fleet.client.config import DeviceConfig
 from fleet.client.coap.x509 import x509_available
+from fleet.client.config import DeviceConfig
 from fleet.errors import FleetError
 from fleet.runner.configs import device_config
 from fleet.scenario import Scenario
