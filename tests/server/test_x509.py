@@ -21,12 +21,12 @@ from fleet.client.coap.x509 import X509Credentials, der, load_certificates, load
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent, Handshake
-from fleet.client.fleet_ca import SERVER_FILE, SERVER_KEY, FleetCa
+from fleet.client.fleet_ca import FleetCa
 from fleet.client.transport import open_endpoint
 from fleet.clock import ManualClock
 from fleet.server import Lwm2mServer
 
-from ..client.x509.helpers import credentials, requires_x509, write_pair
+from ..client.x509.helpers import credentials, requires_x509, server_credentials, write_pair
 
 pytestmark = [pytest.mark.asyncio, requires_x509]
 WAIT = 5.0
@@ -34,16 +34,6 @@ WAIT = 5.0
 
 async def within(awaitable: Any, seconds: float = WAIT) -> Any:
     return await asyncio.wait_for(awaitable, seconds)
-
-
-def server_credentials(ca: FleetCa) -> X509Credentials:
-    folder = ca.directory
-    return X509Credentials(
-        der(load_certificates(folder / SERVER_FILE)[0]),
-        load_key_der(folder / SERVER_KEY),
-        "lwm2m-fleet server",
-        trust=(ca.certificate_der,),
-    )
 
 
 @pytest.fixture
