@@ -13,9 +13,10 @@ device opened, because that socket only talks to the server.
 :func:`open_dtls_client` binds, handshakes within a bounded time measured on the
 injected :class:`fleet.clock.Clock` and returns a :class:`DtlsClient`. A wrong key
 makes no noise in tinydtls (the server just drops the Finished message), so it
-shows up as :class:`DtlsHandshakeError` when the timeout runs out; a fatal alert
-fails at once. Retrying with back-off is the registrar's job. Keys are never part
-of a ``repr`` or an error message.
+shows up as :class:`DtlsHandshakeError` when the timeout runs out, saying whether the
+server answered the hello (then the key is wrong) or nothing at all; a fatal alert
+fails at once, named (``fatal alert 80 (internal_error)``). Retrying with back-off
+is the registrar's job. Keys are never part of a ``repr`` or an error message.
 
 Closing the :class:`DtlsEndpoint` (device stop, reboot, disable) sends
 close_notify, so the server frees the session at once; :meth:`DtlsEndpoint.abort`
@@ -50,6 +51,27 @@ EVENT_CONNECTED = 0x01DE
 LEVEL_WARNING = 1
 LEVEL_FATAL = 2
 ALERT_CLOSE_NOTIFY = 0
+ALERT_NAMES = {
+    10: "unexpected_message",
+    20: "bad_record_mac",
+    40: "handshake_failure",
+    42: "bad_certificate",
+    47: "illegal_parameter",
+    50: "decode_error",
+    51: "decrypt_error",
+    70: "protocol_version",
+    71: "insufficient_security",
+    80: "internal_error",
+    115: "unknown_psk_identity",
+}
+"""TLS alert descriptions (RFC 5246 §7.2, RFC 4279 §2) by code, for error messages."""
+
+
+def alert_text(code: int) -> str:
+    """``"fatal alert 115 (unknown_psk_identity)"``."""
+    name = ALERT_NAMES.get(code)
+    return f"fatal alert {code}" + (f" ({name})" if name else "")
+
 
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 """Seconds a handshake may take before it counts as failed (tinydtls retries 1 s, 2 s, 4 s)."""
@@ -216,7 +238,7 @@ class DtlsClientTransport(asyncio.DatagramTransport):
             if self._connected is not None and not self._connected.done():
                 self._connected.set_result(None)
         elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
-            reason = "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {code}"
+            reason = "close_notify" if code == ALERT_CLOSE_NOTIFY else alert_text(code)
             self.fail(DtlsHandshakeError(f"DTLS session with {self._peer()} ended: {reason}"))
 
     def _peer(self) -> str:
@@ -369,7 +391,7 @@ async def open_dtls_client(
         if attempt.cancelled() and not _current_cancelled():
             raise DtlsHandshakeError(
                 f"DTLS handshake with {transport._peer()} did not complete in "
-                f"{handshake_timeout:g} s (wrong key or identity, or no DTLS server there)"
+                f"{handshake_timeout:g} s ({_timeout_reason(transport)})"
             ) from None
         raise
     except BaseException:
@@ -378,6 +400,18 @@ async def open_dtls_client(
     finally:
         timer.cancel()
     return DtlsClient(endpoint, transport)
+
+
+def _timeout_reason(transport: DtlsClientTransport) -> str:
+    """Why a handshake timed out, as far as the records tell: a server that answered the
+    hello but never our Finished could not decrypt it (the usual sign of a wrong key: it
+    drops the record without an alert); one that never answered is not there."""
+    if transport.records_in == 0:
+        return "no answer at all: no DTLS server there, or the datagrams are lost"
+    return (
+        "the server answered the hello but not our Finished: the key does not match the"
+        " identity's (the server dropped the record it could not decrypt)"
+    )
 
 
 def _current_cancelled() -> bool:
