@@ -6,6 +6,8 @@
 #   The optional Python package DTLSSocket (tinydtls, the `dtls` extra) built into .venv when
 #   .venv exists: it needs autoconf, automake and libtool (Debian) to compile.
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
+#   Debian's prometheus for its `promtool check metrics`, run on a live scrape of `fleet run
+#   --metrics-port` by tests/deploy/test_grafana.py.
 #   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
 #   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
 set -euo pipefail
@@ -55,6 +57,8 @@ install_debian_package libcoap3-bin coap-client-notls
 # Debian's Chromium for the browser tests (tests/browser.py drives it with Playwright; Playwright's
 # own browser download is not reachable from CI).
 install_debian_package chromium chromium
+# promtool (Debian package prometheus) lints a live scrape of our metrics endpoint.
+install_debian_package prometheus promtool
 
 # Installs tests/interop's npm packages exactly as locked, unless the locked lwm2m-node-lib is there.
 install_interop_npm_packages() {
