@@ -158,6 +158,15 @@ class RunMetrics:
         self.devices: dict[str, int] = {}
         self.faults: dict[str, int] = {}
         """Faults injected on purpose, by action (``reject 4.05``, ``drop``, ``reboot``...)."""
+        self.groups: dict[str, RunMetrics] = {}
+        """The same counts per device group (scenarios of several groups; see ``group``)."""
+
+    def group(self, name: str) -> RunMetrics:
+        """The metrics of one device group (created on first use)."""
+        found = self.groups.get(name)
+        if found is None:
+            found = self.groups[name] = RunMetrics(late_after=self.late_after)
+        return found
 
     def record(
         self,
@@ -219,6 +228,8 @@ class RunMetrics:
             self.devices[state] = self.devices.get(state, 0) + n
         for action, n in other.faults.items():
             self.faults[action] = self.faults.get(action, 0) + n
+        for name, group in other.groups.items():
+            self.group(name).merge(group)
 
     @classmethod
     def merged(cls, items: Iterable[RunMetrics]) -> RunMetrics:
