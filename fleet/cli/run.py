@@ -46,7 +46,7 @@ from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
 from fleet.runner.devices import DeviceFactory, fleet_device
-from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status
+from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
 from fleet.runner.planning import PlanningError, machine_slice
 from fleet.runner.progress import Progress, Snapshot
@@ -306,6 +306,8 @@ def run(
     click.echo(summary.table(ascii=ascii), nl=False)
     if summary_json is not None:
         summary_json.write_text(summary.dumps(), encoding="utf-8")
+    if nothing_started(summary):
+        click.echo("fleet run: no device could start (the reasons are logged above)", err=True)
     raise SystemExit(exit_status(summary))
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -49,6 +48,7 @@ from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
 from fleet.server.http.launch import HttpOptions, http_options, start_http
 from fleet.server.platform import Console, Message, render
+from fleet.server.platform.messages import dumps
 from fleet.server.secure import KeyLookup
 
 DEVICE_INFO = ("/3", "/6")
@@ -161,9 +161,9 @@ def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], N
 
     def say(what: Any) -> None:
         if isinstance(what, str):
-            click.echo(what if not as_json else json.dumps({"console": what}))
+            click.echo(what if not as_json else dumps({"console": what}, compact=False))
         else:
-            click.echo(json.dumps(what, indent=None if as_json else 2, ensure_ascii=False))
+            click.echo(dumps(what, indent=None if as_json else 2, compact=False))
 
     return emit, say
 

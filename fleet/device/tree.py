@@ -24,6 +24,7 @@ from fleet.device.arguments import parse_arguments
 from fleet.device.behaviour import Behaviour
 from fleet.device.events import Executed, ObjectsChanged
 from fleet.device.layout import DeviceLayout, InitialValues
+from fleet.device.spec_limits import SERVER
 from fleet.device.store import DEVICE, DeviceStore, as_path, resource_instance
 from fleet.device.template import ABSENT, ObjectPlan, Slot, TreeTemplate
 from fleet.device.writing import checked, multi_checked, stage_write
@@ -250,7 +251,7 @@ class ObjectTree(DeviceStore):
         return iid
 
     def delete(self, path: Path | str) -> None:
-        """Delete an object instance (never the Device object's instance)."""
+        """Delete an object instance (never the Device object's nor an LwM2M Server's)."""
         path = self._server_path(path, "Delete")
         plan = self._plan(path)
         if len(path) == 1:
@@ -261,6 +262,11 @@ class ObjectTree(DeviceStore):
             raise MethodNotAllowed(f"{path}: Delete targets an object instance")
         if path[0] == DEVICE:
             raise MethodNotAllowed(f"{path}: the Device object instance cannot be deleted")
+        if path[0] == SERVER:
+            raise MethodNotAllowed(
+                f"{path}: an LwM2M Server object instance is deleted only by a Bootstrap-Delete"
+                " (the device would lose its server)"
+            )
         opened = self._open()
         try:
             del self._objects[path[0]][path[1]]

@@ -15,7 +15,8 @@ Exit statuses of ``fleet run`` (:func:`exit_status`):
 
 =====  ============================================================
 0      the run ended and no threshold failed
-1      the run could not be done (e.g. a socket could not be opened)
+1      the run could not be done (e.g. a socket could not be opened), or no device of it
+       could start (each one's reason is logged; ``could_not_start`` in the summary)
 2      invalid scenario or command line (nothing was started)
 99     the run ended and at least one threshold failed
 130    the run was aborted (Ctrl-C / SIGTERM) after de-registering
@@ -42,6 +43,7 @@ from fleet.scenario import Scenario, Threshold, evaluate
 _log = logging.getLogger("fleet.runner")
 
 __all__ = [
+    "COULD_NOT_START",
     "EXIT_ABORTED",
     "EXIT_ERROR",
     "EXIT_INVALID_SCENARIO",
@@ -51,6 +53,7 @@ __all__ = [
     "Fleet",
     "evaluate_thresholds",
     "exit_status",
+    "nothing_started",
     "raise_open_file_limit",
     "scenario_name",
 ]
@@ -63,10 +66,22 @@ EXIT_ABORTED: Final = 130
 """128 + SIGINT, as shells report a command interrupted by Ctrl-C."""
 
 
+COULD_NOT_START: Final = "could_not_start"
+"""The summary's ``device_states`` key: devices that could not even start."""
+
+
+def nothing_started(summary: Summary) -> bool:
+    """Whether not one device of the run could start (a run that tested nothing)."""
+    failed = summary.device_states.get(COULD_NOT_START, 0)
+    return summary.devices > 0 and failed >= summary.devices
+
+
 def exit_status(summary: Summary) -> int:
     """The exit status of a finished run (see the module documentation)."""
     if summary.aborted:
         return EXIT_ABORTED
+    if nothing_started(summary):
+        return EXIT_ERROR
     if any(not line.passed for line in summary.thresholds):
         return EXIT_THRESHOLDS_FAILED
     return EXIT_OK
@@ -161,6 +176,8 @@ class Fleet:
             devices=len(self.indexes),
             aborted=aborted,
         )
+        if shard.could_not_start:
+            summary.device_states[COULD_NOT_START] = shard.could_not_start
         summary.thresholds = evaluate_thresholds(summary, scenario.thresholds)
         return summary
 

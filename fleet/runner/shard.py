@@ -132,6 +132,8 @@ class Shard:
         self.factory = factory
         self.drain = drain
         self.devices: dict[int, DeviceLike] = {}
+        self.could_not_start = 0
+        """Devices whose configuration was refused or whose start failed (logged each)."""
         """Every device that arrived, by index (away ones included)."""
         self.away: set[int] = set()
         self.generators = GeneratorSet()
@@ -326,6 +328,7 @@ class Shard:
             if group.name in self.group_bridges:
                 self.metrics.group(group.name).record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
+            self.could_not_start += 1
             return
         self.devices[index] = device
         values_rng = device_rng(scenario.seed, index, "values")
@@ -397,6 +400,7 @@ class Shard:
             if group in self.group_bridges:
                 self.metrics.group(group).record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
+            self.could_not_start += 1
 
     def _chain(self, index: int, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the device's previous step (a stop before a start)."""

@@ -125,7 +125,8 @@ async def test_a_duplicate_verdict_reaches_the_server_twice_and_it_copes(
     server: FakeServer,
 ) -> None:
     clock = ManualClock()
-    async with registered_device(server, EP, clock=clock) as device:
+    # any_source: raw_replies pokes the device from a bare socket, not the server's
+    async with registered_device(server, EP, clock=clock, any_source=True) as device:
         device.add_interceptor(lambda request, operation, path: Verdict.duplicate())
         response = await server.request(EP, GET, "/3/0/0")  # the server copes with it
         assert response.payload == b"lwm2m-fleet"
