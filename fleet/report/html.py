@@ -15,7 +15,7 @@ injected; the scenario text.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
 from typing import Final
 
@@ -112,7 +112,7 @@ def _group_table(summary: Summary) -> str:
 def _failure_reasons(summary: Summary) -> str:
     rows = []
     for op, stats in summary.operations.items():
-        reasons: Mapping[str, int] = getattr(stats, "failure_reasons", None) or {}
+        reasons = stats.failure_reasons
         for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
             rows.append([op.value, str(reason), str(n)])
     if not rows:

@@ -114,7 +114,7 @@ def test_json_line_round_trip_and_derived_fields() -> None:
     metrics = RunMetrics()
     recorder = IntervalRecorder(metrics, interval=2.0, wall=100.0)
     metrics.record(Operation.REGISTER, 0.004)
-    metrics.record(Operation.REGISTER, 0.006, ok=False)
+    metrics.record(Operation.REGISTER, 0.006, ok=False, reason="timeout")
     metrics.record(Operation.NOTIFY, 1.5)  # a notification 1.5 s late
     metrics.record(Operation.NOTIFY, 0.2)
     record = recorder.sample(2.0, {"registered": 2})
@@ -123,6 +123,7 @@ def test_json_line_round_trip_and_derived_fields() -> None:
     data = json.loads(line)
     assert data["operations"]["register"]["count"] == 2
     assert data["operations"]["register"]["failures"] == 1
+    assert data["operations"]["register"]["failure_reasons"] == {"timeout": 1}
     assert data["operations"]["register"]["per_second"] == 1.0
     assert set(data["operations"]) == {"register", "notify"}  # only what happened
     assert data["notifications_late"] == 1
