@@ -26,7 +26,8 @@ def feed(metrics: RunMetrics, rng: random.Random, n: int) -> None:
     ops = list(Operation)
     for _ in range(n):
         op = rng.choice(ops)
-        metrics.record(op, rng.expovariate(200.0), ok=rng.random() > 0.1)
+        ok = rng.random() > 0.1
+        metrics.record(op, rng.expovariate(200.0), ok=ok, reason=rng.choice(["timeout", None]))
     metrics.retransmitted(rng.randrange(3))
     metrics.fault_injected("drop", rng.randrange(2))
     metrics.started(Operation.REGISTER, 0.0, rng.random() * 2)
@@ -77,6 +78,7 @@ def test_intervals_add_up_to_the_summary() -> None:
         )
         assert got.durations.buckets() == want.durations.buckets()
         assert got.durations.sum_ns == want.durations.sum_ns
+        assert got.failure_reasons == want.failure_reasons
     assert total.retransmissions == summary.retransmissions
     assert total.faults == summary.faults
     assert total.lateness.buckets() == summary.lateness.buckets()
