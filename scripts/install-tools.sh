@@ -5,6 +5,8 @@
 #   coap-server-gnutls, the DTLS-PSK servers of the interop tests in tests/client/dtls/.
 #   The optional Python package DTLSSocket (tinydtls, the `dtls` extra) built into .venv when
 #   .venv exists: it needs autoconf, automake and libtool (Debian) to compile.
+#   The optional Python package uvloop (the `fast` extra) installed into .venv when .venv exists,
+#   so that the suite also runs on uvloop (make test; tests/conftest.py --event-loop).
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
 #   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
 #   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
@@ -94,3 +96,17 @@ install_dtlssocket() {
 }
 
 install_dtlssocket
+
+# Installs the `fast` extra (uvloop) into .venv: the event loop the suite also runs on.
+install_uvloop() {
+    local python=.venv/bin/python
+    [ -x "$python" ] || return 0
+    if "$python" -c "import uvloop" >/dev/null 2>&1; then
+        return 0
+    fi
+    "$python" -m pip install --quiet -e ".[fast]" >"$log" 2>&1 || fail "pip install -e .[fast] (uvloop) failed"
+    "$python" -c "import uvloop" >"$log" 2>&1 || fail "uvloop installed but not importable"
+    echo "install-tools: installed the fast extra (uvloop) into .venv"
+}
+
+install_uvloop
