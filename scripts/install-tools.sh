@@ -5,6 +5,8 @@
 #   coap-server-gnutls, the DTLS-PSK servers of the interop tests in tests/client/dtls/.
 #   The optional Python package DTLSSocket (tinydtls, the `dtls` extra) built into .venv when
 #   .venv exists: it needs autoconf, automake and libtool (Debian) to compile.
+#   The optional Python packages of the `x509` extra (pyOpenSSL, cryptography: DTLS with
+#   certificates and the fleet CA) installed into .venv when .venv exists (wheels, no build).
 #   The optional Python package uvloop (the `fast` extra) installed into .venv when .venv exists,
 #   so that the suite also runs on uvloop (make test; tests/conftest.py --event-loop).
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
@@ -97,6 +99,20 @@ install_dtlssocket() {
 
 install_dtlssocket
 
+# Installs the `x509` extra (pyOpenSSL and cryptography, pinned in pyproject.toml) into .venv.
+install_x509_extra() {
+    local python=.venv/bin/python
+    [ -x "$python" ] || return 0
+    if "$python" -c "import OpenSSL.SSL, cryptography.x509" >/dev/null 2>&1; then
+        return 0
+    fi
+    "$python" -m pip install --quiet -e ".[x509]" >"$log" 2>&1 ||
+        fail "pip install -e .[x509] (pyOpenSSL, cryptography) failed"
+    echo "install-tools: installed the x509 extra (pyOpenSSL, cryptography) into .venv"
+}
+
+install_x509_extra
+
 # Installs the `fast` extra (uvloop) into .venv: the event loop the suite also runs on.
 install_uvloop() {
     local python=.venv/bin/python
@@ -104,7 +120,8 @@ install_uvloop() {
     if "$python" -c "import uvloop" >/dev/null 2>&1; then
         return 0
     fi
-    "$python" -m pip install --quiet -e ".[fast]" >"$log" 2>&1 || fail "pip install -e .[fast] (uvloop) failed"
+    "$python" -m pip install --quiet -e ".[fast]" >"$log" 2>&1 ||
+        fail "pip install -e .[fast] (uvloop) failed"
     "$python" -c "import uvloop" >"$log" 2>&1 || fail "uvloop installed but not importable"
     echo "install-tools: installed the fast extra (uvloop) into .venv"
 }

@@ -17,7 +17,8 @@ What joins what:
 - the tree's events: ``/1/0/8`` and created/deleted instances send an Update;
   ``/3/0/4`` Reboot answers the Execute, de-registers, stays away
   ``reboot_delay`` seconds (socket closed), then binds a new socket and
-  registers again with the values kept; ``/1/0/4`` Disable does the same for
+  registers again with the values kept; Object 5 Firmware Update events go to
+  :attr:`Device.firmware` (:mod:`fleet.client.firmware`); ``/1/0/4`` Disable does the same for
   the Disable Timeout (``/1/0/5``); ``/3442/0/5`` sends the listed paths
   (:mod:`fleet.client.send`). Factory Reset is the tree's own business; what
   it changes reaches the server like any other change;
@@ -54,6 +55,7 @@ from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig, DeviceProfile, device_overrides, profile_for
 from fleet.client.events import Retransmitted, SendDone
+from fleet.client.firmware.driver import FIRMWARE_EVENTS, FirmwareClient
 from fleet.client.flag import Flag, shared_loop_clock
 from fleet.client.observations import Observations
 from fleet.client.queue import QueueMode
@@ -94,6 +96,7 @@ class Device(DeviceSeams):
         "_attributes",
         "_away",
         "_endpoint",
+        "_firmware",
         "_fresh",
         "_observations",
         "_rng",
@@ -137,6 +140,7 @@ class Device(DeviceSeams):
         self._observations: Observations | None = None
         self._attributes: AttributeStore | None = None
         self._away = Away(self)
+        self._firmware: FirmwareClient | None = None
         self._tasks: set[asyncio.Future[Any]] | None = None
 
     def __repr__(self) -> str:
@@ -171,7 +175,7 @@ class Device(DeviceSeams):
         try:
             await self.connect()
         except (FleetError, OSError) as error:
-            self.registrar.connect_failed("Register", f"{type(error).__name__}: {error}")
+            self.registrar.connect_failed("Register", error)
             return
         self.registrar.start()
 
@@ -267,6 +271,17 @@ class Device(DeviceSeams):
     async def reboot(self, delay: float | None = None) -> None:
         """De-register, stay away ``delay`` seconds (default ``reboot_delay``), come back."""
         await self._away.go_away(self.config.reboot_delay if delay is None else delay, "reboot")
+
+    async def go_away(self, seconds: float | None, reason: str, *, deregister: bool = True) -> None:
+        """Away for ``seconds`` (``None``: for good) with or without a De-register first."""
+        await self._away.go_away(seconds, reason, deregister=deregister)
+
+    @property
+    def firmware(self) -> FirmwareClient:
+        """Object 5 downloads and updates (:mod:`fleet.client.firmware`; created on first use)."""
+        if self._firmware is None:
+            self._firmware = FirmwareClient(self, self.config.firmware)
+        return self._firmware
 
     def reboot_soon(self, delay: float | None = None) -> None:
         """:meth:`reboot` as a background step (from a timer callback, e.g. a fault)."""
@@ -455,6 +470,8 @@ class Device(DeviceSeams):
             self.spawn(self._away.go_away(float(event.timeout), "disable"))
         elif isinstance(event, SendRequested):
             self.spawn(self._send_requested(event))
+        elif isinstance(event, FIRMWARE_EVENTS):
+            self.firmware.on_event(event)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` as a background step of this device (cancelled by :meth:`stop`)."""

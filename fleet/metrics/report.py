@@ -2,7 +2,9 @@
 
 One row per operation that happened (count, failures, injected faults,
 late starts, attempts per second, mean and p50/p95/p99/max duration), the
-run-wide counters, the device states, then the thresholds with pass/fail marks (``✓``/``✗``, or
+run-wide counters, the failures by cause per operation (``register  port
+unreachable 12, timeout 3``), the device states, then the thresholds with pass/fail
+marks (``✓``/``✗``, or
 ``ok``/``FAIL`` with ``ascii=True``).
 """
 
@@ -104,6 +106,9 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
         f"   late operations {summary.late_operations}"
         f" (start lateness p99 {format_seconds(summary.lateness.percentile(99), ascii=ascii)})"
     )
+    reasons = failure_lines(summary)
+    if reasons:
+        lines += ["", "failure reasons", *reasons]
     if summary.device_states:
         states = ", ".join(f"{state} {n}" for state, n in sorted(summary.device_states.items()))
         lines.append(f"devices: {states}")
@@ -124,3 +129,25 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
                 f"{t.expression.ljust(expr_width)}  {observed}"
             )
     return "\n".join(lines) + "\n"
+
+
+def failure_lines(summary: Summary) -> list[str]:
+    """``  register  port unreachable 12, timeout 3`` per operation that failed, most
+    frequent cause first."""
+    rows = [
+        (op.value, stats.failure_reasons)
+        for op, stats in summary.operations.items()
+        if stats.failure_reasons
+    ]
+    if not rows:
+        return []
+    width = max(len(name) for name, _ in rows)
+    return [
+        f"  {name.ljust(width)}  "
+        + ", ".join(f"{cause} {n}" for cause, n in sorted(causes.items(), key=_most_first))
+        for name, causes in rows
+    ]
+
+
+def _most_first(item: tuple[str, int]) -> tuple[int, str]:
+    return (-item[1], item[0])

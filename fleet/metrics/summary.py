@@ -11,7 +11,8 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
       "devices": 100, "shards": 1, "aborted": false,
       "device_states": {"registered": 98, "failed": 2},
       "operations": {                      # every operation, always present
-        "register": {"count": 100, "failures": 0, "injected": 0, "late": 0,
+        "register": {"count": 100, "failures": 5, "injected": 0, "late": 0,
+                     "failure_reasons": {"timeout": 3, "port unreachable": 2},
                      "durations": HISTOGRAM},
         "update": {...}, "deregister": {...}, "read": {...}, "write": {...},
         "execute": {...}, "observe": {...}, "discover": {...}, "create": {...},
@@ -32,7 +33,9 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
 ``metrics`` and the readable histogram fields are derived and ignored by
 :meth:`Summary.from_json`, which rebuilds the exact state. ``count`` of an
 operation counts completed attempts; ``failures`` real failures; ``injected``
-failures a fault plan caused (not in ``failures``); ``late`` operations the
+failures a fault plan caused (not in ``failures``); ``failure_reasons`` the real failures
+by cause (``timeout``, ``port unreachable``, ``4.00 Bad Request``...; absent when there
+were none; merged by adding); ``late`` operations the
 saturated process started late. ``faults`` counts the faults the scenario's fault plan
 injected, by label (``reject 4.05``, ``drop``, ``reboot``, ``drop register``...): what
 happened on purpose, apart from the failures the server caused; the table shows them
@@ -75,6 +78,8 @@ class OperationSummary:
     injected: int = 0
     late: int = 0
     durations: LatencyHistogram = field(default_factory=LatencyHistogram)
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    """Real failures by cause (``{"timeout": 3, "4.00 Bad Request": 1}``)."""
 
     def merge(self, other: OperationSummary) -> None:
         self.count += other.count
@@ -82,15 +87,20 @@ class OperationSummary:
         self.injected += other.injected
         self.late += other.late
         self.durations.merge(other.durations)
+        for cause, n in other.failure_reasons.items():
+            self.failure_reasons[cause] = self.failure_reasons.get(cause, 0) + n
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "count": self.count,
             "failures": self.failures,
             "injected": self.injected,
             "late": self.late,
             "durations": self.durations.to_json(),
         }
+        if self.failure_reasons:
+            data["failure_reasons"] = dict(sorted(self.failure_reasons.items()))
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> OperationSummary:
@@ -102,6 +112,7 @@ class OperationSummary:
             _count(mapping, "injected"),
             _count(mapping, "late"),
             durations,
+            _reasons(mapping.get("failure_reasons")),
         )
 
 
@@ -170,7 +181,9 @@ class Summary:
         aborted: bool = False,
     ) -> Summary:
         operations = {
-            op: OperationSummary(s.count, s.failures, s.injected, s.late, s.durations.copy())
+            op: OperationSummary(
+                s.count, s.failures, s.injected, s.late, s.durations.copy(), dict(s.reasons)
+            )
             for op, s in metrics.operations.items()
         }
         return cls(
@@ -437,3 +450,11 @@ def _count(data: Mapping[str, object], key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise SummaryError(f"{key} must be a whole number >= 0, got {value!r}")
     return value
+
+
+def _reasons(value: object) -> dict[str, int]:
+    """An operation's ``failure_reasons`` (absent: none)."""
+    if value is None:
+        return {}
+    mapping = _mapping(value, "failure_reasons")
+    return {str(cause): _count(mapping, str(cause)) for cause in mapping}

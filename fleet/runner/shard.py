@@ -309,7 +309,7 @@ class Shard:
             )
         except FleetError as error:  # e.g. no key for it: this device fails, the rest go on
             _log.error("device %d (group %s): cannot start: %s", index, group.name, error)
-            self.metrics.record(Operation.REGISTER, None, ok=False)
+            self.metrics.record(Operation.REGISTER, None, ok=False, reason="cannot start")
             self.bridge.errors += 1
             self.could_not_start += 1
             return

@@ -131,7 +131,7 @@ def test_unknown_object(problems: Problems) -> None:
             objects: {3304: [0]}
         """
     )
-    assert lines == ["s.yaml:4:15: unknown object 3304 (known: 0, 1, 3, 6, 3303, 3442)"]
+    assert lines == ["s.yaml:4:15: unknown object 3304 (known: 0, 1, 3, 4, 5, 6, 9, 3303, 3442)"]
 
 
 def test_unknown_object_version(problems: Problems) -> None:
