@@ -65,6 +65,8 @@ NO_SEC: Final = 3
 """Security Mode (/0/x/2) 3: NoSec."""
 PRE_SHARED_KEY: Final = 0
 """Security Mode (/0/x/2) 0: Pre-Shared Key (DTLS-PSK)."""
+DEFAULT_BOOTSTRAP_TIMEOUT: Final = 247.0
+"""Seconds a device waits for Bootstrap-Finish: CoAP's EXCHANGE_LIFETIME."""
 SECRET_PATHS: Final = ("/0/0/3", "/0/0/5")
 """PSK identity and key in the Security object: per device, never in a shared template."""
 
@@ -138,6 +140,17 @@ class DeviceConfig:
     server and refused with ``coap://``. ``handshake_timeout``: device-clock
     seconds a DTLS handshake may take before it counts as failed. The key is
     never part of the ``repr``.
+
+    ``bootstrap``: the Bootstrap-Server URI (``coap://`` NoSec, ``coaps://`` with
+    ``bootstrap_psk``); the device then starts with only its Bootstrap-Server
+    Account in ``/0/0`` and no Server instance, and bootstraps before it
+    registers (:mod:`fleet.client.bootstrap`) — unless ``factory_server``, where it
+    keeps the ``server`` account in ``/0/0`` and ``/1/0`` and holds the
+    Bootstrap-Server Account in ``/0/1`` (for server-initiated bootstrap and the
+    fall-back when every server refuses it). ``bootstrap_timeout``: seconds to
+    wait for Bootstrap-Finish after the Bootstrap-Request was accepted;
+    ``bootstrap_retry``: the back-off of failed attempts; ``bootstrap_hold_off``:
+    the Client Hold Off Time (``/0/x/11``) before the first Bootstrap-Request.
     """
 
     endpoint: str
@@ -163,6 +176,12 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    bootstrap: str | None = None
+    bootstrap_psk: PskCredentials | None = None
+    factory_server: bool = False
+    bootstrap_timeout: float = DEFAULT_BOOTSTRAP_TIMEOUT
+    bootstrap_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    bootstrap_hold_off: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
@@ -179,6 +198,7 @@ class DeviceConfig:
             raise ConfigError(
                 f"server {self.server}: a pre-shared key needs a coaps:// server, not coap://"
             )
+        _check_bootstrap(self)
         if not (self.handshake_timeout > 0 and math.isfinite(self.handshake_timeout)):
             raise ConfigError("handshake_timeout must be a positive number of seconds")
         if isinstance(self.lifetime, bool) or not 1 <= self.lifetime <= UINT32_MAX:
@@ -231,6 +251,30 @@ class DeviceConfig:
         if self.bind_host is not None:
             return self.bind_host
         return default_bind_host(self.server_address[0])
+
+
+def _check_bootstrap(config: DeviceConfig) -> None:
+    if config.bootstrap is None:
+        if config.bootstrap_psk is not None or config.factory_server:
+            raise ConfigError("bootstrap_psk and factory_server need a bootstrap server URI")
+        return
+    parse_server_uri(config.bootstrap)
+    if config.bootstrap_psk is not None and not isinstance(config.bootstrap_psk, PskCredentials):
+        raise ConfigError("bootstrap_psk must be PskCredentials (identity and key)")
+    if is_secure_uri(config.bootstrap) and config.bootstrap_psk is None:
+        raise ConfigError(
+            f"bootstrap server {config.bootstrap}: a coaps:// server needs a pre-shared key "
+            "(bootstrap_psk)"
+        )
+    if config.bootstrap_psk is not None and not is_secure_uri(config.bootstrap):
+        raise ConfigError(
+            f"bootstrap server {config.bootstrap}: a pre-shared key needs a coaps:// server"
+        )
+    if not (config.bootstrap_timeout > 0 and math.isfinite(config.bootstrap_timeout)):
+        raise ConfigError("bootstrap_timeout must be a positive number of seconds")
+    hold = config.bootstrap_hold_off
+    if isinstance(hold, bool) or not isinstance(hold, int) or not 0 <= hold <= UINT32_MAX:
+        raise ConfigError(f"bootstrap_hold_off must be whole seconds, got {hold!r}")
 
 
 def server_values(config: DeviceConfig) -> dict[str, object]:

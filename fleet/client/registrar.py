@@ -395,6 +395,8 @@ class Registrar:
                     injected,
                 )
             )
+        if delay is None:
+            host.registration_gave_up()
 
     def _retry(self) -> None:
         self._timer = None

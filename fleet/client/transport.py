@@ -17,7 +17,9 @@ from collections.abc import Callable
 
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.endpoint import CoapEndpoint
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.results import CancelCallback, Handler
+from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.clock import Clock
@@ -26,6 +28,8 @@ from fleet.clock import Clock
 async def open_endpoint(
     config: DeviceConfig,
     *,
+    remote: Address,
+    psk: PskCredentials | None,
     handler: Handler,
     clock: Clock,
     rng: random.Random | None,
@@ -35,15 +39,16 @@ async def open_endpoint(
 ) -> CoapEndpoint:
     """Bind the device's endpoint on ``config.local_host`` (an ephemeral port).
 
-    For a ``coaps://`` server the DTLS handshake happens here; ``emit`` hears a
-    :class:`Handshake` either way and a failure raises :class:`DtlsError`
+    ``remote`` is the server the device talks to and ``psk`` its key (``None``: plain
+    UDP): the configured server, or an account a Bootstrap-Server wrote. With a key
+    the DTLS handshake happens here; ``emit`` hears a :class:`Handshake` either way
+    and a failure raises :class:`DtlsError`
     (:class:`~fleet.client.coap.dtls.DtlsHandshakeError` for a wrong key, no
     server or a timeout; :class:`~fleet.client.coap.dtls.DtlsUnavailable`
     without the optional package). ``on_lost(reason)`` hears when a secure
     session ends under the device (the device must then open a new endpoint:
     a new handshake).
     """
-    psk = config.psk
     if psk is None:
         return await CoapEndpoint.bind(
             config.local_host,
@@ -55,7 +60,6 @@ async def open_endpoint(
             rng=rng,
             on_cancel=on_cancel,
         )
-    remote = config.server_address
     started = clock.now()
     try:
         client = await open_dtls_client(
