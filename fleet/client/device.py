@@ -259,6 +259,8 @@ class Device(DeviceSeams):
 
     async def _switch(self, account: bootstrap_rules.ServerAccount) -> None:
         await asyncio.sleep(0)  # the Finish's answer goes out over the old endpoint first
+        if self.bootstrap is not None:
+            self.bootstrap.report_done(account)
         if self.registrar.location is not None:
             await self.registrar.deregister("bootstrapped")
         self.registrar.cancel()

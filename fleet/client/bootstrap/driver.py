@@ -191,6 +191,15 @@ class Bootstrapper:
             task.cancel()
         self.state = BootstrapState.DONE
         self._attempt = self._sequence = 1
+        delay = rules.purge_delay(rules.bootstrap_account(host.tree))
+        if delay is not None:
+            self._purge = host.clock.call_at(host.clock.now() + delay, self._purge_account)
+        host.bootstrapped(account)
+        return None
+
+    def report_done(self, account: rules.ServerAccount) -> None:
+        """Tell the listeners the bootstrap ended (once the Finish's answer is reported)."""
+        host = self._host
         if host.listening:
             host.emit(
                 BootstrapDone(
@@ -202,11 +211,6 @@ class Bootstrapper:
                     self.started,
                 )
             )
-        delay = rules.purge_delay(rules.bootstrap_account(host.tree))
-        if delay is not None:
-            self._purge = host.clock.call_at(host.clock.now() + delay, self._purge_account)
-        host.bootstrapped(account)
-        return None
 
     # -- exchanges ----------------------------------------------------------------------
 
