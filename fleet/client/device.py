@@ -298,7 +298,7 @@ class Device(DeviceSeams):
         allowed = self.tree.stored(1, instance, 16) if instance is not None else None
         if allowed is not False:
             self.registrar.state = RegistrationState.STOPPED
-            self.bootstrap.start(hold_off=False)
+            self.bootstrap.fall_back()
 
     @property
     def server_instance(self) -> int | None:
@@ -476,6 +476,8 @@ class Device(DeviceSeams):
     def registration_changed(self, registered: bool) -> None:
         if registered:
             self.registered.set()
+            if self.bootstrap is not None:
+                self.bootstrap.registered()
             return
         self.registered.clear()
         if self._queue is not None:

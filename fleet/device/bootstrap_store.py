@@ -6,9 +6,10 @@ adds exactly those two primitives to :class:`~fleet.device.store.DeviceStore`:
 
 - :meth:`BootstrapStore.bootstrap_write` (LwM2M 1.1 Core, 5.2.7.4
   Bootstrap-Write): the values are written "regardless of the existence of the
-  targeted Object Instance or Resource": a missing instance is created (from its
-  defaults), a resource that no server could write (the whole Security object has
-  no operations) is written all the same; values are still checked against their
+  targeted Object Instance or Resource": a missing instance is created (its
+  mandatory resources at their defaults, optional ones absent until written), a
+  resource that no server could write (the whole Security object has no
+  operations) is written all the same; values are still checked against their
   resource (4.00), a resource the device does not hold is 4.04, an executable
   one 4.05, and nothing changes unless everything is valid;
 - :meth:`BootstrapStore.remove_instance`, the step of a Bootstrap-Delete.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from fleet.device.events import ObjectsChanged
 from fleet.device.store import DeviceStore, as_path
-from fleet.device.template import ObjectPlan, Slot
+from fleet.device.template import ABSENT, ObjectPlan, Slot
 from fleet.device.writing import checked, merge, multi_checked
 from fleet.errors import BadRequest, MethodNotAllowed, NotFound
 from fleet.model.definitions import ResourceModel
@@ -78,7 +79,7 @@ class BootstrapStore(DeviceStore):
             for iid, changes in staged.items():
                 slots = existing.get(iid)
                 if slots is None:
-                    slots = existing[iid] = list(plan.blank)
+                    slots = existing[iid] = _created(plan)
                     created.append(Path(path[0], iid))
                     self._touched(Path(path[0], iid))
                 for idx, slot in changes.items():
@@ -153,3 +154,13 @@ class BootstrapStore(DeviceStore):
         if resource.executable:
             raise MethodNotAllowed(f"{path}: resource {rid} ({resource.name}) is executable")
         return idx, resource
+
+
+def _created(plan: ObjectPlan) -> list[Slot]:
+    """A new instance's slots: mandatory and executable resources present (mandatory ones at
+    their defaults), optional values absent until written (so "not present" keeps its
+    meaning, e.g. /1/x/16 true, /1/x/17..20 the specification's defaults)."""
+    return [
+        slot if resource.mandatory or resource.executable else ABSENT
+        for slot, resource in zip(plan.blank, plan.resources, strict=True)
+    ]

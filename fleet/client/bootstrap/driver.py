@@ -18,6 +18,8 @@ bootstrap) and 5.2.7 with the pure rules of :mod:`fleet.client.bootstrap.rules`:
    comes is a failed attempt, retried after the back-off of
    ``config.bootstrap_retry`` (retry timer doubled per attempt, like the Server
    object's registration retries); when it is exhausted the device gives up.
+   A registration that fails for good afterwards (:meth:`Bootstrapper.fall_back`)
+   is a failed attempt too; only a successful Register resets the count.
 
 A Bootstrap-Server may also begin on its own (server-initiated bootstrap): its
 first operation puts the bootstrapper in step 2 (:meth:`Bootstrapper.touched`).
@@ -150,6 +152,9 @@ class Bootstrapper:
         self.initiated = "client"
         delay = float(account.hold_off) if hold_off else 0.0
         self.state = BootstrapState.HOLDING_OFF
+        if delay <= 0:
+            self._request_due()
+            return
         clock = self._host.clock
         self._timer = clock.call_at(clock.now() + delay, self._request_due)
 
@@ -190,12 +195,23 @@ class Bootstrapper:
         if task is not None and not task.done():
             task.cancel()
         self.state = BootstrapState.DONE
-        self._attempt = self._sequence = 1
         delay = rules.purge_delay(rules.bootstrap_account(host.tree))
         if delay is not None:
             self._purge = host.clock.call_at(host.clock.now() + delay, self._purge_account)
         host.bootstrapped(account)
         return None
+
+    def fall_back(self) -> None:
+        """Every server refused the registration (1.1 "bootstrap on registration failure",
+        /1/x/16): bootstrap again after the back-off, counted as a failed attempt (so a
+        server that keeps refusing does not get a bootstrap storm)."""
+        self.cancel()
+        self.initiated = "client"
+        self._failed("Register", "every LwM2M server refused the registration", None)
+
+    def registered(self) -> None:
+        """The device registered: the next failure starts the back-off from the beginning."""
+        self._attempt = self._sequence = 1
 
     def report_done(self, account: rules.ServerAccount) -> None:
         """Tell the listeners the bootstrap ended (once the Finish's answer is reported)."""

@@ -36,7 +36,6 @@ def bootstrap_values(config: DeviceConfig) -> dict[int, Value]:
         rules.IDENTITY: psk.identity if psk is not None else b"",
         rules.SECRET_KEY: psk.key if psk is not None else b"",
         rules.HOLD_OFF: config.bootstrap_hold_off,
-        rules.ACCOUNT_TIMEOUT: 0,
     }
 
 

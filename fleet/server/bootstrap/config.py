@@ -235,6 +235,13 @@ def _int(data: Mapping[str, Any], key: str, default: int | None, where: str) -> 
     return value
 
 
+def _required_int(data: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = _int(data, key, default, where)
+    if value is None:
+        raise BootstrapConfigError(f"{where}.{key}: expected a whole number, got null")
+    return value
+
+
 def server_spec(data: object, where: str) -> ServerAccountSpec:
     """A :class:`ServerAccountSpec` from a mapping (``where`` names it in errors)."""
     data = _keys(data, _SERVER_KEYS, where)
@@ -250,8 +257,8 @@ def server_spec(data: object, where: str) -> ServerAccountSpec:
     try:
         return ServerAccountSpec(
             uri=uri,
-            short_server_id=_int(data, "short_server_id", 1, where) or 1,
-            lifetime=_int(data, "lifetime", 86400, where) or 86400,
+            short_server_id=_required_int(data, "short_server_id", 1, where),
+            lifetime=_required_int(data, "lifetime", 86400, where),
             binding=str(data.get("binding", "U")),
             security=security,
             psk=_patterns(data, where),
@@ -334,19 +341,18 @@ def load_configs(path: str | FilePath) -> BootstrapConfigs:
             line = f":{mark.line + 1}" if mark is not None else ""
             raise BootstrapConfigError(f"{file}{line}: {error}") from None
     try:
-        return configs_from(data, where=str(file))
+        return configs_from(data, where="bootstrap")
     except BootstrapConfigError as error:
-        raise BootstrapConfigError(_with_line(str(error), text)) from None
+        raise BootstrapConfigError(f"{file}{_line_of(str(error), text)}: {error}") from None
 
 
-def _with_line(message: str, text: str) -> str:
-    """Add the line of the first quoted endpoint name the message names, when found."""
+def _line_of(message: str, text: str) -> str:
+    """``:N`` for the line of the endpoint name the message names (``""``: none found)."""
     start = message.find("[")
     if start < 0:
-        return message
+        return ""
     name = message[start + 1 :].split("]", 1)[0].strip("'\"")
     for number, line in enumerate(text.splitlines(), 1):
-        if name and name in line:
-            head, _, tail = message.partition(":")
-            return f"{head}:{number}:{tail}"
-    return message
+        if name and line.strip().strip("'\"").startswith(name):
+            return f":{number}"
+    return ""
