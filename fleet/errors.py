@@ -14,6 +14,11 @@ class FleetError(Exception):
     """Root of every error raised by lwm2m-fleet."""
 
 
+class ConfigError(FleetError, ValueError):
+    """A configuration that cannot work: a device's settings, a server URI (also a
+    :class:`ValueError`)."""
+
+
 class Lwm2mError(FleetError):
     """An error a device answers with a CoAP code (class.detail, e.g. 4.04)."""
 

@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "faults": {"client", "device", "observe", "codec", "model", "errors", "clock"},
     "metrics": {"client", "device", "observe", "codec", "model", "errors", "clock"},
     "scenario": {"faults", "client", "device", "observe", "codec", "model", "errors", "clock"},
+    "report": {"metrics", "client", "device", "observe", "codec", "model", "errors", "clock"},
     "runner": {
         "scenario",
         "faults",

@@ -13,6 +13,7 @@ from fleet.cli.demo import demo
 from fleet.cli.device import device
 from fleet.cli.merge import merge
 from fleet.cli.objects import objects
+from fleet.cli.report import report
 from fleet.cli.run import run
 from fleet.cli.scenario import init, schema, validate
 from fleet.cli.server import server
@@ -35,3 +36,4 @@ main.add_command(server)
 main.add_command(demo)
 main.add_command(run)
 main.add_command(merge)
+main.add_command(report)

@@ -4,6 +4,10 @@ Starts the embedded server (or uses ``--server coap://host:port``), ``--devices`
 devices, runs the platform document's example flows, and shows a live view on a terminal or
 plain periodic lines (plus each flow message as a JSON line) otherwise. Ends after
 ``--duration`` seconds or on Ctrl-C / SIGTERM: every device de-registers, a summary prints.
+
+``--web`` also serves the platform's HTTP API and the web console (``--web-port``, default
+8088, on 127.0.0.1 unless ``--web-host``) and opens it in the browser (not with
+``--no-browser``); its fault switches reach the demo's devices, which run in this process.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import sys
 
 import click
 
-from fleet.client.config import ConfigError, parse_server_uri
+from fleet.client.config import ConfigError
+from fleet.client.uri import parse_uri
 from fleet.demo import DemoOptions, run_demo, summary_lines
 from fleet.demo.view import DemoState
+from fleet.errors import FleetError
+from fleet.server.http.launch import HttpOptions
 
 
 async def _main(options: DemoOptions) -> DemoState:
@@ -53,15 +60,37 @@ async def _main(options: DemoOptions) -> DemoState:
 )
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--server", "server_uri", help="Use this LwM2M server instead of the embedded one.")
+@click.option(
+    "--lifetime",
+    default=300,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="Registration lifetime of the devices, seconds (a silenced device expires after it).",
+)
+@click.option("--web", is_flag=True, help="Serve the platform API and web console, open it.")
+@click.option("--web-port", default=8088, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--web-host", default="127.0.0.1", show_default=True)
+@click.option("--no-browser", is_flag=True, help="With --web: do not open a browser.")
 def demo(
-    devices: int, duration: float | None, time_scale: float, seed: int, server_uri: str | None
+    devices: int,
+    duration: float | None,
+    time_scale: float,
+    seed: int,
+    server_uri: str | None,
+    lifetime: int,
+    web: bool,
+    web_port: int,
+    web_host: str,
+    no_browser: bool,
 ) -> None:
     """Run a demo fleet against the embedded server, with a live view."""
+    if web and server_uri is not None:
+        raise click.UsageError("--web serves the embedded server's API: not with --server")
     if server_uri is not None:
         try:
-            parse_server_uri(server_uri)
+            parse_uri(server_uri)
         except ConfigError as error:
-            raise click.BadParameter(str(error), param_hint="--server") from None
+            raise click.UsageError(str(error)) from None
     options = DemoOptions(
         devices=devices,
         duration=duration,
@@ -69,7 +98,13 @@ def demo(
         seed=seed,
         server=server_uri,
         interactive=sys.stdout.isatty(),
+        lifetime=lifetime,
+        web=HttpOptions(web_port, web_host) if web else None,
+        open_browser=web and not no_browser,
     )
-    state = asyncio.run(_main(options))
+    try:
+        state = asyncio.run(_main(options))
+    except FleetError as error:  # the web port cannot be bound
+        raise click.ClickException(str(error)) from None
     for line in summary_lines(state):
         click.echo(line)

@@ -47,6 +47,7 @@ from fleet.client.events import (
     SendDone,
     Updated,
 )
+from fleet.client.uri import UriError
 from fleet.codec.formats import format_label, parse_format
 from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout, ObjectLayout
 from fleet.errors import FleetError
@@ -235,6 +236,8 @@ def device(
             handshake_timeout=handshake_timeout,
             **where,  # type: ignore[arg-type]
         )
+    except UriError as exc:  # a command-line mistake, as for fleet run and fleet validate
+        raise click.UsageError(str(exc)) from None
     except (ConfigError, FleetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     code = asyncio.run(_run(config))

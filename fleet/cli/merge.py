@@ -10,6 +10,11 @@ judged one slice each and are dropped), and a device total different from
 the scenario's fleet size is reported (a machine's summary is missing or
 given twice).
 
+Time series: ``--series FILE`` (repeatable) names each machine's ``fleet run
+--timeseries`` file; they are aligned on wall time and added up
+(:func:`~fleet.metrics.timeseries.merge_series`). ``--timeseries OUT`` writes the
+merged series, ``--report OUT`` one HTML report of the whole fleet.
+
 Exit status as ``fleet run``: 0 ok, 2 an input cannot be read (or an invalid
 scenario), 99 a threshold failed on the merged numbers, 130 one of the runs
 was aborted.
@@ -22,29 +27,13 @@ import pathlib
 
 import click
 
+from fleet.cli.inputs import read_series, read_summaries, write_report
 from fleet.cli.options import objects_option
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO
-from fleet.metrics import Summary, SummaryError
+from fleet.metrics import Summary
+from fleet.metrics.timeseries import dumps_line
 from fleet.runner.fleet import evaluate_thresholds, exit_status
 from fleet.scenario import ScenarioErrors, load_scenario, run_settings
-
-
-def read_summaries(paths: tuple[pathlib.Path, ...]) -> list[Summary]:
-    """Every summary file, or exit status 2 with one line per unreadable file."""
-    summaries: list[Summary] = []
-    problems: list[str] = []
-    for path in paths:
-        try:
-            summaries.append(Summary.loads(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}: cannot read the file: {exc}")
-        except SummaryError as exc:
-            problems.append(f"{path}: {exc}")
-    if problems:
-        for line in problems:
-            click.echo(line, err=True)
-        raise SystemExit(EXIT_INVALID_SCENARIO)
-    return summaries
 
 
 @click.command()
@@ -67,12 +56,33 @@ def read_summaries(paths: tuple[pathlib.Path, ...]) -> list[Summary]:
     help="Evaluate this scenario's thresholds on the merged numbers (FLEET_* overrides apply).",
 )
 @objects_option
+@click.option(
+    "--series",
+    "series_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="A machine's time series (fleet run --timeseries); repeat for each machine.",
+)
+@click.option(
+    "--timeseries",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="Write the merged time series as JSON lines to FILE.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    help="Write one HTML report of the merged run to FILE.",
+)
 @click.option("--ascii", is_flag=True, help="ASCII marks in the summary (ok/FAIL).")
 def merge(
     files: tuple[pathlib.Path, ...],
     summary_json: pathlib.Path | None,
     scenario_file: pathlib.Path | None,
     objects_dirs: tuple[pathlib.Path, ...],
+    series_files: tuple[pathlib.Path, ...],
+    timeseries: pathlib.Path | None,
+    report_file: pathlib.Path | None,
     ascii: bool,
 ) -> None:
     """Merge the summaries of one fleet run in slices (fleet run --shard-index/--shard-count).
@@ -81,6 +91,7 @@ def merge(
     failed on the merged numbers, 130 one of the runs was aborted.
     """
     summaries = read_summaries(files)
+    records = read_series(series_files)
     merged = Summary.merge_all(summaries)
     seeds = {s.seed for s in summaries}
     if len(seeds) > 1:
@@ -108,4 +119,8 @@ def merge(
     click.echo(merged.table(ascii=ascii), nl=False)
     if summary_json is not None:
         summary_json.write_text(merged.dumps(), encoding="utf-8")
+    if timeseries is not None:
+        timeseries.write_text("".join(dumps_line(r) for r in records), encoding="utf-8")
+    if report_file is not None:
+        write_report(report_file, merged, records, scenario_file)
     raise SystemExit(exit_status(merged))

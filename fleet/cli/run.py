@@ -7,6 +7,8 @@ run could not be done (also: the fleet does not fit the open-file or port
 limits, a worker process failed), 2 invalid scenario or command line, 99 a
 threshold failed, 130 aborted by Ctrl-C or SIGTERM (every device
 de-registered first) — see :mod:`fleet.runner.fleet`.
+``--timeseries``, ``--csv``, ``--report``, ``--junit`` and ``--interval``: the
+time series and the files made from it (:mod:`fleet.cli.outputs`).
 
 Scale (see ``docs/scale.md``):
 
@@ -36,16 +38,19 @@ from collections.abc import Awaitable, Callable
 import click
 
 from fleet.cli.options import objects_option
+from fleet.cli.outputs import RunOutputs, output_options
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
-from fleet.client.config import ConfigError, parse_server_uri
+from fleet.client.config import ConfigError
+from fleet.client.uri import UnresolvedName, parse_uri, resolve_blocking
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
 from fleet.runner.devices import DeviceFactory, fleet_device
-from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status
+from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
 from fleet.runner.planning import PlanningError, machine_slice
 from fleet.runner.progress import Progress, Snapshot
+from fleet.runner.sampling import Sampler
 from fleet.runner.shard import Shard
 from fleet.runner.worker import ScenarioSource
 from fleet.runner.workers import WorkerError, WorkerPool
@@ -86,21 +91,34 @@ async def _run_here(
     *,
     quiet: bool,
     interval: float | None,
+    outputs: RunOutputs,
 ) -> Summary:
     """One shard in this process (``--workers 1``)."""
     clock = LoopClock(asyncio.get_running_loop())
     views: list[Progress] = []
+    samplers: list[Sampler] = []
 
     def started(shard: Shard) -> None:
         if not quiet:
             view = Progress(shard, metrics, sys.stderr, clock=clock, interval=interval)
             view.start()
             views.append(view)
+        if outputs.sampling is not None:
+            sampler = Sampler(
+                shard, metrics, outputs.record, clock=clock, interval=outputs.sampling
+            )
+            sampler.start()
+            samplers.append(sampler)
+
+    async def work(stop: asyncio.Event) -> Summary:
+        try:
+            return await fleet.run(stop, on_started=started)
+        finally:
+            for sampler in samplers:
+                await sampler.finish()
 
     fleet = Fleet(scenario, clock=clock, metrics=metrics, factory=factory, indexes=indexes)
-    return await _with_signals(
-        lambda stop: fleet.run(stop, on_started=started), lambda: views[0] if views else None
-    )
+    return await _with_signals(work, lambda: views[0] if views else None)
 
 
 async def _run_pool(pool: WorkerPool, *, quiet: bool, interval: float | None) -> Summary:
@@ -134,7 +152,7 @@ def _plan(
             "FLEET_SHARD_INDEX or JOB_COMPLETION_INDEX): every machine would run slice 0"
         )
     indexes = machine_slice(scenario.device_count, index, count)
-    host = parse_server_uri(scenario.server.uri)[0]
+    host = resolve_blocking(parse_uri(scenario.server.uri))[0]
     capacity = plan_capacity(len(indexes), server_host=host, workers=workers, addresses=addresses)
     return indexes, capacity
 
@@ -207,6 +225,7 @@ def _split_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Seconds between progress updates (0.5 on a terminal, 5 otherwise).",
 )
 @click.option("--ascii", is_flag=True, help="ASCII marks in the summary (ok/FAIL).")
+@output_options
 def run(
     scenario_file: pathlib.Path,
     server: str | None,
@@ -225,6 +244,7 @@ def run(
     quiet: bool,
     progress_interval: float | None,
     ascii: bool,
+    outputs: RunOutputs,
 ) -> None:
     """Run the fleet of SCENARIO against its server and print the summary.
 
@@ -246,6 +266,9 @@ def run(
         indexes, capacity = _plan(
             scenario, workers, shard_index, shard_count, _split_addresses(source_addresses)
         )
+    except UnresolvedName as exc:
+        click.echo(f"cannot run: {exc}", err=True)
+        raise SystemExit(EXIT_ERROR) from None
     except (PlanningError, ConfigError) as exc:
         click.echo(f"invalid command line: {exc}", err=True)
         raise SystemExit(EXIT_INVALID_SCENARIO) from None
@@ -262,19 +285,29 @@ def run(
                 f"{scenario.device_count} (shard {shard_index or 0} of {shard_count})",
                 err=True,
             )
-    summary = _execute(
-        scenario,
-        ScenarioSource.from_file(scenario_file, settings=settings, objects_dirs=objects_dirs),
-        indexes,
-        capacity,
-        metrics_port=metrics_port,
-        metrics_host=metrics_host,
-        quiet=quiet,
-        interval=progress_interval,
-    )
+    source = ScenarioSource.from_file(scenario_file, settings=settings, objects_dirs=objects_dirs)
+    outputs.open()
+    summary = None
+    try:
+        summary = _execute(
+            scenario,
+            source,
+            indexes,
+            capacity,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
+            quiet=quiet,
+            interval=progress_interval,
+            outputs=outputs,
+        )
+        summary.scenario_path, summary.server_uri = str(scenario_file), scenario.server.uri
+    finally:
+        outputs.close(summary, scenario_text=source.text)
     click.echo(summary.table(ascii=ascii), nl=False)
     if summary_json is not None:
         summary_json.write_text(summary.dumps(), encoding="utf-8")
+    if nothing_started(summary):
+        click.echo("fleet run: no device could start (the reasons are logged above)", err=True)
     raise SystemExit(exit_status(summary))
 
 
@@ -288,6 +321,7 @@ def _execute(
     metrics_host: str,
     quiet: bool,
     interval: float | None,
+    outputs: RunOutputs,
 ) -> Summary:
     metrics = RunMetrics()
     pool: WorkerPool | None = None
@@ -298,6 +332,8 @@ def _execute(
             workers=capacity.workers,
             indexes=indexes,
             addresses=capacity.addresses,
+            interval=outputs.sampling,
+            on_interval=outputs.record,
         )
     exporter = None
     if metrics_port is not None:
@@ -318,7 +354,9 @@ def _execute(
         if capacity.addresses:
             factory = SourceAddresses(capacity.addresses)
         return asyncio.run(
-            _run_here(scenario, metrics, indexes, factory, quiet=quiet, interval=interval)
+            _run_here(
+                scenario, metrics, indexes, factory, quiet=quiet, interval=interval, outputs=outputs
+            )
         )
     except (OSError, WorkerError) as exc:
         click.echo(f"run failed: {exc}", err=True)

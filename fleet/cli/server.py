@@ -16,13 +16,16 @@ DTLS-PSK (``coaps://``) is served too when keys are given: ``--psk-keys FILE`` (
 ``--psk-identity``/``--psk-key`` (one identity, also ``FLEET_PSK_IDENTITY``/``FLEET_PSK_KEY``),
 any of them together; ``--dtls-port`` (default 5684, 0: a free port) on the same host.
 The DTLS address goes to stderr too; keys are never printed.
+
+``--http PORT`` also serves the platform's HTTP API and the web console
+(:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
+optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -43,35 +46,59 @@ from fleet.errors import FleetError
 from fleet.runner.configs import scenario_key_lookup
 from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
+from fleet.server.http.launch import HttpOptions, http_options, start_http
 from fleet.server.platform import Console, Message, render
+from fleet.server.platform.messages import dumps
 from fleet.server.secure import KeyLookup
 
 DEVICE_INFO = ("/3", "/6")
 
 
-class LineReader:
-    """Lines of a file descriptor (a TTY or a pipe) without a thread: the loop's reader
-    callback reads what is there. ``await get()`` -> a line, or ``None`` at the end."""
+MAX_LINE = 64 * 1024
+"""Bytes a console line may have; a longer one ends console input (``</dev/zero``)."""
+CHUNK = 64 * 1024
+"""Bytes read from the console per turn of the event loop."""
 
-    def __init__(self, fd: int) -> None:
+
+class LineReader:
+    """Lines of a file descriptor without a thread, bounded in time and memory.
+
+    A TTY or a pipe: the loop's reader callback reads what is there. A file the loop cannot
+    poll (a regular file, ``/dev/zero``): one chunk per turn of the loop, so devices keep
+    being answered. A line longer than ``max_line`` bytes (or a NUL byte: binary input) ends
+    the input with :attr:`problem` saying why; nothing grows past one line.
+    ``await get()`` -> a line, or ``None`` at the end."""
+
+    def __init__(self, fd: int, max_line: int = MAX_LINE) -> None:
         self.fd = fd
+        self.max_line = max_line
+        self.problem: str | None = None
+        """Why the input ended early (``None``: it did not)."""
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._buffer = b""
+        self._lines = 0
+        self._ended = False
+        self._polled = False
         self._loop = asyncio.get_running_loop()
         try:
             self._loop.add_reader(fd, self._readable)
-        except (PermissionError, ValueError, OSError):  # a regular file: read it all now
-            self._whole()
+            self._polled = True
+        except (PermissionError, ValueError, OSError):  # not pollable: a chunk per turn
+            self._loop.call_soon(self._step)
 
-    def _whole(self) -> None:
-        with contextlib.suppress(OSError):
-            while chunk := os.read(self.fd, 1 << 16):
-                self._take(chunk)
-        self._end()
+    def _step(self) -> None:
+        if self._ended:
+            return
+        if self._queue.qsize() > 1000:  # the console is behind: wait for it, unread
+            self._loop.call_later(0.01, self._step)
+            return
+        self._readable()
+        if not self._ended:
+            self._loop.call_soon(self._step)
 
     def _readable(self) -> None:
         try:
-            chunk = os.read(self.fd, 1 << 16)
+            chunk = os.read(self.fd, CHUNK)
         except BlockingIOError:
             return
         except OSError:
@@ -79,18 +106,39 @@ class LineReader:
         if chunk:
             self._take(chunk)
         else:
-            self._loop.remove_reader(self.fd)
             self._end()
 
     def _take(self, chunk: bytes) -> None:
         self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
-            self._queue.put_nowait(line.decode("utf-8", "replace"))
+            if not self._accept(line):
+                return
+        if len(self._buffer) > self.max_line:
+            self._stop(f"line {self._lines + 1} is longer than {self.max_line} bytes")
+
+    def _accept(self, line: bytes) -> bool:
+        self._lines += 1
+        if len(line) > self.max_line:
+            self._stop(f"line {self._lines} is longer than {self.max_line} bytes")
+            return False
+        if b"\0" in line:
+            self._stop(f"line {self._lines} has a NUL byte (binary input?)")
+            return False
+        self._queue.put_nowait(line.decode("utf-8", "replace"))
+        return True
+
+    def _stop(self, why: str) -> None:
+        self.problem = f"console input ends: {why} (the limit is {self.max_line} bytes a line)"
+        self._buffer = b""
+        self._end()
 
     def _end(self) -> None:
-        if self._buffer:
-            self._queue.put_nowait(self._buffer.decode("utf-8", "replace"))
+        if self._ended:
+            return
+        self._ended = True
+        self.close()
+        if self._buffer and self._accept(self._buffer):
             self._buffer = b""
         self._queue.put_nowait(None)
 
@@ -98,8 +146,11 @@ class LineReader:
         return await self._queue.get()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._loop.remove_reader(self.fd)
+        self._ended = True
+        if self._polled:
+            self._polled = False
+            with contextlib.suppress(Exception):
+                self._loop.remove_reader(self.fd)
 
 
 def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], None]]:
@@ -110,9 +161,9 @@ def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], N
 
     def say(what: Any) -> None:
         if isinstance(what, str):
-            click.echo(what if not as_json else json.dumps({"console": what}))
+            click.echo(what if not as_json else dumps({"console": what}, compact=False))
         else:
-            click.echo(json.dumps(what, indent=None if as_json else 2, ensure_ascii=False))
+            click.echo(dumps(what, indent=None if as_json else 2, compact=False))
 
     return emit, say
 
@@ -164,6 +215,7 @@ async def run_server(
     timeout: float,
     psk: KeyLookup | None = None,
     dtls_port: int = 5684,
+    http: HttpOptions | None = None,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
     emit, say = printer(as_json)
@@ -175,9 +227,18 @@ async def run_server(
         psk=psk,
         dtls_port=dtls_port,
     )
-    console = Console(server, emit, say=say)
     secure = f" and {server.secure_uri}" if server.secure_uri is not None else ""
     click.echo(f"fleet server listening on {server.uri}{secure} (HELP for commands)", err=True)
+    web = None
+    if http is None:
+        console = Console(server, emit, say=say)
+    else:
+        try:
+            web = await start_http(server, http, emit, say)
+        except BaseException:
+            await server.stop()
+            raise
+        console = web.standin.console
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -200,6 +261,8 @@ async def run_server(
                     return
         finally:
             reader.close()
+        if reader.problem is not None:
+            click.echo(f"fleet server: {reader.problem}", err=True)
         if not exit_after:
             await stop.wait()
 
@@ -212,6 +275,8 @@ async def run_server(
             task.cancel()
         await asyncio.gather(feeder, stopper, return_exceptions=True)
         console.close()
+        if web is not None:
+            await web.stop()
         await server.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -274,6 +339,20 @@ async def run_server(
     metavar="KEY",
     help="Its key: hex:..., base64:... or bare hex [env FLEET_PSK_KEY].",
 )
+@click.option(
+    "--http",
+    "http_port",
+    type=click.IntRange(0, 65535),
+    help="Also serve the platform's HTTP API and the web console on this TCP port (0: free).",
+)
+@click.option("--http-host", default="127.0.0.1", show_default=True, help="Address for --http.")
+@click.option("--tenant", default="default", show_default=True, help="Tenant in the API paths.")
+@click.option(
+    "--token",
+    envvar="FLEET_HTTP_TOKEN",
+    metavar="TEXT",
+    help="Require Authorization: Bearer TEXT on the HTTP API [env FLEET_HTTP_TOKEN].",
+)
 def server(
     host: str,
     port: int,
@@ -286,12 +365,19 @@ def server(
     scenario: FilePath | None,
     psk_identity: str | None,
     psk_key: str | None,
+    http_port: int | None,
+    http_host: str,
+    tenant: str,
+    token: str | None,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
+    http = http_options(http_port, http_host, tenant, token)
     try:
         asyncio.run(
-            run_server(host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port)
+            run_server(
+                host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port, http
+            )
         )
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None

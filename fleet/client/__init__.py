@@ -29,7 +29,6 @@ from fleet.client.config import (
     ConfigError,
     DeviceConfig,
     DeviceProfile,
-    parse_server_uri,
     profile_for,
 )
 from fleet.client.device import Device
@@ -54,6 +53,7 @@ from fleet.client.registration import RegistrationParams, RegistrationState, Ret
 from fleet.client.send import SendNotAllowed
 from fleet.client.site import Interceptor, Verdict
 from fleet.client.uplink import UplinkInterceptor
+from fleet.client.uri import ServerUri, UnresolvedName, UriError, parse_uri, resolve
 
 __all__ = [
     "ClientEvent",
@@ -83,12 +83,16 @@ __all__ = [
     "RetryPolicy",
     "SendDone",
     "SendNotAllowed",
+    "ServerUri",
     "Slept",
     "TransmissionParameters",
+    "UnresolvedName",
     "Updated",
     "UplinkInterceptor",
+    "UriError",
     "Verdict",
     "Woke",
-    "parse_server_uri",
+    "parse_uri",
     "profile_for",
+    "resolve",
 ]

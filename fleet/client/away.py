@@ -58,18 +58,25 @@ class Away:
 
     # -- reboot and disable -------------------------------------------------------------
 
-    async def go_away(self, seconds: float, reason: str) -> None:
-        """De-register, close the socket, come back after ``seconds`` (reboot, disable)."""
+    async def go_away(self, seconds: float | None, reason: str, *, deregister: bool = True) -> None:
+        """De-register (unless told not to: a crash), close the socket, come back after
+        ``seconds`` (reboot, disable; ``None``: never, a bricked device)."""
         device = self._device
         if device.endpoint is None or self._leaving or self.timer is not None:
             return  # stopped, or already going away
         self._leaving = True
         try:
-            await device.registrar.deregister(reason)
+            if deregister:
+                await device.registrar.deregister(reason)
+            else:
+                device.registrar.cancel()
+                device.registrar.location = None
+                device.registration_changed(False)
             device.close_endpoint()
             device.registrar.state = RegistrationState.REBOOTING
             clock = device.clock
-            self.timer = clock.call_at(clock.now() + seconds, self._come_back)
+            if seconds is not None:
+                self.timer = clock.call_at(clock.now() + seconds, self._come_back)
         finally:
             self._leaving = False
 

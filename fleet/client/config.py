@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
-from urllib.parse import urlsplit
 
 from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT
 from fleet.client.coap.params import (
@@ -43,20 +42,27 @@ from fleet.client.coap.params import (
     TransmissionParameters,
 )
 from fleet.client.coap.psk import PskCredentials
+from fleet.client.coap.x509 import CERTIFICATE, X509Credentials
+from fleet.client.firmware.settings import FirmwareSettings
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
+from fleet.client.uri import (
+    DEFAULT_PORT,
+    Address,
+    Resolver,
+    ServerUri,
+    parse_uri,
+)
 from fleet.codec.formats import ContentFormat, format_label
 from fleet.codec.negotiation import formats_for
 from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout
 from fleet.device.template import TreeTemplate
-from fleet.errors import FleetError, InvalidValue
+from fleet.errors import ConfigError as ConfigError  # re-exported: its old home
+from fleet.errors import InvalidValue
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
 from fleet.model.shipped import shipped_registry
 from fleet.model.values import coerce_value
 
-DEFAULT_PORT: Final = 5683
-DEFAULT_SECURE_PORT: Final = 5684
-SCHEMES: Final = {"coap": DEFAULT_PORT, "coaps": DEFAULT_SECURE_PORT}
 LWM2M_VERSIONS: Final = ("1.0", "1.1", "1.2")
 BINDINGS: Final = ("U", "UQ")
 DEFAULT_AWAKE_TIME: Final = 93.0
@@ -67,44 +73,9 @@ PRE_SHARED_KEY: Final = 0
 """Security Mode (/0/x/2) 0: Pre-Shared Key (DTLS-PSK)."""
 DEFAULT_BOOTSTRAP_TIMEOUT: Final = 247.0
 """Seconds a device waits for Bootstrap-Finish: CoAP's EXCHANGE_LIFETIME."""
-SECRET_PATHS: Final = ("/0/0/3", "/0/0/5")
-"""PSK identity and key in the Security object: per device, never in a shared template."""
-
-
-class ConfigError(FleetError, ValueError):
-    """A device configuration that cannot work (also a :class:`ValueError`)."""
-
-
-def parse_server_uri(uri: str) -> tuple[str, int]:
-    """``coap://HOST:PORT`` or ``coaps://HOST:PORT`` -> ``(numeric host, port)``; no DNS.
-
-    HOST is an IPv4 literal, a bracketed IPv6 literal or ``localhost``
-    (127.0.0.1); the port defaults to 5683 (``coap``) or 5684 (``coaps``,
-    DTLS with a pre-shared key).
-    """
-    try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"server URI {uri!r}: {exc}") from None
-    if parts.scheme not in SCHEMES:
-        raise ConfigError(
-            f"server URI {uri!r}: only coap:// (NoSec) and coaps:// (DTLS-PSK) are supported"
-        )
-    host = parts.hostname
-    if not host:
-        raise ConfigError(f"server URI {uri!r} names no host")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ConfigError(f"server URI {uri!r}: no path or query is expected")
-    if host == "localhost":
-        host = "127.0.0.1"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ConfigError(
-            f"server URI {uri!r}: host must be an IP address or localhost (no DNS lookups)"
-        ) from None
-    return str(address), SCHEMES[parts.scheme] if port is None else port
+SECRET_PATHS: Final = ("/0/0/3", "/0/0/4", "/0/0/5")
+"""The device's credentials in the Security object (PSK identity and key; certificate, server
+certificate or trust anchor, private key): per device, never in a shared template."""
 
 
 def is_secure_uri(uri: str) -> bool:
@@ -118,6 +89,10 @@ def default_bind_host(server_host: str) -> str:
     if address.is_loopback:
         return "::1" if address.version == 6 else "127.0.0.1"
     return "::" if address.version == 6 else "0.0.0.0"
+
+
+DEVICE_RECEIVE_BUFFER: Final = 2 << 20
+"""Bytes of UDP receive buffer a device asks for (:attr:`DeviceConfig.receive_buffer`)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -138,8 +113,19 @@ class DeviceConfig:
     reachable after each Update or notification before it sleeps.
     ``psk``: the DTLS pre-shared identity and key; required with a ``coaps://``
     server and refused with ``coap://``. ``handshake_timeout``: device-clock
-    seconds a DTLS handshake may take before it counts as failed. The key is
-    never part of the ``repr``.
+    seconds a DTLS handshake may take before it counts as failed. ``x509``: the
+    device certificate and key (and how the server's is checked) instead of a
+    ``psk`` (security mode 2). Keys are never part of the ``repr``. ``bind_host``: the
+    local address the device's socket binds to (default: loopback for a loopback server,
+    else the wildcard ``0.0.0.0`` / ``::``, i.e. every interface, which the device warns
+    about once). ``any_source``: answer
+    datagrams from any address (test rigs poking a device with coap-client); by default a
+    device ignores everything that does not come from its server's address.
+    ``receive_buffer``: bytes of UDP receive buffer asked of the kernel, past
+    ``net.core.rmem_max`` where the process may (default 2 MiB: a burst of confirmable
+    requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
+    ``firmware``: what Object 5 does (downloads, storage, faults;
+    :mod:`fleet.client.firmware.settings`; ``None``: defaults).
 
     ``bootstrap``: the Bootstrap-Server URI (``coap://`` NoSec, ``coaps://`` with
     ``bootstrap_psk``); the device then starts with only its Bootstrap-Server
@@ -176,6 +162,13 @@ class DeviceConfig:
     limits: EndpointLimits = DEFAULT_LIMITS
     psk: PskCredentials | None = None
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT
+    firmware: FirmwareSettings | None = None
+    any_source: bool = False
+    receive_buffer: int | None = DEVICE_RECEIVE_BUFFER
+    resolved: Address | None = None
+    resolver: Resolver | None = field(default=None, repr=False)
+    uri: ServerUri = field(init=False, repr=False)
+    x509: X509Credentials | None = None
     bootstrap: str | None = None
     bootstrap_psk: PskCredentials | None = None
     factory_server: bool = False
@@ -187,18 +180,22 @@ class DeviceConfig:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
         if not self.endpoint or not isinstance(self.endpoint, str):
             raise ConfigError("a device needs an endpoint name")
-        parse_server_uri(self.server)
+        object.__setattr__(self, "uri", parse_uri(self.server))
         if self.psk is not None and not isinstance(self.psk, PskCredentials):
             raise ConfigError("psk must be PskCredentials (identity and key)")
-        if is_secure_uri(self.server) and self.psk is None:
+        if self.x509 is not None and not isinstance(self.x509, X509Credentials):
+            raise ConfigError("x509 must be X509Credentials (certificate and key)")
+        if self.psk is not None and self.x509 is not None:
+            raise ConfigError("a device has a pre-shared key or a certificate, not both")
+        if is_secure_uri(self.server) and not self.secure:
             raise ConfigError(
-                f"server {self.server}: a coaps:// server needs a pre-shared key (psk)"
-            )
-        if self.psk is not None and not is_secure_uri(self.server):
-            raise ConfigError(
-                f"server {self.server}: a pre-shared key needs a coaps:// server, not coap://"
+                f"server {self.server}: a coaps:// server needs a pre-shared key (psk) "
+                "or a certificate (x509)"
             )
         _check_bootstrap(self)
+        if self.secure and not is_secure_uri(self.server):
+            what = "a pre-shared key" if self.psk is not None else "a certificate"
+            raise ConfigError(f"server {self.server}: {what} needs a coaps:// server, not coap://")
         if not (self.handshake_timeout > 0 and math.isfinite(self.handshake_timeout)):
             raise ConfigError("handshake_timeout must be a positive number of seconds")
         if isinstance(self.lifetime, bool) or not 1 <= self.lifetime <= UINT32_MAX:
@@ -238,19 +235,20 @@ class DeviceConfig:
     @property
     def secure(self) -> bool:
         """Whether the device talks DTLS (a ``coaps://`` server)."""
-        return self.psk is not None
+        return self.psk is not None or self.x509 is not None
 
     @property
-    def server_address(self) -> tuple[str, int]:
-        """The server as ``(numeric host, port)``."""
-        return parse_server_uri(self.server)
+    def server_address(self) -> Address | None:
+        """The server as ``(numeric host, port)``: the URI's literal, else the address its
+        name ``resolved`` to (the shard's lookup); ``None`` until a name is resolved."""
+        literal = self.uri.literal
+        return literal if literal is not None else self.resolved
 
-    @property
-    def local_host(self) -> str:
-        """The address the device's socket binds to."""
+    def local_host_for(self, server: Address) -> str:
+        """The address the device's socket binds to when it talks to ``server``."""
         if self.bind_host is not None:
             return self.bind_host
-        return default_bind_host(self.server_address[0])
+        return default_bind_host(server[0])
 
 
 def _check_bootstrap(config: DeviceConfig) -> None:
@@ -258,7 +256,7 @@ def _check_bootstrap(config: DeviceConfig) -> None:
         if config.bootstrap_psk is not None or config.factory_server:
             raise ConfigError("bootstrap_psk and factory_server need a bootstrap server URI")
         return
-    parse_server_uri(config.bootstrap)
+    parse_uri(config.bootstrap, what="bootstrap server URI")
     if config.bootstrap_psk is not None and not isinstance(config.bootstrap_psk, PskCredentials):
         raise ConfigError("bootstrap_psk must be PskCredentials (identity and key)")
     if is_secure_uri(config.bootstrap) and config.bootstrap_psk is None:
@@ -283,7 +281,7 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
     values: dict[str, object] = {
         "/0/0/0": config.server,
         "/0/0/1": False,
-        "/0/0/2": NO_SEC if config.psk is None else PRE_SHARED_KEY,
+        "/0/0/2": NO_SEC if config.psk is None else PRE_SHARED_KEY,  # x509: below
         "/0/0/10": config.short_server_id,
         "/1/0/0": config.short_server_id,
         "/1/0/1": config.lifetime,
@@ -300,7 +298,21 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
     if config.psk is not None:
         values["/0/0/3"] = config.psk.identity
         values["/0/0/5"] = config.psk.key
+    if config.x509 is not None:
+        values.update(certificate_values(config.x509))
     return values
+
+
+def certificate_values(x509: X509Credentials) -> dict[str, object]:
+    """/0/0 of a certificate device (LwM2M 1.1, E.1): mode 2, its certificate (3), the
+    server's certificate or trust anchor (4), its private key (5), certificate usage (15)."""
+    return {
+        "/0/0/2": CERTIFICATE,
+        "/0/0/3": x509.certificate,
+        "/0/0/4": x509.server_public_key,
+        "/0/0/5": x509.key,
+        "/0/0/15": x509.usage,
+    }
 
 
 class DeviceProfile:

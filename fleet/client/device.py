@@ -17,7 +17,8 @@ What joins what:
 - the tree's events: ``/1/0/8`` and created/deleted instances send an Update;
   ``/3/0/4`` Reboot answers the Execute, de-registers, stays away
   ``reboot_delay`` seconds (socket closed), then binds a new socket and
-  registers again with the values kept; ``/1/0/4`` Disable does the same for
+  registers again with the values kept; Object 5 Firmware Update events go to
+  :attr:`Device.firmware` (:mod:`fleet.client.firmware`); ``/1/0/4`` Disable does the same for
   the Disable Timeout (``/1/0/5``); ``/3442/0/5`` sends the listed paths
   (:mod:`fleet.client.send`). Factory Reset is the tree's own business; what
   it changes reaches the server like any other change;
@@ -58,6 +59,7 @@ from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig, DeviceProfile, device_overrides, profile_for
 from fleet.client.events import Retransmitted, SendDone
+from fleet.client.firmware.driver import FIRMWARE_EVENTS, FirmwareClient
 from fleet.client.flag import Flag, shared_loop_clock
 from fleet.client.observations import Observations
 from fleet.client.queue import QueueMode
@@ -66,7 +68,8 @@ from fleet.client.registration import RegistrationParams, RegistrationState, Ret
 from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.site import intercept, serve
-from fleet.client.transport import open_endpoint
+from fleet.client.transport import open_endpoint, warn_wildcard_bind
+from fleet.client.uri import parse_uri, resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
@@ -98,6 +101,8 @@ class Device(DeviceSeams):
         "_attributes",
         "_away",
         "_endpoint",
+        "_firmware",
+        "_fresh",
         "_observations",
         "_rng",
         "_server",
@@ -127,7 +132,8 @@ class Device(DeviceSeams):
         self.profile = profile if profile is not None else profile_for(config)
         self.clock: Clock = clock if clock is not None else shared_loop_clock()
         self._rng = rng
-        self._server: Address = config.server_address
+        self._server: Address | None = config.server_address
+        self._fresh = self._server is not None
         overrides = device_overrides(config, self.profile)
         self.tree = ObjectTree(
             self.profile.template, clock=self.clock, rng=rng, values=overrides or None
@@ -146,6 +152,7 @@ class Device(DeviceSeams):
         self._observations: Observations | None = None
         self._attributes: AttributeStore | None = None
         self._away = Away(self)
+        self._firmware: FirmwareClient | None = None
         self._tasks: set[asyncio.Future[Any]] | None = None
 
     def __repr__(self) -> str:
@@ -205,14 +212,18 @@ class Device(DeviceSeams):
         self.close_endpoint()
 
     async def connect(self) -> None:
-        """Open the endpoint (and secure session) unless open; raises ``FleetError``/``OSError``."""
+        """Open the endpoint (and secure session) unless open; raises ``FleetError``/``OSError``.
+
+        A server named by a DNS name is looked up again on every connect after the
+        first (a reboot, a flap, a lost session): the address the shard resolved is
+        used once (:class:`~fleet.client.uri.UnresolvedName` when the name is gone)."""
         if self._endpoint is not None:
             return
-        target = self._target
+        server = await self._lookup()
         endpoint = await open_endpoint(
             self.config,
-            remote=self.server_address,
-            psk=self.config.psk if target is None else target.psk,
+            server,
+            account=self._target,
             handler=self._handle,
             clock=self.clock,
             rng=self._rng,
@@ -222,6 +233,45 @@ class Device(DeviceSeams):
         )
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
+        self._listen_to(server)
+        warn_wildcard_bind(self.config, server, endpoint.address)
+
+    def _listen_to(self, server: Address) -> None:
+        """Ignore datagrams from any address but the server's (unless ``any_source``); a
+        device with a Bootstrap-Server hears it too (server-initiated bootstrap)."""
+        if self._endpoint is not None and not self.config.any_source:
+            peers = {server}
+            account = bootstrap_rules.bootstrap_account(self.tree) if self.bootstrap else None
+            if account is not None and account.address is not None:
+                peers.add(account.address)
+            self._endpoint.peers = frozenset(peers)
+
+    async def _lookup(self) -> Address:
+        """The server's numeric address for a new socket (see :meth:`connect`)."""
+        if self._target is not None:  # an account from the Bootstrap-Server, or its own
+            self._server = await resolve(parse_uri(self._target.uri), self.config.resolver)
+            return self._server
+        uri = self.config.uri
+        if uri.literal is not None:
+            self._server = uri.literal
+        elif not self._fresh or self._server is None:
+            self._server = await resolve(uri, self.config.resolver)
+        self._fresh = False
+        return self._server
+
+    async def server_forgot(self) -> None:
+        """An Update answered 4.04: a named server is looked up again (a new socket when
+        its address family changed)."""
+        uri = self.config.uri
+        if uri.literal is not None:
+            return
+        old = self._server
+        self._server = await resolve(uri, self.config.resolver)
+        if old is not None and (":" in old[0]) != (":" in self._server[0]):
+            self.close_endpoint()
+            self._fresh = True
+        else:
+            self._listen_to(self._server)
 
     # -- bootstrap (fleet.client.bootstrap) ---------------------------------------------
 
@@ -246,6 +296,7 @@ class Device(DeviceSeams):
     def _use(self, account: bootstrap_rules.ServerAccount) -> None:
         if self._target != account:
             self.close_endpoint()
+            self._server = None
         self._target = account
 
     async def connect_to(self, account: bootstrap_rules.ServerAccount) -> None:
@@ -319,7 +370,7 @@ class Device(DeviceSeams):
         address = (remote[0], remote[1])
         if address != account.address:
             return False
-        return self.bootstrap.active or address != self.server_address
+        return self.bootstrap.active or address != self._server
 
     def close_endpoint(self, *, notify: bool = True) -> None:
         """Drop observations, stored notifications and the socket (no CoAP message sent).
@@ -345,6 +396,17 @@ class Device(DeviceSeams):
     async def reboot(self, delay: float | None = None) -> None:
         """De-register, stay away ``delay`` seconds (default ``reboot_delay``), come back."""
         await self._away.go_away(self.config.reboot_delay if delay is None else delay, "reboot")
+
+    async def go_away(self, seconds: float | None, reason: str, *, deregister: bool = True) -> None:
+        """Away for ``seconds`` (``None``: for good) with or without a De-register first."""
+        await self._away.go_away(seconds, reason, deregister=deregister)
+
+    @property
+    def firmware(self) -> FirmwareClient:
+        """Object 5 downloads and updates (:mod:`fleet.client.firmware`; created on first use)."""
+        if self._firmware is None:
+            self._firmware = FirmwareClient(self, self.config.firmware)
+        return self._firmware
 
     def reboot_soon(self, delay: float | None = None) -> None:
         """:meth:`reboot` as a background step (from a timer callback, e.g. a fault)."""
@@ -420,7 +482,10 @@ class Device(DeviceSeams):
 
     @property
     def server_address(self) -> Address:
-        return self._server if self._target is None else self._target.address
+        """The server's numeric address (known once the device connected)."""
+        if self._server is None:
+            raise FleetError(f"{self.name}: the server name {self.config.uri.host} is not resolved")
+        return self._server
 
     @property
     def exchange_timeout(self) -> float | None:
@@ -458,7 +523,7 @@ class Device(DeviceSeams):
     def observations(self) -> Observations:
         """The observations served (created on first use)."""
         if self._observations is None:
-            self._observations = Observations(self)
+            self._observations = Observations(self, limit=self.config.limits.max_observers)
         return self._observations
 
     def has_observations(self) -> bool:
@@ -541,6 +606,8 @@ class Device(DeviceSeams):
             self.spawn(self._away.go_away(float(event.timeout), "disable"))
         elif isinstance(event, SendRequested):
             self.spawn(self._send_requested(event))
+        elif isinstance(event, FIRMWARE_EVENTS):
+            self.firmware.on_event(event)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` as a background step of this device (cancelled by :meth:`stop`)."""

@@ -28,7 +28,10 @@ unacknowledged confirmable notification ends the observation (the endpoint
 calls the device's ``on_cancel``, which calls :meth:`Observations.cancel`).
 
 A second Observe of the same path(s) from the same server with another token
-replaces the first; a read error (the instance was deleted) is sent as a
+replaces the first. They are bounded per device by ``limit`` (the CoAP endpoint's
+``max_observers``, :attr:`~fleet.client.config.DeviceConfig.limits`): when it is reached a
+new Observe is answered as a plain Read without the Observe option, i.e. not established
+(RFC 7641 §4.1), and costs nothing afterwards. A read error (the instance was deleted) is sent as a
 final error notification. De-registration and reboot :meth:`clear` them all.
 
 Each notification knows when it was due: the deadline its timer was armed for
@@ -172,11 +175,15 @@ class Observation:
 class Observations:
     """Every observation of one device."""
 
-    __slots__ = ("_host", "_items")
+    __slots__ = ("_host", "_items", "limit", "refused")
 
-    def __init__(self, host: ObservationHost) -> None:
+    def __init__(self, host: ObservationHost, limit: int = 256) -> None:
         self._host = host
         self._items: dict[tuple[Address, bytes], Observation] = {}
+        self.limit = limit
+        """Observations kept at most; beyond it an Observe is not established."""
+        self.refused = 0
+        """Observes answered without establishing an observation (the limit was reached)."""
 
     def __len__(self) -> int:
         return len(self._items)
@@ -189,6 +196,18 @@ class Observations:
         return list(self._items.values())
 
     # -- starting and ending ------------------------------------------------------------
+
+    def admits(self, remote: Address, token: bytes, paths: Sequence[Path], composite: bool) -> bool:
+        """Whether an Observe may be established now: below :attr:`limit`, or replacing one
+        (same token, or same path(s) from the same server). ``False`` is counted."""
+        if len(self._items) < self.limit or (remote, token) in self._items:
+            return True
+        wanted = tuple(paths)
+        for other in self._items.values():
+            if other.remote == remote and other.paths == wanted and other.composite == composite:
+                return True
+        self.refused += 1
+        return False
 
     def start(
         self,

@@ -123,6 +123,8 @@ def observe(host: OperationHost, path: Path, request: Any) -> Any:
         tree, path, node, accept_of(request), host.lwm2m_version, host.preferred_format
     )
     payload = encode_node(fmt, node, path, host.models)
+    if not host.observations.admits(request.remote, request.token, (path,), False):
+        return Message(code=CONTENT, payload=payload, content_format=int(fmt))  # RFC 7641 §4.1
     host.observations.start(
         request.remote,
         request.token,
@@ -171,6 +173,8 @@ def observe_composite(host: OperationHost, path: Path, request: Any) -> Any:
     if query is not None:
         _check_attributes(ROOT, query, None, composite=True)
     paths, fmt, payload = _composite_request(host, path, request)
+    if not host.observations.admits(request.remote, request.token, paths, True):
+        return Message(code=CONTENT, payload=payload, content_format=int(fmt))  # RFC 7641 §4.1
     host.observations.start(
         request.remote,
         request.token,

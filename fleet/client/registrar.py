@@ -32,8 +32,9 @@ a failure there is a failed Register like any other, retried by the policy.
 Every event says when its exchange began (``started``), so durations are
 measured; a failure made by an uplink fault is marked ``injected``.
 
-Requests go to the server's numeric address taken once from the
-configuration: no DNS lookup per message.
+Requests go to the server's numeric address, looked up when the device
+connects and again after an Update answered 4.04 (:meth:`RegistrationHost.server_forgot`):
+no DNS lookup per message.
 """
 
 from __future__ import annotations
@@ -319,6 +320,11 @@ class Registrar:
                     )
                 )
             self._attempt = self._sequence = 1
+            try:
+                await host.server_forgot()
+            except FleetError as error:
+                self._failed("Register", f"{type(error).__name__}: {error}")
+                return
             await self._register()
             return
         if code != CHANGED:

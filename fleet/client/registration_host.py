@@ -22,6 +22,11 @@ class RegistrationHost(EndpointHost, Protocol):
         """Open the socket (and secure session) when there is none; raises on failure."""
         ...
 
+    async def server_forgot(self) -> None:
+        """An Update was answered 4.04: look the server's name up again before the fresh
+        Register (it may have moved); raises :class:`~fleet.client.uri.UnresolvedName`."""
+        ...
+
     def before_uplink(self, operation: str) -> Verdict | None:
         """``operation`` is about to be sent: wake up; an uplink fault's verdict, if any."""
         ...

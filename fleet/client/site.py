@@ -173,6 +173,7 @@ def error_response(error: Lwm2mError) -> Any:
     """The answer to an :class:`~fleet.errors.Lwm2mError`: its code, its message as diagnostic."""
     code = (error.code[0] << 5) | error.code[1]
     diagnostic = str(error).encode("utf-8", "replace")[:DIAGNOSTIC_LIMIT]
+    diagnostic = diagnostic.decode("utf-8", "ignore").encode("utf-8")  # no half a character
     return Message(code=code, payload=diagnostic)
 
 

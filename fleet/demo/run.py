@@ -8,6 +8,11 @@ example flows run against them (:data:`FLOWS`). The view is redrawn every ``refr
 the full-screen :func:`~.view.render` on a terminal, otherwise a plain status line (and, on a
 non-terminal, every flow message as one JSON line). At the end of ``duration`` (or on
 cancellation: Ctrl-C) every device de-registers, and the final state is returned.
+
+With ``web`` (``fleet demo --web``) the platform's HTTP API and the web console
+(:mod:`fleet.server.http`) are served too, over the same console; the devices run in this
+process, so the console's fault switches reach them (:class:`~fleet.server.http.DeviceSwitches`).
+``open_browser`` opens the console's page in the user's browser.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +30,7 @@ from fleet.demo.fleet import TEMPERATURE, Temperatures, demo_configs
 from fleet.demo.view import DemoState, render, status_line
 from fleet.model import Value
 from fleet.server import Lwm2mServer
+from fleet.server.http.launch import HttpOptions, WebFace, start_http
 from fleet.server.platform import Console, Message
 from fleet.server.platform import render as render_message
 from fleet.server.platform import summary as message_summary
@@ -53,6 +60,8 @@ class DemoOptions:
     interactive: bool = False
     refresh: float = 0.5
     lifetime: int = 300
+    web: HttpOptions | None = None
+    open_browser: bool = False
 
 
 Write = Callable[[str], None]
@@ -91,13 +100,15 @@ async def run_demo(
         if plain and content["messageType"] in ("response", "notify"):
             write(render_message(message, as_json=True))
 
-    console = Console(server, emit) if server is not None else None
     temperatures = Temperatures(options.seed, options.time_scale)
     first = [temperatures.add(index) for index in range(options.devices)]
     configs = demo_configs(
         options.devices, uri, seed=options.seed, lifetime=options.lifetime, temperatures=first
     )
     devices = [Device(config) for config in configs]
+    console, web = await _console(server, emit, devices, options)
+    if web is not None:
+        state.server = f"{uri} · web console {web.http.url}/"
     for index, device in enumerate(devices):
         device.add_listener(_tracker(state, device.name))
         setter = _setter(state, device)
@@ -125,11 +136,36 @@ async def run_demo(
         _observe(state, devices, loop.time() - started, temperatures)
         if options.interactive:
             write("\x1b[?25h\x1b[?1049l")
-        if console is not None:
+        if web is not None:
+            await web.stop()
+        elif console is not None:
             console.close()
         if server is not None:
             await server.stop()
     return state
+
+
+async def _console(
+    server: Lwm2mServer | None,
+    emit: Callable[[Message], None],
+    devices: list[Device],
+    options: DemoOptions,
+) -> tuple[Console | None, WebFace | None]:
+    """The platform console (and, with ``options.web``, the HTTP face sharing it)."""
+    if server is None:
+        return None, None
+    if options.web is None:
+        return Console(server, emit), None
+    from fleet.server.http.switches import DeviceSwitches
+
+    try:
+        web = await start_http(server, options.web, forward=emit, switches=DeviceSwitches(devices))
+    except BaseException:
+        await server.stop()
+        raise
+    if options.open_browser:
+        webbrowser.open(web.http.url + "/")
+    return web.standin.console, web
 
 
 async def _refresh(

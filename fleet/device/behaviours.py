@@ -13,6 +13,7 @@ from fleet.device.core_objects import (
     SecurityBehaviour,
     ServerBehaviour,
 )
+from fleet.device.firmware.objects import FirmwareBehaviour
 from fleet.device.interop_object import TestObjectBehaviour
 from fleet.device.sensors import TemperatureBehaviour
 
@@ -23,10 +24,12 @@ SHIPPED_BEHAVIOURS: Final[Mapping[int, Behaviour]] = MappingProxyType(
             SecurityBehaviour(),
             ServerBehaviour(),
             DeviceBehaviour(),
+            FirmwareBehaviour(),
             LocationBehaviour(),
             TemperatureBehaviour(),
             TestObjectBehaviour(),
         )
     }
 )
-"""Security 0, Server 1, Device 3, Location 6, Temperature 3303, Test Object 3442."""
+"""Security 0, Server 1, Device 3, Firmware Update 5, Location 6, Temperature 3303, Test
+Object 3442."""

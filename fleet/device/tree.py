@@ -25,6 +25,7 @@ from fleet.device.behaviour import Behaviour
 from fleet.device.bootstrap_store import BootstrapStore
 from fleet.device.events import Executed, ObjectsChanged
 from fleet.device.layout import DeviceLayout, InitialValues
+from fleet.device.spec_limits import SERVER
 from fleet.device.store import DEVICE, as_path, resource_instance
 from fleet.device.template import ABSENT, ObjectPlan, Slot, TreeTemplate
 from fleet.device.writing import checked, multi_checked, stage_write
@@ -251,7 +252,7 @@ class ObjectTree(BootstrapStore):
         return iid
 
     def delete(self, path: Path | str) -> None:
-        """Delete an object instance (never the Device object's instance)."""
+        """Delete an object instance (never the Device object's nor an LwM2M Server's)."""
         path = self._server_path(path, "Delete")
         plan = self._plan(path)
         if len(path) == 1:
@@ -262,6 +263,11 @@ class ObjectTree(BootstrapStore):
             raise MethodNotAllowed(f"{path}: Delete targets an object instance")
         if path[0] == DEVICE:
             raise MethodNotAllowed(f"{path}: the Device object instance cannot be deleted")
+        if path[0] == SERVER:
+            raise MethodNotAllowed(
+                f"{path}: an LwM2M Server object instance is deleted only by a Bootstrap-Delete"
+                " (the device would lose its server)"
+            )
         opened = self._open()
         try:
             del self._objects[path[0]][path[1]]

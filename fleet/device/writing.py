@@ -15,13 +15,17 @@ operations on an object instance):
   cannot do without them), read-only resources are untouched;
 - *partial update* (CoAP POST): resources and resource instances of the
   payload are added or updated, everything else is left as it is;
-- a resource instance write sets (or adds) that one instance.
+- a resource instance write sets (or adds) that one instance;
+- every value is checked against its resource (type, ``<RangeEnumeration>``) and
+  against what the specification forbids (:mod:`fleet.device.spec_limits`: Lifetime,
+  periods, non-finite floats), on each of these paths and on Create (:func:`checked`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from fleet.device.spec_limits import check_spec
 from fleet.device.template import ABSENT, MultiValue, ObjectPlan, Slot
 from fleet.errors import BadRequest, InvalidValue, MethodNotAllowed, NotFound
 from fleet.model.definitions import ResourceModel
@@ -66,9 +70,11 @@ def writable_resource(plan: ObjectPlan, path: Path) -> tuple[int, ResourceModel]
 def checked(path: Path, resource: ResourceModel, value: object) -> Value:
     """``value`` checked against ``resource``; :class:`InvalidValue` (4.00) names the path."""
     try:
-        return check_value(resource, value)
+        good = check_value(resource, value)
     except InvalidValue as exc:
         raise InvalidValue(f"{path}: {exc}") from None
+    check_spec(path, resource, good)
+    return good
 
 
 def merge(old: Slot, new: MultiValue) -> MultiValue:

@@ -100,6 +100,30 @@ class LatencyHistogram:
     def copy(self) -> LatencyHistogram:
         return LatencyHistogram.merged([self])
 
+    def since(self, earlier: LatencyHistogram) -> LatencyHistogram:
+        """The samples added after ``earlier`` (an older copy of this histogram).
+
+        Buckets, count and sum are exact; min and max are the bounds of the lowest
+        and highest bucket that grew, clamped into this histogram's own min and max.
+        """
+        histogram = LatencyHistogram()
+        for index, n in self._buckets.items():
+            grown = n - earlier._buckets.get(index, 0)
+            if grown < 0:
+                raise ValueError("since() needs an older copy of the same histogram")
+            if grown:
+                histogram._buckets[index] = grown
+        histogram._count = self._count - earlier._count
+        histogram._sum_ns = self._sum_ns - earlier._sum_ns
+        if histogram._count != sum(histogram._buckets.values()) or histogram._sum_ns < 0:
+            raise ValueError("since() needs an older copy of the same histogram")
+        if histogram._buckets and self._min is not None and self._max is not None:
+            low = bucket_bounds(min(histogram._buckets))[0]
+            high = bucket_bounds(max(histogram._buckets))[1] - 1
+            histogram._min = min(max(low, self._min), self._max)
+            histogram._max = max(min(high, self._max), histogram._min)
+        return histogram
+
     @property
     def count(self) -> int:
         return self._count

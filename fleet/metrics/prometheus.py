@@ -27,7 +27,6 @@ import platform
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from socketserver import ThreadingMixIn
 from typing import Any, Final
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -42,15 +41,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from fleet.metrics.operations import PROMETHEUS_BUCKETS, Operation, RunMetrics
+from fleet.metrics.version import package_version
 
 PREFIX: Final = "lwm2m_fleet"
-
-
-def package_version() -> str:
-    try:
-        return version("lwm2m-fleet")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "unknown"
 
 
 def _buckets(counts: Sequence[int]) -> list[tuple[str, float]]:

@@ -1,8 +1,8 @@
 """The end-of-run summary as a text table (what ``fleet run`` prints on stdout).
 
 One row per operation that happened (count, failures, injected faults,
-late starts, p50/p95/p99/max duration), the run-wide counters, the device
-states, then the thresholds with pass/fail marks (``✓``/``✗``, or
+late starts, attempts per second, mean and p50/p95/p99/max duration), the
+run-wide counters, the device states, then the thresholds with pass/fail marks (``✓``/``✗``, or
 ``ok``/``FAIL`` with ``ascii=True``).
 """
 
@@ -16,7 +16,12 @@ from fleet.metrics.views import METRIC_KINDS, RATE, TREND
 if TYPE_CHECKING:
     from fleet.metrics.summary import Summary
 
-_COLUMNS: Final = ("operation", "count", "failed", "faults", "late", "p50", "p95", "p99", "max")
+COLUMNS: Final = (
+    *("operation", "count", "failed", "faults", "late", "rate/s", "mean"),
+    *("p50", "p95", "p99", "max"),
+)
+"""The columns of :func:`operation_rows` (``faults``: failures injected on purpose;
+``rate/s``: attempts per second of the run)."""
 
 
 def format_seconds(seconds: float | None, *, ascii: bool = False) -> str:
@@ -44,6 +49,35 @@ def format_observed(metric: str, value: float | None, *, ascii: bool = False) ->
     return f"{value:g}"
 
 
+def format_rate(per_second: float) -> str:
+    """Attempts per second: ``"0.57"``, ``"12.3"``, ``"1520"``."""
+    return f"{per_second:.3g}" if per_second < 1000 else f"{per_second:.0f}"
+
+
+def operation_rows(summary: Summary, *, ascii: bool = False) -> list[list[str]]:
+    """One row of :data:`COLUMNS` per operation that happened (attempts or late starts)."""
+    rows = []
+    for op, stats in summary.operations.items():
+        if not stats.count and not stats.late:
+            continue
+        d = stats.durations
+        rate = stats.count / summary.duration if summary.duration > 0 else 0.0
+        rows.append(
+            [
+                op.value,
+                str(stats.count),
+                str(stats.failures),
+                str(stats.injected),
+                str(stats.late),
+                format_rate(rate),
+                format_seconds(d.avg, ascii=ascii),
+                *(format_seconds(d.percentile(p), ascii=ascii) for p in (50, 95, 99)),
+                format_seconds(d.max, ascii=ascii),
+            ]
+        )
+    return rows
+
+
 def render_summary(summary: Summary, *, ascii: bool = False) -> str:
     """The summary as aligned text, ending with a newline."""
     head = [summary.scenario or "run"]
@@ -54,26 +88,11 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
         head.append(f"{summary.shards} shards")
     head.append(f"{summary.duration:.1f}s" + (" (aborted)" if summary.aborted else ""))
     lines = [(" - " if ascii else " · ").join(head), ""]
-    rows = [list(_COLUMNS)]
-    for op, stats in summary.operations.items():
-        if not stats.count and not stats.late:
-            continue
-        d = stats.durations
-        rows.append(
-            [
-                op.value,
-                str(stats.count),
-                str(stats.failures),
-                str(stats.injected),
-                str(stats.late),
-                *(format_seconds(d.percentile(p), ascii=ascii) for p in (50, 95, 99)),
-                format_seconds(d.max, ascii=ascii),
-            ]
-        )
+    rows = [list(COLUMNS), *operation_rows(summary, ascii=ascii)]
     if len(rows) == 1:
         lines.append("no operations")
     else:
-        widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
         for row in rows:
             cells = [row[0].ljust(widths[0])]
             cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]

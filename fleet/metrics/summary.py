@@ -5,6 +5,9 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
     {
       "schema_version": 1,
       "scenario": "smoke", "seed": 42, "started": 1700000000.0, "duration": 60.0,
+      "ended": 1700000060.0, "verdict": "passed",  # derived; verdict: passed, failed, aborted
+      "tool_version": "0.1.0", "scenario_path": "scenarios/smoke.yaml",
+      "server_uri": "coap://127.0.0.1:5683",
       "devices": 100, "shards": 1, "aborted": false,
       "device_states": {"registered": 98, "failed": 2},
       "operations": {                      # every operation, always present
@@ -39,7 +42,9 @@ exactly (``faults`` too), ``devices`` and ``shards`` add, ``started`` is the ear
 ``duration`` the longest; thresholds are dropped (evaluate them again on the
 merged summary). A reader must refuse a higher ``schema_version``; new
 optional fields may appear without a version change (``faults`` is one: a reader
-of a document without it sees no faults).
+of a document without it sees no faults; ``tool_version``, ``scenario_path`` and
+``server_uri`` are others: a merge keeps them when every input agrees, else joins them
+with ``" + "``).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from typing import Final
 from fleet.errors import FleetError
 from fleet.metrics.histogram import LatencyHistogram
 from fleet.metrics.operations import Operation, RunMetrics
+from fleet.metrics.version import package_version
 from fleet.metrics.views import METRIC_KINDS, TREND, MetricView, metric_views
 
 SCHEMA_VERSION: Final = 1
@@ -135,6 +141,20 @@ class Summary:
     thresholds: tuple[ThresholdLine, ...] = ()
     faults: dict[str, int] = field(default_factory=dict)
     """Faults injected on purpose, by label (``reject 4.05``, ``silence``...)."""
+    tool_version: str = ""
+    scenario_path: str = ""
+    server_uri: str = ""
+
+    @property
+    def ended(self) -> float | None:
+        return None if self.started is None else self.started + self.duration
+
+    @property
+    def verdict(self) -> str:
+        """``aborted``, ``failed`` (a threshold failed) or ``passed``."""
+        if self.aborted:
+            return "aborted"
+        return "failed" if any(not t.passed for t in self.thresholds) else "passed"
 
     @classmethod
     def from_metrics(
@@ -166,6 +186,7 @@ class Summary:
             metrics.lateness.copy(),
             metrics.retransmissions,
             faults=dict(metrics.faults),
+            tool_version=package_version(),
         )
 
     # -- named metrics ----------------------------------------------------------------------------
@@ -227,6 +248,9 @@ class Summary:
         seeds = {s.seed for s in items}
         result.scenario = names.pop() if len(names) == 1 else " + ".join(sorted(names))
         result.seed = seeds.pop() if len(seeds) == 1 else None
+        result.tool_version = _joined(s.tool_version for s in items)
+        result.scenario_path = _joined(s.scenario_path for s in items)
+        result.server_uri = _joined(s.server_uri for s in items)
         starts = [s.started for s in items if s.started is not None]
         result.started = min(starts) if starts else None
         if len(starts) == len(items):  # machines started apart: the span of them all
@@ -258,6 +282,11 @@ class Summary:
             "seed": self.seed,
             "started": self.started,
             "duration": self.duration,
+            "ended": self.ended,
+            "verdict": self.verdict,
+            "tool_version": self.tool_version,
+            "scenario_path": self.scenario_path,
+            "server_uri": self.server_uri,
             "devices": self.devices,
             "shards": self.shards,
             "aborted": self.aborted,
@@ -328,6 +357,9 @@ class Summary:
             )
         summary = cls()
         summary.scenario = str(data.get("scenario", ""))
+        summary.tool_version = str(data.get("tool_version", ""))
+        summary.scenario_path = str(data.get("scenario_path", ""))
+        summary.server_uri = str(data.get("server_uri", ""))
         seed = data.get("seed")
         summary.seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
         started = data.get("started")
@@ -357,6 +389,11 @@ class Summary:
             raise SummaryError("thresholds must be a list")
         summary.thresholds = tuple(_threshold(line) for line in lines)
         return summary
+
+
+def _joined(values: Iterable[str]) -> str:
+    distinct = sorted({v for v in values if v})
+    return " + ".join(distinct)
 
 
 def _placeholder(compact: list[str], tag: str, value: object) -> str:

@@ -13,11 +13,21 @@ from collections.abc import Callable
 
 from fleet.client.config import DeviceConfig
 from fleet.client.credentials import CredentialError, KeyStore, PatternCredentials, key_lookup
+from fleet.client.uri import Address, Resolver
 from fleet.scenario import Scenario
 
 
-def device_config(scenario: Scenario, index: int, *, server: str | None = None) -> DeviceConfig:
-    """The configuration of device ``index`` of ``scenario`` (``server``: another target).
+def device_config(
+    scenario: Scenario,
+    index: int,
+    *,
+    server: str | None = None,
+    resolved: Address | None = None,
+    resolver: Resolver | None = None,
+) -> DeviceConfig:
+    """The configuration of device ``index`` of ``scenario`` (``server``: another target;
+    ``resolved``: the address the shard looked the server's name up to; ``resolver``:
+    how the device looks it up again when it reconnects).
 
     Raises :class:`~fleet.client.credentials.CredentialError` if the group's keys
     cannot give this device a key (e.g. its endpoint is missing from the keys file).
@@ -37,6 +47,8 @@ def device_config(scenario: Scenario, index: int, *, server: str | None = None) 
         send_enabled=group.send_enabled,
         awake_time=group.awake_time,
         psk=None if security is None else security.credentials(index, endpoint),
+        resolved=resolved,
+        resolver=resolver,
     )
 
 

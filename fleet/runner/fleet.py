@@ -2,7 +2,9 @@
 
 :class:`Fleet` runs the devices of ``indexes`` (default: all) of a scenario in
 this process on one :class:`~fleet.runner.shard.Shard`. :meth:`Fleet.run`
-starts the shard, waits for the scenario's ``duration`` (forever without one)
+looks the server's name up once (:func:`fleet.client.uri.resolve`, without
+blocking the loop; devices look it up again when they reconnect), starts the
+shard, waits for the scenario's ``duration`` (forever without one)
 or for ``stop`` to be set (Ctrl-C), stops the shard — every device
 de-registers first — and returns the :class:`~fleet.metrics.Summary` with the
 thresholds evaluated. Several shard processes: :mod:`fleet.runner.workers`;
@@ -13,7 +15,8 @@ Exit statuses of ``fleet run`` (:func:`exit_status`):
 
 =====  ============================================================
 0      the run ended and no threshold failed
-1      the run could not be done (e.g. a socket could not be opened)
+1      the run could not be done (e.g. a socket could not be opened), or no device of it
+       could start (each one's reason is logged; ``could_not_start`` in the summary)
 2      invalid scenario or command line (nothing was started)
 99     the run ended and at least one threshold failed
 130    the run was aborted (Ctrl-C / SIGTERM) after de-registering
@@ -29,6 +32,7 @@ import pathlib
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
+from fleet.client.uri import Resolver, parse_uri, resolve
 from fleet.clock import Clock, LoopClock
 from fleet.metrics import RunMetrics, Summary, ThresholdLine
 from fleet.runner.devices import DeviceFactory, fleet_device
@@ -39,6 +43,7 @@ from fleet.scenario import Scenario, Threshold, evaluate
 _log = logging.getLogger("fleet.runner")
 
 __all__ = [
+    "COULD_NOT_START",
     "EXIT_ABORTED",
     "EXIT_ERROR",
     "EXIT_INVALID_SCENARIO",
@@ -48,6 +53,7 @@ __all__ = [
     "Fleet",
     "evaluate_thresholds",
     "exit_status",
+    "nothing_started",
     "raise_open_file_limit",
     "scenario_name",
 ]
@@ -60,10 +66,22 @@ EXIT_ABORTED: Final = 130
 """128 + SIGINT, as shells report a command interrupted by Ctrl-C."""
 
 
+COULD_NOT_START: Final = "could_not_start"
+"""The summary's ``device_states`` key: devices that could not even start."""
+
+
+def nothing_started(summary: Summary) -> bool:
+    """Whether not one device of the run could start (a run that tested nothing)."""
+    failed = summary.device_states.get(COULD_NOT_START, 0)
+    return summary.devices > 0 and failed >= summary.devices
+
+
 def exit_status(summary: Summary) -> int:
     """The exit status of a finished run (see the module documentation)."""
     if summary.aborted:
         return EXIT_ABORTED
+    if nothing_started(summary):
+        return EXIT_ERROR
     if any(not line.passed for line in summary.thresholds):
         return EXIT_THRESHOLDS_FAILED
     return EXIT_OK
@@ -102,8 +120,11 @@ class Fleet:
         factory: DeviceFactory = fleet_device,
         drain: float = 5.0,
         indexes: range | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.scenario = scenario
+        self.resolver = resolver
+        """How the server's name is looked up (default: the system's, without blocking)."""
         self.indexes = indexes if indexes is not None else range(scenario.device_count)
         self._clock = clock
         self.metrics = metrics if metrics is not None else RunMetrics()
@@ -121,6 +142,8 @@ class Fleet:
         clock = self._clock if self._clock is not None else LoopClock()
         scenario = self.scenario
         raise_open_file_limit(len(self.indexes))
+        # once per shard; devices look the name up again when they reconnect
+        server = await resolve(parse_uri(scenario.server.uri), self.resolver)
         shard = Shard(
             scenario,
             clock=clock,
@@ -128,6 +151,8 @@ class Fleet:
             indexes=self.indexes,
             factory=self.factory,
             drain=self.drain,
+            server_address=server,
+            resolver=self.resolver,
         )
         self.shard = shard
         wall = clock.wall()
@@ -151,6 +176,8 @@ class Fleet:
             devices=len(self.indexes),
             aborted=aborted,
         )
+        if shard.could_not_start:
+            summary.device_states[COULD_NOT_START] = shard.could_not_start
         summary.thresholds = evaluate_thresholds(summary, scenario.thresholds)
         return summary
 

@@ -55,6 +55,7 @@ from typing import Any
 
 from fleet.client.device import Device
 from fleet.client.registration import RegistrationState
+from fleet.client.uri import Address, Resolver
 from fleet.clock import Clock, TimerHandle
 from fleet.device.generators import GeneratorSet, device_rng
 from fleet.errors import FleetError
@@ -103,8 +104,14 @@ class Shard:
         factory: DeviceFactory = client_device,
         drain: float = 5.0,
         stop_concurrency: int = STOP_CONCURRENCY,
+        server_address: Address | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.scenario = scenario
+        self.server_address = server_address
+        """The numeric address the server's name resolved to (once per shard, by
+        :class:`~fleet.runner.fleet.Fleet`); ``None``: each device looks it up."""
+        self.resolver = resolver
         self.stop_concurrency = stop_concurrency
         """At most this many devices de-register at the same time when the run ends."""
         self.clock = clock
@@ -115,6 +122,8 @@ class Shard:
         self.factory = factory
         self.drain = drain
         self.devices: dict[int, DeviceLike] = {}
+        self.could_not_start = 0
+        """Devices whose configuration was refused or whose start failed (logged each)."""
         """Every device that arrived, by index (away ones included)."""
         self.away: set[int] = set()
         self.generators = GeneratorSet()
@@ -292,7 +301,9 @@ class Shard:
         group = scenario.group_of(index)
         try:
             device = self.factory(
-                device_config(scenario, index),
+                device_config(
+                    scenario, index, resolved=self.server_address, resolver=self.resolver
+                ),
                 self.clock,
                 device_rng(scenario.seed, index, "device"),
             )
@@ -300,6 +311,7 @@ class Shard:
             _log.error("device %d (group %s): cannot start: %s", index, group.name, error)
             self.metrics.record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
+            self.could_not_start += 1
             return
         self.devices[index] = device
         values_rng = device_rng(scenario.seed, index, "values")
@@ -366,6 +378,7 @@ class Shard:
             _log.error("%s: cannot start: %s", device.name, error)
             self.metrics.record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
+            self.could_not_start += 1
 
     def _chain(self, index: int, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the device's previous step (a stop before a start)."""

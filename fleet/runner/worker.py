@@ -11,6 +11,9 @@ worker -> parent          meaning
 ========================  =====================================================
 ``("ready", devices)``    loaded; waits for ``start``
 ``("progress", report)``  a :class:`WorkerReport` every ``report_every`` seconds
+``("series", interval)``  with ``WorkerJob.interval``: a time series record
+                          (:mod:`fleet.runner.sampling`) every interval, the last
+                          one just before the summary
 ``("summary", summary)``  its :class:`~fleet.metrics.Summary`; then it exits 0
 ``("error", text)``       it could not run; then it exits 1
 ========================  =====================================================
@@ -41,6 +44,7 @@ from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import Fleet
 from fleet.runner.limits import SourceAddresses
 from fleet.runner.progress import Snapshot, snapshot
+from fleet.runner.sampling import Sampler
 from fleet.runner.shard import Shard
 from fleet.scenario import Scenario, load_scenario_text
 from fleet.scenario.overrides import Setting
@@ -95,6 +99,8 @@ class WorkerJob:
     drain: float = 5.0
     report_every: float = 0.5
     log_level: int = logging.WARNING
+    interval: float | None = None
+    """Seconds between time series records (``None``: no time series)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +162,7 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
     await begin.wait()
     shards: list[Shard] = []
     reporter: asyncio.Task[None] | None = None
+    samplers: list[Sampler] = []
 
     def report() -> None:
         if shards:
@@ -177,6 +184,16 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
         nonlocal reporter
         shards.append(shard)
         reporter = asyncio.ensure_future(reports())
+        if job.interval is not None:
+            sampler = Sampler(
+                shard,
+                fleet.metrics,
+                lambda record: _send(conn, ("series", record)),
+                clock=clock,
+                interval=job.interval,
+            )
+            sampler.start()
+            samplers.append(sampler)
 
     try:
         summary: Summary = await fleet.run(stop, on_started=started)
@@ -184,5 +201,7 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
         if reporter is not None:
             reporter.cancel()
             await asyncio.gather(reporter, return_exceptions=True)
+        for sampler in samplers:
+            await sampler.finish()
     report()
     conn.send(("summary", summary))

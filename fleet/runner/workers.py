@@ -13,7 +13,10 @@ seconds; :meth:`WorkerPool.metrics` adds the latest ones up exactly
 (:meth:`~fleet.metrics.RunMetrics.merged`) for the one Prometheus endpoint,
 and :meth:`WorkerPool.snapshot` for the one progress line. At the end the
 workers' summaries merge exactly (histograms, not averages) and the
-thresholds are evaluated on the merged numbers.
+thresholds are evaluated on the merged numbers. With ``interval`` every worker
+samples a time series (:mod:`fleet.runner.sampling`); the pool merges the
+records of each interval exactly (:class:`~fleet.metrics.timeseries.SeriesMerger`)
+and hands each merged record once to ``on_interval``, and keeps them in ``series``.
 
 Stopping: setting ``stop`` sends every worker ``stop``; each de-registers its
 devices and sends its summary (the merged summary is ``aborted``). A worker
@@ -30,7 +33,7 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -38,6 +41,7 @@ from typing import Any, Final
 
 from fleet.errors import FleetError
 from fleet.metrics import RunMetrics, Summary
+from fleet.metrics.timeseries import Interval, SeriesMerger
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import evaluate_thresholds, scenario_name
 from fleet.runner.planning import split_range
@@ -92,6 +96,8 @@ class WorkerPool:
         drain: float = 5.0,
         report_every: float = 0.5,
         log_level: int = logging.WARNING,
+        interval: float | None = None,
+        on_interval: Callable[[Interval], None] | None = None,
     ) -> None:
         if workers < 1:
             raise WorkerError(f"at least one worker is needed, got {workers}")
@@ -100,9 +106,13 @@ class WorkerPool:
         parts = [r for r in split_range(self.indexes, workers) if len(r)] or [self.indexes]
         chosen = tuple(addresses)
         self.jobs = [
-            WorkerJob(n, source, r, chosen, factory, drain, report_every, log_level)
+            WorkerJob(n, source, r, chosen, factory, drain, report_every, log_level, interval)
             for n, r in enumerate(parts)
         ]
+        self._merger = SeriesMerger(job.number for job in self.jobs)
+        self._on_interval = on_interval
+        self.series: list[Interval] = []
+        """The merged time series records so far (with ``interval``)."""
         self._workers: list[_Worker] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._reaping: set[asyncio.Future[None]] = set()
@@ -187,6 +197,7 @@ class WorkerPool:
             summaries = [w.done.result() for w in self._workers]
         finally:
             await self._cleanup(loop)
+            self._emit(self._merger.flush())
         summary = Summary.merge_all(summaries)
         summary.scenario = scenario_name(self.scenario)
         summary.seed = self.scenario.seed
@@ -288,13 +299,22 @@ class WorkerPool:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+        elif kind == "series" and isinstance(value, Interval):
+            self._emit(self._merger.add(worker.job.number, value))
         elif kind == "summary" and isinstance(value, Summary):
             if not worker.done.done():
                 worker.done.set_result(value)
+            self._emit(self._merger.finish(worker.job.number))
         elif kind == "error":
             self._fail(worker, str(value))
         else:
             self._fail(worker, f"sent an unexpected message {kind!r}")
+
+    def _emit(self, records: list[Interval]) -> None:
+        for record in records:
+            self.series.append(record)
+            if self._on_interval is not None:
+                self._on_interval(record)
 
     def _fail(self, worker: _Worker, reason: str) -> None:
         error = WorkerError(f"{worker.name} failed: {reason}")

@@ -20,6 +20,7 @@ from fleet.codec import ContentFormat
 from fleet.codec.negotiation import SINCE, formats_for
 from fleet.codec.registry import versions_for
 from fleet.device import DeviceLayout, LayoutError, ObjectLayout, TreeTemplate
+from fleet.device.spec_limits import check_spec
 from fleet.device.template import multi_from
 from fleet.errors import FleetError, InvalidValue
 from fleet.model import ModelRegistry, Path, coerce_value
@@ -128,7 +129,9 @@ def _values(g: GroupContext, entries: object) -> dict[Path, object] | None:
             else:
                 if isinstance(raw, list | dict):
                     raise InvalidValue(f"resource {resource.id} ({resource.name}) takes one value")
-                result[path] = coerce_value(resource, raw)
+                value = coerce_value(resource, raw)
+                check_spec(path, resource, value)
+                result[path] = value
         except InvalidValue as exc:
             g.error(where, f"value for {path}: {exc}")
             ok = False

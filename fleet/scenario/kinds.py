@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from fleet.client.uri import UriError
 from fleet.scenario.durations import EXAMPLES, PATTERN, DurationError, parse_duration
 from fleet.scenario.problems import KeyPath, Problems, SourceMap, describe, suggest
 
@@ -196,10 +197,14 @@ class Duration(Kind):
     positive: bool = True
     whole: bool = False
     """Whole seconds only (returned as ``int``)."""
+    maximum: float | None = None
+    """The longest duration allowed, in seconds (``None``: no bound)."""
 
     def schema(self) -> JSON:
         number: JSON = {"type": "integer" if self.whole else "number"}
         number["exclusiveMinimum" if self.positive else "minimum"] = 0
+        if self.maximum is not None:
+            number["maximum"] = self.maximum
         return {"anyOf": [number, {"type": "string", "pattern": PATTERN}]}
 
     def check(self, value: object, path: KeyPath, ctx: Context) -> object:
@@ -211,6 +216,9 @@ class Duration(Kind):
             return self.wrong(value, path, ctx, f"a duration ({EXAMPLES})")
         if self.positive and seconds <= 0:
             return ctx.error(path, f"{label(path)} must be longer than 0 s, got {value!r}")
+        if self.maximum is not None and seconds > self.maximum:
+            limit = int(self.maximum) if float(self.maximum).is_integer() else self.maximum
+            return ctx.error(path, f"{label(path)} must be at most {limit} s, got {value!r}")
         if self.whole:
             if not float(seconds).is_integer():
                 return ctx.error(path, f"{label(path)} must be whole seconds, got {value!r}")
@@ -242,5 +250,7 @@ class Custom(Kind):
     def check(self, value: object, path: KeyPath, ctx: Context) -> object:
         try:
             return self.parse(value)
+        except UriError as exc:  # the same words as every command: "server URI 'x': why"
+            return ctx.error(path, f"{label(path)} URI {exc.uri!r}: {exc.problem}")
         except ValueError as exc:
             return ctx.error(path, f"{label(path)}: {exc}")

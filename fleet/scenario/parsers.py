@@ -9,8 +9,8 @@ parameter values are checked later, against the resource).
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import urlsplit
 
+from fleet.client.uri import parse_uri
 from fleet.codec import ContentFormat, parse_format
 from fleet.device.generators import GENERATOR_KINDS, generators_json_schema
 from fleet.errors import FleetError
@@ -18,40 +18,17 @@ from fleet.model import Path
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
 from fleet.scenario.kinds import INVALID, JSON, Context, Kind, label
-from fleet.scenario.model import DEFAULT_PORT, DEFAULT_SECURE_PORT, ServerTarget
+from fleet.scenario.model import ServerTarget
 from fleet.scenario.problems import KeyPath, describe, suggest
 
 SCENARIO_VERSION: Final = 1
 
 
 def parse_server(value: object) -> ServerTarget:
-    """``coap[s]://host[:port]`` -> :class:`ServerTarget`; ValueError says what is wrong."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"a server is a URI like coap://127.0.0.1:5683, got {describe(value)}")
-    text = value.strip()
-    if "://" not in text:
-        raise ValueError(f"{text!r} is not a URI: write coap://{text}")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("coap", "coaps"):
-        raise ValueError(
-            f"{text!r}: the scheme must be coap:// or coaps:// (DTLS), got {parts.scheme}://"
-        )
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(f"{text!r}: a CoAP URI has no user name or password")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"{text!r}: give only coap://host:port (no path, query or fragment)")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"{text!r}: the port must be a number 1..65535") from None
-    host = parts.hostname
-    if not host:
-        raise ValueError(f"{text!r} names no host")
-    if port == 0:
-        raise ValueError(f"{text!r}: the port must be 1..65535")
-    default = DEFAULT_PORT if scheme == "coap" else DEFAULT_SECURE_PORT
-    return ServerTarget(host, port if port is not None else default, scheme)
+    """``coap[s]://host[:port]`` -> :class:`ServerTarget`, judged by
+    :func:`fleet.client.uri.parse_uri` (as ``--server`` and every command judge it)."""
+    uri = parse_uri(value)  # a UriError is a ValueError: the kinds locate it
+    return ServerTarget(uri.host, uri.port, uri.scheme)
 
 
 def parse_scenario_version(value: object) -> int:

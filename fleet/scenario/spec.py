@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from fleet.client.config import DEFAULT_AWAKE_TIME
-from fleet.client.registration import DEFAULT_LIFETIME
+from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX
 from fleet.codec import ContentFormat
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
@@ -123,7 +123,7 @@ GROUP: Final = Record(
         ),
         Field(
             "lifetime",
-            Duration(whole=True),
+            Duration(whole=True, maximum=UINT32_MAX),
             "Registration lifetime (whole seconds or 10m, 1h...).",
             default=DEFAULT_LIFETIME,
             schema_default=DEFAULT_LIFETIME,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fleet.client.coap import (
+    Address,
     BlockwiseError,
     CoapEndpoint,
     CoapReset,
@@ -25,10 +26,12 @@ from fleet.client.coap import (
 from fleet.clock import Clock
 from fleet.codec import ContentFormat
 from fleet.model import ModelRegistry, Path
+from fleet.server.binding import NOSEC, Context, Peer, describe, may_send
 from fleet.server.directory import Directory
 from fleet.server.errors import (
     DeviceReset,
     DeviceTimeout,
+    InsecureRoute,
     InvalidRequest,
     RequestFailed,
     ServerClosed,
@@ -53,6 +56,7 @@ from fleet.server.results import (
     decode_answer,
     message_format,
 )
+from fleet.server.secure import DualTransport
 
 _log = logging.getLogger("fleet.server")
 
@@ -78,6 +82,16 @@ class ServerCore:
     _records: dict[str, DeviceRecord]
     _observations: dict[str, dict[bytes, ObservationHandle]]
     _tasks: set[asyncio.Task[Any]]
+    _dual: DualTransport | None
+
+    def _context(self, address: Address) -> Context:
+        """The security context the server holds for ``address`` now (see
+        :mod:`fleet.server.binding`): the DTLS session's identity, or NoSec."""
+        dual = self._dual
+        if dual is None or not dual.is_secure(address):
+            return NOSEC
+        identity = dual.identity(address)
+        return NOSEC if identity is None else Peer("psk", identity)
 
     def _coap(self) -> CoapEndpoint:
         endpoint = self._endpoint
@@ -159,6 +173,11 @@ class ServerCore:
         registration = record.registration
         assert registration is not None
         coap = self._coap()
+        if not may_send(registration.security, self._context(registration.address)):
+            raise InsecureRoute(
+                f"{endpoint} registered over {describe(registration.security)} and has no"
+                " such DTLS session now: not sending in the clear"
+            )
         rid = request_id or new_request_id()
         self.counters.requests[str(operation)] += 1
         target = str(path) if path is not None else ",".join(str(p) for p in paths) or "/"

@@ -1,7 +1,10 @@
 """The embedded server's registration directory: who is registered, where, until when.
 
 Pure bookkeeping driven by a :class:`~fleet.clock.Clock`: Register creates an
-entry with a fresh location, Update refreshes it (and may change lifetime,
+entry with a fresh location (random and unguessable, as Leshan's: a location is never
+handed out twice, not even by a server restarted on the same port, so a device that
+Updates a location from before a restart gets 4.04 and registers again instead of
+refreshing another device's registration), Update refreshes it (and may change lifetime,
 binding or object links), De-register removes it, and an entry whose lifetime
 passes without an Update expires. Listeners hear about every change as a
 :class:`DirectoryEvent`, which the server turns into the platform's
@@ -11,13 +14,14 @@ messages.
 
 from __future__ import annotations
 
-import itertools
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from fleet.clock import Clock, TimerHandle
 from fleet.errors import BadRequest, NotFound
+from fleet.server.binding import Context
 
 Address = tuple[str, int]
 
@@ -46,6 +50,8 @@ class Registration:
     expires_at: float
     registered_wall: float
     updated_wall: float
+    security: Context = None
+    """The security context it was registered in (see :mod:`fleet.server.binding`)."""
 
     @property
     def location_path(self) -> tuple[str, str]:
@@ -83,15 +89,19 @@ class Directory:
     _by_location: dict[str, str] = field(default_factory=dict)
     _timers: dict[str, TimerHandle] = field(default_factory=dict)
     _listeners: list[Listener] = field(default_factory=list)
-    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    location_bytes: int = 8
+    """Random bytes in a location (64 bits: unguessable, never reused in practice)."""
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` on every change; returns a function that unsubscribes."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def register(self, query: list[str], links: str, address: Address) -> Registration:
-        """Handle a Register; a second Register of the same endpoint replaces the first."""
+    def register(
+        self, query: list[str], links: str, address: Address, security: Context = None
+    ) -> Registration:
+        """Handle a Register; a second Register of the same endpoint replaces the first
+        (whether it may is :func:`fleet.server.binding.may_register`'s call, before)."""
         params = parse_register_query(query)
         endpoint = params.get("ep")
         if not endpoint:
@@ -103,7 +113,7 @@ class Directory:
         if old is not None:
             self._drop(old)
         now, wall = self.clock.now(), self.clock.wall()
-        location = f"{next(self._ids):x}"
+        location = self._new_location()
         registration = Registration(
             endpoint=endpoint,
             location=location,
@@ -118,6 +128,7 @@ class Directory:
             expires_at=now + lifetime,
             registered_wall=wall,
             updated_wall=wall,
+            security=security,
         )
         self._store(registration)
         self._emit(DirectoryEventKind.REGISTERED, registration)
@@ -175,6 +186,12 @@ class Directory:
         self._timers.clear()
         self._by_endpoint.clear()
         self._by_location.clear()
+
+    def _new_location(self) -> str:
+        while True:
+            location = secrets.token_hex(self.location_bytes)
+            if location not in self._by_location:
+                return location
 
     def _store(self, registration: Registration) -> None:
         self._by_endpoint[registration.endpoint] = registration

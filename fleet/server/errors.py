@@ -7,6 +7,8 @@ Exceptions say that no answer exists:
 - :class:`InvalidRequest`: refused before anything was sent (bad path, a value that does not
   fit the model, a format that cannot carry it); ``status`` is the HTTP-like code a platform
   would report (400, 404 for an unknown endpoint, 415 for a format);
+- :class:`InsecureRoute`: the device registered over DTLS and has no session with that
+  identity now; nothing is sent in the clear (a platform's 503);
 - :class:`DeviceTimeout`: the device did not answer in time (a platform's 408);
 - :class:`DeviceReset`: the device answered the request with a CoAP Reset;
 - :class:`TransferFailed`: a block-wise answer could not be completed;
@@ -47,6 +49,14 @@ class UnknownEndpoint(InvalidRequest, LookupError):
     def __init__(self, endpoint: str) -> None:
         super().__init__(f"no registered device named {endpoint!r}", status=404)
         self.endpoint = endpoint
+
+
+class InsecureRoute(InvalidRequest):
+    """A DTLS-bound registration has no DTLS session with its identity now: the request is
+    not sent (see :func:`fleet.server.binding.may_send`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=503)
 
 
 class RequestFailed(ServerError):

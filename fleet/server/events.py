@@ -271,6 +271,12 @@ class ServerCounters:
     notifications: int = 0
     timeouts: int = 0
     resets: int = 0
+    rebinds: int = 0
+    """Updates (or Sends) accepted from a new source address in the registration's own
+    security context (NAT rebinding; see :mod:`fleet.server.binding`)."""
+    refused_context: int = 0
+    """Registration-interface requests and Sends refused because they came in another
+    security context than the registration's (also counted in ``rejected``)."""
     requests: Counter[str] = field(default_factory=Counter)
     """Requests sent to devices, by operation name."""
     responses: Counter[str] = field(default_factory=Counter)
@@ -290,6 +296,8 @@ class ServerCounters:
                 "notifications",
                 "timeouts",
                 "resets",
+                "rebinds",
+                "refused_context",
             )
         }
         flat.update({f"requests.{k}": v for k, v in sorted(self.requests.items())})

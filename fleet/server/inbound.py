@@ -8,6 +8,11 @@
 - ``POST /dp`` with SenML CBOR/JSON (or LwM2M CBOR): Send, 2.04 Changed, from a registered
   device's address.
 
+Each registration is bound to the security context it was made in (:mod:`.binding`): a
+Register that would take over a DTLS-bound name from another context is 4.03, an Update,
+De-register or Send from another context 4.00; an Update from a new address in the same
+context is accepted, logged and counted (``rebinds``).
+
 Anything malformed is refused with the :class:`~fleet.errors.Lwm2mError` that says why (4.00,
 4.04, 4.05, 4.15); the CoAP layer turns it into the response. Every accepted message updates
 the device's :class:`~fleet.server.records.DeviceRecord` and emits its event; each Register
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +33,7 @@ from fleet.client.coap.wire import Code, Message
 from fleet.codec import ContentFormat, decode_composite, decode_timed
 from fleet.errors import (
     BadRequest,
+    Forbidden,
     Lwm2mError,
     MethodNotAllowed,
     NotFound,
@@ -34,6 +41,7 @@ from fleet.errors import (
 )
 from fleet.model import Path, Value, flatten
 from fleet.server.base import ServerCore
+from fleet.server.binding import Verdict, describe, judge, may_register
 from fleet.server.directory import DirectoryEvent, DirectoryEventKind, Registration
 from fleet.server.events import EventKind, ServerEvent
 from fleet.server.records import DeviceRecord, decoding_versions, parse_object_links
@@ -73,6 +81,8 @@ class InboundMixin(ServerCore):
 
     _by_address: dict[Address, str]
     _hooks: list[OnRegister]
+    _retired: OrderedDict[str, None]
+    retired_records: int
 
     def _handle(self, request: Any) -> Any:
         """The CoAP handler of the server's endpoint."""
@@ -109,11 +119,27 @@ class InboundMixin(ServerCore):
         _check_link_format(request)
         objects = parse_object_links(request.payload)
         address: Address = (request.remote[0], request.remote[1])
-        registration = self.directory.register(query, request.payload.decode("utf-8"), address)
+        context = self._context(address)
+        endpoint = _register_endpoint(query)
+        current = self.directory.get(endpoint) if endpoint else None
+        if current is not None and not may_register(current.security, context):
+            self.counters.refused_context += 1
+            _log.warning(
+                "Register of %r from %s over %s refused: it is registered over %s",
+                endpoint,
+                address,
+                describe(context),
+                describe(current.security),
+            )
+            raise Forbidden(f"endpoint {endpoint!r} is registered in another security context")
+        registration = self.directory.register(
+            query, request.payload.decode("utf-8"), address, context
+        )
         record = self._records.get(registration.endpoint)
         if record is None:
             record = self._records[registration.endpoint] = DeviceRecord(registration.endpoint)
-        elif record.registration is not None:  # registered again: old observations are gone
+        self._retired.pop(registration.endpoint, None)
+        if record.registration is not None:  # registered again: old observations are gone
             self._end_observations(record.endpoint)
             self._forget_address(record)
         record.registration = registration
@@ -143,6 +169,7 @@ class InboundMixin(ServerCore):
             _check_link_format(request)
             objects = parse_object_links(request.payload)
         address: Address = (request.remote[0], request.remote[1])
+        self._check_context(self.directory.by_location(location), address, "Update")
         links = request.payload.decode("utf-8") if objects is not None else None
         registration = self.directory.update(location, query, links, address)
         record = self._records[registration.endpoint]
@@ -165,10 +192,41 @@ class InboundMixin(ServerCore):
         return Message(code=Code.CHANGED)
 
     def _deregister(self, request: Any) -> Any:
-        registration = self.directory.deregister(request.opt.uri_path[1])
+        location = request.opt.uri_path[1]
+        address: Address = (request.remote[0], request.remote[1])
+        self._check_context(self.directory.by_location(location), address, "De-register")
+        registration = self.directory.deregister(location)
         self.counters.deregistrations += 1
         self._ended(registration, EventKind.DEREGISTRATION, self.clock.wall())
         return Message(code=Code.DELETED)
+
+    def _check_context(self, registration: Registration, source: Address, what: str) -> None:
+        """Apply :func:`~fleet.server.binding.judge`: refuse (4.00) a request from another
+        security context; log and count one from a new address in the same context."""
+        context = self._context(source)
+        verdict = judge(registration.security, registration.address, context, source)
+        if verdict is Verdict.REFUSE:
+            self.counters.refused_context += 1
+            _log.warning(
+                "%s of %r from %s over %s refused: registered over %s",
+                what,
+                registration.endpoint,
+                source,
+                describe(context),
+                describe(registration.security),
+            )
+            raise BadRequest(f"forbidden: {what} from another security context")
+        if verdict is Verdict.REBOUND:
+            self.counters.rebinds += 1
+            _log.log(
+                logging.WARNING if context is None else logging.INFO,
+                "%s of %r over %s from a new address %s (was %s): accepted",
+                what,
+                registration.endpoint,
+                describe(context),
+                source,
+                registration.address,
+            )
 
     def _on_directory(self, event: DirectoryEvent) -> None:
         """Directory listener: only expiry happens outside a request."""
@@ -185,8 +243,20 @@ class InboundMixin(ServerCore):
                 record.expired_at = wall
             else:
                 record.deregistered_at = wall
+            self._retire(record.endpoint)
         self._end_observations(registration.endpoint)
         self._emit(ServerEvent(kind, registration.endpoint, wall, registration=registration))
+
+    def _retire(self, endpoint: str) -> None:
+        """Keep the records of the last ``retired_records`` ended registrations readable and
+        release the older ones (the server's memory stays bounded by its registrations)."""
+        self._retired[endpoint] = None
+        self._retired.move_to_end(endpoint)
+        while len(self._retired) > self.retired_records:
+            old, _ = self._retired.popitem(last=False)
+            record = self._records.get(old)
+            if record is not None and record.registration is None:
+                del self._records[old]
 
     def _forget_address(self, record: DeviceRecord) -> None:
         registration = record.registration
@@ -216,10 +286,12 @@ class InboundMixin(ServerCore):
     # -- send ---------------------------------------------------------------------------
 
     def _send(self, request: Any) -> Any:
-        endpoint = self._by_address.get((request.remote[0], request.remote[1]))
+        source: Address = (request.remote[0], request.remote[1])
+        endpoint = self._by_address.get(source)
         record = self._records.get(endpoint) if endpoint is not None else None
         if record is None or record.registration is None:
             raise NotFound("Send from an address with no registration")
+        self._check_context(record.registration, source, "Send")
         fmt = request.opt.content_format
         if not request.payload:
             raise BadRequest("a Send carries values")
@@ -247,6 +319,14 @@ class InboundMixin(ServerCore):
             )
         )
         return Message(code=Code.CHANGED)
+
+
+def _register_endpoint(query: list[str]) -> str | None:
+    for item in query:
+        name, _, value = item.partition("=")
+        if name == "ep":
+            return value
+    return None
 
 
 def _check_link_format(request: Any) -> None:

@@ -27,6 +27,7 @@ Timeouts of the ``wait_for_*`` helpers are real seconds: they wait for network t
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from types import TracebackType
 from typing import Any
@@ -81,6 +82,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         default_lifetime: int = 86400,
         observation_queue: int = 64,
         history: int = 1000,
+        retired_records: int = 1000,
     ) -> None:
         self.clock = clock
         self.models = models
@@ -95,6 +97,8 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         self._observations = {}
         self._tasks = set()
         self._by_address = {}
+        self._retired = OrderedDict()
+        self.retired_records = retired_records
         self._hooks = list(hooks)
         self.directory.subscribe(self._on_directory)
 
@@ -114,6 +118,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         limits: EndpointLimits = SERVER_LIMITS,
         observation_queue: int = 64,
         history: int = 1000,
+        retired_records: int = 1000,
         psk: KeyLookup | None = None,
         dtls_port: int = 0,
         handshake_timeout: float | None = None,
@@ -130,6 +135,8 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         - ``params`` / ``limits``: the CoAP endpoint's transmission parameters and bounds;
         - ``observation_queue``: notifications each observation handle buffers;
         - ``history``: how many recent events :attr:`recent_events` keeps;
+        - ``retired_records``: how many records of ended registrations :meth:`device` still
+          answers for (older ones are released: memory follows the registrations);
         - ``psk``: ``lookup(identity) -> key | None``; given, the server accepts DTLS-PSK on
           ``dtls_port`` (0: a free port) of the same host, and ``handshake_timeout`` (real
           seconds, default 10) drops handshakes that do not finish;
@@ -154,6 +161,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             default_lifetime=default_lifetime,
             observation_queue=observation_queue,
             history=history,
+            retired_records=retired_records,
         )
         options: dict[str, Any] = {
             "handler": server._handle,
@@ -260,6 +268,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             task.cancel()
         self.directory.clear()
         self._records.clear()
+        self._retired.clear()
         self._by_address.clear()
         self._observations.clear()
         self.counters = ServerCounters()
@@ -285,7 +294,9 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         return self.directory.get(endpoint)
 
     def device(self, endpoint: str) -> DeviceRecord | None:
-        """What the server knows about an endpoint (also after it de-registered)."""
+        """What the server knows about an endpoint (also after it de-registered: the
+        records of the last ``retired_records`` ended registrations are kept, older ones
+        released)."""
         return self._records.get(endpoint)
 
     def devices(self) -> list[DeviceRecord]:

@@ -34,6 +34,8 @@ pytestmark = [
     ),
 ]
 RUN_TIMEOUT = 20.0
+# coap-client talks to the devices from its own port: they are made with any_source=True
+# (by default a device ignores every address but its server's)
 CODE = re.compile(r"c:(\d\.\d\d)")
 
 
@@ -72,7 +74,7 @@ def tree_values(device: Device, path: str) -> dict[Path, object]:
 
 
 async def test_get_resource_as_text(make_device: DeviceFactory, tmp_path: FsPath) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     code, payload = await coap(device, "get", "/3/0/0", out=tmp_path / "o")
     assert (code, payload) == ("2.05", str(device.tree.value(Path(3, 0, 0))).encode())
     code, payload = await coap(device, "get", "/3/0/0", "-A", "0", out=tmp_path / "t")
@@ -83,7 +85,7 @@ async def test_get_resource_as_text(make_device: DeviceFactory, tmp_path: FsPath
 async def test_get_instance_binary(
     make_device: DeviceFactory, server: Lwm2mServer, tmp_path: FsPath, fmt: ContentFormat
 ) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     code, payload = await coap(device, "get", "/3/0", "-A", str(int(fmt)), out=tmp_path / "o")
     assert code == "2.05"
     node = decode(fmt, payload, Path(3, 0), device.models)
@@ -91,7 +93,7 @@ async def test_get_instance_binary(
 
 
 async def test_get_instance_senml_json(make_device: DeviceFactory, tmp_path: FsPath) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     code, payload = await coap(device, "get", "/3303/0", "-A", "110", out=tmp_path / "o")
     assert code == "2.05"
     records = json.loads(payload)
@@ -103,7 +105,7 @@ async def test_get_instance_senml_json(make_device: DeviceFactory, tmp_path: FsP
 async def test_discover_with_accept_link_format(
     make_device: DeviceFactory, tmp_path: FsPath
 ) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     code, payload = await coap(device, "get", "/3303/0", "-A", "40", out=tmp_path / "o")
     assert code == "2.05"
     targets = {link.target for link in parse_links(payload)}
@@ -111,7 +113,7 @@ async def test_discover_with_accept_link_format(
 
 
 async def test_put_text_then_get_it_back(make_device: DeviceFactory, tmp_path: FsPath) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     code, _ = await coap(device, "put", "/3442/0/110", "-t", "0", "-e", "from libcoap")
     assert code == "2.04"
     assert device.tree.value(Path(3442, 0, 110)) == "from libcoap"
@@ -120,7 +122,7 @@ async def test_put_text_then_get_it_back(make_device: DeviceFactory, tmp_path: F
 
 
 async def test_post_execute_with_arguments(make_device: DeviceFactory) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     code, _ = await coap(device, "post", "/3442/0/3", "-e", "0='abc',5")
     assert code == "2.04"
     listed = device.tree.value(Path(3442, 0, 4))
@@ -128,7 +130,7 @@ async def test_post_execute_with_arguments(make_device: DeviceFactory) -> None:
 
 
 async def test_unsupported_accept_is_4_06(make_device: DeviceFactory) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     assert (await coap(device, "get", "/3/0/0", "-A", "42"))[0] == "4.06"  # opaque, String
     assert (await coap(device, "get", "/3/0", "-A", "0"))[0] == "4.06"  # text, an instance
     assert (await coap(device, "get", "/3/0/0", "-A", "11544"))[0] == "4.06"  # 1.2 format
@@ -136,7 +138,7 @@ async def test_unsupported_accept_is_4_06(make_device: DeviceFactory) -> None:
 
 
 async def test_put_opaque_onto_a_string_is_4_15(make_device: DeviceFactory) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     code, _ = await coap(device, "put", "/3442/0/110", "-t", "42", "-e", "raw")
     assert code == "4.15"
     assert device.tree.value(Path(3442, 0, 110)) == "initial value"
@@ -145,12 +147,12 @@ async def test_put_opaque_onto_a_string_is_4_15(make_device: DeviceFactory) -> N
 
 
 async def test_bad_payload_is_4_00(make_device: DeviceFactory) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     assert (await coap(device, "put", "/3442/0/120", "-t", "0", "-e", "many"))[0] == "4.00"
     assert device.tree.value(Path(3442, 0, 120)) == 1024
 
 
 async def test_get_unknown_is_4_04(make_device: DeviceFactory) -> None:
-    device = await make_device()
+    device = await make_device(any_source=True)
     assert (await coap(device, "get", "/3/0/99"))[0] == "4.04"
     assert (await coap(device, "get", "/4242/0"))[0] == "4.04"

@@ -14,7 +14,8 @@ from fleet.server import Lwm2mServer
 class ServerThread:
     """The embedded server on its own loop in a thread (the command runs its own loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._main, daemon=True)
@@ -22,7 +23,7 @@ class ServerThread:
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.server = self.loop.run_until_complete(Lwm2mServer.start())
+        self.server = self.loop.run_until_complete(Lwm2mServer.start(self.host))
         self.ready.set()
         self.loop.run_forever()
         self.loop.run_until_complete(self.server.stop())

@@ -80,7 +80,11 @@ async def test_device_command_serves_logs_and_deregisters_on_ctrl_c(server: Fake
 
 def test_bad_server_uri_is_reported() -> None:
     result = CliRunner().invoke(device, ["--server", "https://x", "--endpoint", "a"])
-    assert result.exit_code == 1 and "only coap://" in result.output
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: server URI 'https://x': the scheme must be coap:// (NoSec) or coaps:// "
+        "(DTLS-PSK), got https://\n"
+    )
 
 
 def test_bad_value_option_is_a_usage_error() -> None:

@@ -11,7 +11,6 @@ from fleet.client.config import (
     DeviceConfig,
     default_bind_host,
     device_overrides,
-    parse_server_uri,
     profile_for,
     server_values,
 )
@@ -23,47 +22,19 @@ from fleet.device import SHIPPED_LAYOUT, DeviceLayout, TreeTemplate
 from fleet.model.ddf import shipped_registry
 
 
-@pytest.mark.parametrize(
-    ("uri", "expected"),
-    [
-        ("coap://127.0.0.1:5684", ("127.0.0.1", 5684)),
-        ("coap://localhost", ("127.0.0.1", 5683)),
-        ("coap://[::1]:9000", ("::1", 9000)),
-        ("coap://[0:0:0:0:0:0:0:1]", ("::1", 5683)),
-        ("coap://10.1.2.3/", ("10.1.2.3", 5683)),
-        ("coaps://127.0.0.1", ("127.0.0.1", 5684)),
-        ("coaps://[::1]:15684", ("::1", 15684)),
-        ("COAPS://localhost", ("127.0.0.1", 5684)),
-    ],
-)
-def test_server_uri(uri: str, expected: tuple[str, int]) -> None:
-    assert parse_server_uri(uri) == expected
-
-
-@pytest.mark.parametrize(
-    ("uri", "reason"),
-    [
-        ("http://127.0.0.1", "only coap:// .NoSec. and coaps://"),
-        ("coaps://leshan.example.org", "no DNS"),
-        ("coap://leshan.example.org", "no DNS"),
-        ("coap://127.0.0.1:99999", "out of range"),
-        ("coap://127.0.0.1/rd", "no path"),
-        ("coap://:5683", "names no host"),
-        ("127.0.0.1:5683", "only coap:// .NoSec. and coaps://"),
-    ],
-)
-def test_bad_server_uri(uri: str, reason: str) -> None:
-    with pytest.raises(ConfigError, match=reason):
-        parse_server_uri(uri)
-
-
 def test_bind_host_follows_the_server() -> None:
     assert default_bind_host("127.0.0.1") == "127.0.0.1"
     assert default_bind_host("::1") == "::1"
     assert default_bind_host("192.0.2.1") == "0.0.0.0"
     assert default_bind_host("2001:db8::1") == "::"
-    assert DeviceConfig("a", server="coap://[::1]:1").local_host == "::1"
-    assert DeviceConfig("a", bind_host="127.0.0.2").local_host == "127.0.0.2"
+    assert DeviceConfig("a", server="coap://[::1]:1").local_host_for(("::1", 1)) == "::1"
+    named = DeviceConfig("a", server="coap://lwm2m.example.net")
+    assert named.server_address is None  # a name: resolved when the device connects
+    assert named.local_host_for(("2001:db8::1", 5683)) == "::"
+    resolved = DeviceConfig("a", server="coap://lwm2m.example.net", resolved=("192.0.2.7", 5683))
+    assert resolved.server_address == ("192.0.2.7", 5683)
+    config = DeviceConfig("a", bind_host="127.0.0.2")
+    assert config.local_host_for(("127.0.0.1", 5683)) == "127.0.0.2"
 
 
 @pytest.mark.parametrize(

@@ -33,11 +33,11 @@ class FlakyOpen:
         self.calls: list[dict[str, Any]] = []
         self.real = device_module.open_endpoint
 
-    async def __call__(self, config: Any, **kwargs: Any) -> Any:
+    async def __call__(self, config: Any, remote: Any, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
         if len(self.calls) <= self.failures:
             raise DtlsHandshakeError("handshake with 127.0.0.1 failed: no answer")
-        return await self.real(config, **kwargs)
+        return await self.real(config, remote, **kwargs)
 
 
 async def test_a_failed_handshake_at_start_is_a_retried_register(
@@ -125,7 +125,8 @@ async def test_a_duplicate_verdict_reaches_the_server_twice_and_it_copes(
     server: FakeServer,
 ) -> None:
     clock = ManualClock()
-    async with registered_device(server, EP, clock=clock) as device:
+    # any_source: raw_replies pokes the device from a bare socket, not the server's
+    async with registered_device(server, EP, clock=clock, any_source=True) as device:
         device.add_interceptor(lambda request, operation, path: Verdict.duplicate())
         response = await server.request(EP, GET, "/3/0/0")  # the server copes with it
         assert response.payload == b"lwm2m-fleet"

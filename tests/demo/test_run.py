@@ -27,3 +27,44 @@ async def test_stop_ends_the_demo_and_every_device_deregisters() -> None:
     assert state.counts["response"] == 7
     assert len(state.temperatures) == 3
     assert any(line.startswith("[") for line in written)
+
+
+@pytest.mark.asyncio
+async def test_web_serves_the_api_over_the_demo_fleet(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aiohttp
+
+    from fleet.server.http.launch import HttpOptions
+
+    opened: list[str] = []
+    monkeypatch.setattr("fleet.demo.run.webbrowser.open", opened.append)
+    stop = asyncio.Event()
+    flowed = asyncio.Event()
+    seen: dict[str, object] = {}
+
+    def write(text: str) -> None:
+        if '"method":"exec"' in text:  # the flows of the second device ran: both registered
+            flowed.set()
+
+    async def probe() -> None:
+        await flowed.wait()
+        url = opened[0]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url + "fleet/api/devices") as reply:
+                seen["rows"] = (await reply.json())["devices"]
+            api = url + "device-management-orchestrator/v3/default"
+            async with session.get(api + "/demo-001?ty=13&rcn=8") as reply:
+                seen["info"] = (await reply.json())["node"]["deviceInfo"][0]
+        stop.set()
+
+    options = DemoOptions(devices=2, refresh=0.1, seed=5, web=HttpOptions(0), open_browser=True)
+    task = asyncio.ensure_future(probe())
+    state = await asyncio.wait_for(run_demo(options, write, stop), 30)
+    await task
+    assert opened[0].startswith("http://127.0.0.1:") and opened[0].endswith("/")
+    assert f"web console {opened[0]}" in state.server
+    rows = seen["rows"]
+    assert isinstance(rows, list) and [r["state"] for r in rows] == ["registered"] * 2
+    assert all(r["faults"]["device"] == "registered" for r in rows)
+    info = seen["info"]
+    assert isinstance(info, dict) and info["manufacturer"] == "lwm2m-fleet demo"
+    assert info["location"].startswith("geo:52.")

@@ -132,6 +132,8 @@ def test_the_shipped_scenario_loads_and_every_slice_gets_devices() -> None:
     count = job()["spec"]["completions"]
     sizes = [len(machine_slice(scenario.device_count, i, count)) for i in range(count)]
     assert sum(sizes) == scenario.device_count and min(sizes) > 0
+    # a cluster user names the server's Service, looked up by each pod (docs/servers.md)
+    assert scenario.server.uri == "coap://lwm2m.iot.svc:5683"
 
 
 @pytest.mark.parametrize("flag", ["--shard-count", "--workers", "--source-address"])

@@ -19,7 +19,7 @@ from fleet.model import ModelRegistry, ObjectLink, Path
 @pytest.mark.parametrize(
     ("layout", "item", "words"),
     [
-        (DeviceLayout.of({9: [0]}), "/9", "no definition for object 9"),
+        (DeviceLayout.of({19: [0]}), "/19", "no definition for object 19"),
         (DeviceLayout.of({3: [0]}, versions={3: "9.9"}), "/3", "version 9.9"),
         (DeviceLayout.of({3: [0, 1]}), "/3", "single-instance"),
         (DeviceLayout.of({3: [0]}, values={"/3/0": 1}), "/3/0", "resource path"),

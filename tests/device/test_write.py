@@ -183,7 +183,7 @@ _BY_TYPE: dict[ResourceType, st.SearchStrategy[Value]] = {
     ResourceType.CORELNK: st.text(max_size=30),
     ResourceType.INTEGER: st.integers(-(2**63), 2**63 - 1),
     ResourceType.UNSIGNED_INTEGER: st.integers(0, 2**64 - 1),
-    ResourceType.FLOAT: st.floats(allow_nan=False),
+    ResourceType.FLOAT: st.floats(allow_nan=False, allow_infinity=False),  # non-finite: 4.00
     ResourceType.BOOLEAN: st.booleans(),
     ResourceType.OPAQUE: st.binary(max_size=30),
     ResourceType.TIME: st.integers(-(2**40), 2**40),

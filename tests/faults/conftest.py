@@ -32,13 +32,14 @@ class Rig:
         install: Callable[[Device, int], None] | None = None,
         wait: bool = True,
         lifetime: int = 300,
+        any_source: bool = False,
     ) -> list[Device]:
         made = []
         for _ in range(count):
             index = len(self.devices)
             config = DeviceConfig(
                 f"dev{index}", server=f"coap://127.0.0.1:{self.server.address[1]}",
-                lifetime=lifetime,
+                lifetime=lifetime, any_source=any_source,
             )  # fmt: skip
             device = Device(config, clock=self.clock, rng=device_rng(1, index, "coap"))
             self.devices.append(device)

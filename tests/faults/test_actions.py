@@ -29,7 +29,7 @@ def kinds(events: list[ServerEvent], kind: EventKind) -> list[str]:
 
 
 async def test_duplicate_sends_the_answer_twice_and_the_server_keeps_one(rig: Rig) -> None:
-    (device,) = await rig.add(1)
+    (device,) = await rig.add(1, any_source=True)  # raw_replies pokes it from a bare socket
     injector = rig.injector({"action": "duplicate", "operations": ["read"]})
     injector.install(device, 0)
     result = await rig.server.read("dev0", "/3/0/0")

@@ -116,8 +116,8 @@ def _facts(model: ObjectModel) -> dict[str, object]:
     }
 
 
-def test_we_ship_the_six_objects() -> None:
-    assert sorted(load_ddf_file(f).id for f in OUR_FILES) == [0, 1, 3, 6, 3303, 3442]
+def test_we_ship_the_nine_objects() -> None:
+    assert sorted(load_ddf_file(f).id for f in OUR_FILES) == [0, 1, 3, 4, 5, 6, 9, 3303, 3442]
 
 
 def _registry_file(oma_registry: pathlib.Path, model: ObjectModel) -> pathlib.Path:
@@ -143,7 +143,17 @@ def test_our_versions_are_the_ones_asked_for(oma_registry: pathlib.Path) -> None
     versions = {m.id: m.version for m in map(load_ddf_file, OUR_FILES)}
     history = oma_registry / "version_history"
     security = "1.1" if (history / "0-1_1.xml").exists() else "1.0"
-    assert versions == {0: security, 1: "1.1", 3: "1.1", 6: "1.0", 3303: "1.1", 3442: "1.0"}
+    assert versions == {
+        0: security,
+        1: "1.1",
+        3: "1.1",
+        4: "1.0",
+        5: "1.0",
+        6: "1.0",
+        9: "1.0",
+        3303: "1.1",
+        3442: "1.0",
+    }
 
 
 @pytest.mark.parametrize("path", OUR_FILES, ids=lambda p: p.name)

@@ -29,7 +29,10 @@ def test_shipped_dir_is_the_objects_folder() -> None:
         "0.xml",
         "1.xml",
         "3.xml",
+        "4.xml",
+        "5.xml",
         "6.xml",
+        "9.xml",
         "3303.xml",
         "3442.xml",
     }
@@ -37,7 +40,7 @@ def test_shipped_dir_is_the_objects_folder() -> None:
 
 def test_shipped_registry() -> None:
     registry = shipped_registry()
-    assert registry.ids() == [0, 1, 3, 6, 3303, 3442]
+    assert registry.ids() == [0, 1, 3, 4, 5, 6, 9, 3303, 3442]
     assert registry.get(3).version == "1.1"
     assert registry.get(3303).resource(5700).name == "Sensor Value"
 
@@ -55,7 +58,7 @@ def test_build_registry_puts_user_folders_on_top(tmp_path: pathlib.Path) -> None
     assert registry.versions(3) == ["1.1", "1.2"]
     assert registry.get(3).version == "1.2"
     assert registry.get(3, "1.1").source.endswith("3.xml")
-    assert len(registry) == 7
+    assert len(registry) == 10
 
 
 def test_later_user_folder_replaces_same_version(tmp_path: pathlib.Path) -> None:

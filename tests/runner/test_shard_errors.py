@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from typing import Any
 
 import pytest
 
@@ -60,10 +61,10 @@ async def test_a_credential_error_fails_one_device_and_the_rest_arrive(
 ) -> None:
     real = shard_module.device_config
 
-    def device_config(scenario: Scenario, index: int) -> DeviceConfig:
+    def device_config(scenario: Scenario, index: int, **settings: Any) -> DeviceConfig:
         if index in (0, 7):
             raise CredentialError(f"device d{index}: the pre-shared key is not valid hex")
-        return real(scenario, index)
+        return real(scenario, index, **settings)
 
     monkeypatch.setattr(shard_module, "device_config", device_config)
     shard, started = await run(make_scenario(PHASES))

@@ -131,7 +131,7 @@ def test_unknown_object(problems: Problems) -> None:
             objects: {3304: [0]}
         """
     )
-    assert lines == ["s.yaml:4:15: unknown object 3304 (known: 0, 1, 3, 6, 3303, 3442)"]
+    assert lines == ["s.yaml:4:15: unknown object 3304 (known: 0, 1, 3, 4, 5, 6, 9, 3303, 3442)"]
 
 
 def test_unknown_object_version(problems: Problems) -> None:
@@ -339,14 +339,17 @@ def test_duplicate_endpoints_within_a_group(problems: Problems) -> None:
 
 def test_bad_server_uri(problems: Problems) -> None:
     for server, message in [
-        ("http://127.0.0.1", "the scheme must be coap:// or coaps:// (DTLS), got http://"),
-        ("127.0.0.1:5683", "is not a URI: write coap://127.0.0.1:5683"),
+        (
+            "http://127.0.0.1",
+            "the scheme must be coap:// (NoSec) or coaps:// (DTLS-PSK), got http://",
+        ),
+        ("127.0.0.1:5683", "not a URI: write coap://127.0.0.1:5683"),
         ("coap://127.0.0.1:99999", "the port must be a number 1..65535"),
         ("coap://127.0.0.1:5683/rd", "give only coap://host:port (no path, query or fragment)"),
     ]:
         lines = problems(f"version: 1\nserver: {server}\ngroups: [{{count: 1}}]\n")
         assert len(lines) == 1
-        assert lines[0].startswith("s.yaml:2:9: server: "), lines
+        assert lines[0].startswith(f"s.yaml:2:9: server URI {server!r}: "), lines
         assert lines[0].endswith(message), lines
 
 

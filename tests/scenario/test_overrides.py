@@ -118,8 +118,8 @@ def test_bad_values_from_flags_and_environment_name_their_source(problems: Probl
         "number of seconds",
         "--set groups.0.count=-1: groups.0.count must be at least 1, got -1",
         "FLEET_SEED: seed must be a whole number, got text 'abc'",
-        "FLEET_SERVER: server: 'ftp://127.0.0.1': the scheme must be coap:// or coaps:// "
-        "(DTLS), got ftp://",
+        "FLEET_SERVER: server URI 'ftp://127.0.0.1': the scheme must be coap:// (NoSec) or "
+        "coaps:// (DTLS-PSK), got ftp://",
     ]
 
 

@@ -24,7 +24,7 @@ from fleet.client.events import ClientEvent, Handshake
 from fleet.client.transport import open_endpoint
 from fleet.clock import ManualClock
 from fleet.model import Path
-from fleet.server import DeviceTimeout, EventKind, Lwm2mServer
+from fleet.server import EventKind, InsecureRoute, Lwm2mServer
 
 REASON = dtls_available()
 pytestmark = [
@@ -162,6 +162,7 @@ async def test_a_wrong_key_fails_the_handshake_on_the_device_clock(
     attempt = asyncio.ensure_future(
         open_endpoint(
             config,
+            config.server_address,
             handler=None,
             clock=clock,
             rng=None,
@@ -194,6 +195,7 @@ async def test_an_unknown_identity_is_refused_at_once(server: Lwm2mServer) -> No
         await within(
             open_endpoint(
                 stranger,
+                stranger.server_address,
                 handler=None,
                 clock=clock,
                 rng=None,
@@ -239,6 +241,7 @@ async def test_the_server_ending_the_session_tells_the_device(
     endpoint = await within(
         open_endpoint(
             config,
+            config.server_address,
             handler=None,
             clock=clock,
             rng=None,
@@ -254,7 +257,8 @@ async def test_the_server_ending_the_session_tells_the_device(
 
 
 async def test_nothing_goes_out_in_the_clear_to_a_dtls_peer_without_a_session() -> None:
-    """A server request to a DTLS device whose session is gone is dropped, not sent plain."""
+    """A server request to a DTLS device whose session is gone is refused before anything is
+    sent (the registration is bound to its DTLS identity), never sent plain."""
     single = SingleCredentials.of("lab", "hex:0102030405060708")
     async with await Lwm2mServer.start(psk=key_lookup([single]), request_timeout=0.5) as server:
         device = Device(DeviceConfig("lab-1", server=server.secure_uri or "", psk=single.psk))
@@ -268,9 +272,12 @@ async def test_nothing_goes_out_in_the_clear_to_a_dtls_peer_without_a_session() 
             for peer in list(dual.secure._peers.values()):
                 dual.secure._drop(peer)  # the session ends on the server side only
             before = dual.secure.stats().dropped
-            with pytest.raises(DeviceTimeout):
+            with pytest.raises(InsecureRoute, match="not sending in the clear"):
                 await within(server.read("lab-1", "/3/0/0"))
-            assert dual.secure.stats().dropped > before
+            # refused before sending: nothing went out, neither plain nor to be dropped
+            assert dual.secure.stats().dropped == before
+            assert server.stats()["coap"].exchanges == 0
+            assert server.counters.requests["read"] == 0
         finally:
             await within(device.stop(deregister=False))
 

@@ -274,7 +274,7 @@ class Bootstrapper:
             answer = await exchange(
                 endpoint,
                 message,
-                account.address,
+                host.server_address,
                 operation=REQUEST,
                 verdict=verdict,
                 clock=host.clock,

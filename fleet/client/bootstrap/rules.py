@@ -42,10 +42,10 @@ from enum import IntEnum
 from typing import Final
 
 from fleet.client.coap.psk import PskCredentials
-from fleet.client.config import ConfigError, parse_server_uri
+from fleet.client.uri import Address, parse_uri
 from fleet.codec.link import Link, format_links
 from fleet.device.store import DeviceStore
-from fleet.errors import BadRequest, Lwm2mError, NotFound
+from fleet.errors import BadRequest, ConfigError, Lwm2mError, NotFound
 from fleet.model.path import Path
 
 SECURITY: Final = 0
@@ -121,8 +121,10 @@ class ServerAccount:
     account_timeout: int = 0
 
     @property
-    def address(self) -> tuple[str, int]:
-        return parse_server_uri(self.uri)
+    def address(self) -> Address | None:
+        """The numeric ``(host, port)`` of a literal URI (``None``: a name, looked up when
+        the device connects)."""
+        return parse_uri(self.uri).literal
 
     @property
     def secure(self) -> bool:
@@ -183,7 +185,7 @@ def _account(security: SecurityInstance, server_instance: int | None) -> ServerA
     if not security.uri:
         raise ValueError("no server URI")
     try:
-        parse_server_uri(security.uri)
+        parse_uri(security.uri)
     except ConfigError as error:
         raise ValueError(str(error)) from None
     secure_uri = security.uri.lower().startswith("coaps:")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fleet.client.coap.blockwise import block_size
+from fleet.client.coap.blockwise import CONTINUE, block_size, needs_blocks
 from fleet.client.coap.errors import BlockwiseError, CoapReset, CoapTimeout, EndpointClosed
 from fleet.client.coap.observe import NotificationCallback, Observation
 from fleet.client.coap.server import ServerRole
@@ -163,19 +163,28 @@ class ClientRole(ServerRole):
         *,
         confirmable: bool = True,
         timeout: float | None = None,
+        reassemble: bool = True,
+        block1: bool = False,
     ) -> Any:
         """Send ``message`` (an aiocoap ``Message`` with a request code) and return the response.
 
         The endpoint chooses token, message id and type; ``message`` itself is not
         modified. A Block2 response is reassembled (bounded by
-        ``limits.max_body_size``). ``timeout`` bounds the whole exchange.
+        ``limits.max_body_size``) unless ``reassemble`` is false (then the one
+        block asked for comes back as it is: a firmware download fetches block by
+        block). With ``block1`` a body larger than one block goes out in Block1
+        blocks (RFC 7959 §2.5; smaller ones when the peer asks), a firmware push.
+        ``timeout`` bounds the whole exchange.
         Raises :class:`CoapTimeout`, :class:`CoapReset`, :class:`BlockwiseError`,
         :class:`EndpointClosed`.
         """
         deadline = None if timeout is None else self._clock.now() + timeout
-        response = await self._exchange(message, remote, confirmable, deadline)
+        if block1 and needs_blocks(len(message.payload), self._limits.block_szx):
+            response = await self._send_blocks(message, remote, confirmable, deadline)
+        else:
+            response = await self._exchange(message, remote, confirmable, deadline)
         block2 = response.opt.block2
-        if block2 is not None and block2.more:
+        if reassemble and block2 is not None and block2.more:
             response = await self._fetch_rest(message, remote, response, confirmable, deadline)
         return response
 
@@ -227,6 +236,30 @@ class ClientRole(ServerRole):
             when = self._clock.now() + self._limits.response_wait(self._params)
             exchange.timer = self._clock.call_at(when, exchange.expire)
         return exchange
+
+    async def _send_blocks(
+        self, message: Any, remote: Address, confirmable: bool, deadline: float | None
+    ) -> Any:
+        """Send ``message``'s body in Block1 blocks; the answer to the last one (or an error)."""
+        payload = bytes(message.payload)
+        szx = self._limits.block_szx
+        offset = 0
+        while True:
+            size = block_size(szx)
+            chunk = payload[offset : offset + size]
+            more = offset + len(chunk) < len(payload)
+            part = Message(code=message.code, payload=chunk)
+            part.opt = copy_options(message.opt, frozenset({BLOCK1, BLOCK2}))
+            part.opt.block1 = (offset // size, more, szx)
+            if offset == 0:
+                part.opt.size1 = len(payload)
+            response = await self._exchange(part, remote, confirmable, deadline)
+            if not more or response.code != CONTINUE:
+                return response
+            asked = response.opt.block1
+            if asked is not None and asked.size_exponent < szx:
+                szx = asked.size_exponent
+            offset += len(chunk)
 
     def _derived(self, message: Any, *, observe: int | None = None, block2: Any = None) -> Any:
         """A copy of a request with Observe and Block2 replaced (and Block1 dropped)."""

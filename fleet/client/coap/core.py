@@ -78,6 +78,7 @@ class EndpointCore(asyncio.DatagramProtocol):
         "_closed",
         "_dedup",
         "_exchanges",
+        "_foreign",
         "_handler",
         "_held",
         "_ignored",
@@ -102,6 +103,7 @@ class EndpointCore(asyncio.DatagramProtocol):
         "asleep",
         "handler_errors",
         "on_retransmit",
+        "peers",
     )
 
     def __init__(
@@ -141,7 +143,11 @@ class EndpointCore(asyncio.DatagramProtocol):
         self._resets = 0
         self._malformed = 0
         self._ignored = 0
+        self._foreign = 0
         self.handler_errors = 0
+        self.peers: frozenset[Address] | None = None
+        """While set, datagrams from any other address are ignored (a device answers only its
+        servers) and counted as ``foreign``."""
         self.asleep = False
         """While set, every datagram received is ignored (queue mode: the radio is off)."""
         self.on_retransmit: RetransmitCallback | None = None
@@ -178,6 +184,9 @@ class EndpointCore(asyncio.DatagramProtocol):
     def _receive(self, data: bytes, remote: Address) -> None:
         if self.asleep and not self._closed:
             self._ignored += 1
+            return
+        if self.peers is not None and remote not in self.peers:
+            self._foreign += 1
             return
         if self._closed or len(data) < 4:
             self._malformed += 1

@@ -11,6 +11,7 @@ requests, :meth:`notify` feeds observers. Client role: :meth:`request` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import socket
@@ -31,17 +32,25 @@ from fleet.clock import Clock
 _log = logging.getLogger("fleet.coap")
 
 
-def set_receive_buffer(sock: socket.socket, size: int) -> int:
+def set_receive_buffer(
+    sock: socket.socket, size: int, *, force: bool = False, warn: bool = True
+) -> int:
     """Ask for ``size`` bytes of UDP receive buffer; return what the kernel granted.
 
     A burst of datagrams larger than the buffer is dropped by the kernel before the
     endpoint sees it (the senders then retransmit after CoAP's ACK timeout, 2-3 s), so a
     server for a fleet wants a few MiB. Linux caps the request at ``net.core.rmem_max``;
-    a warning says so when it did.
+    with ``force`` a process allowed to (CAP_NET_ADMIN) goes past the cap
+    (``SO_RCVBUFFORCE``); a warning (unless ``warn`` is false) says when it got less.
     """
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
     granted = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
-    if granted < size:  # Linux reports twice what it grants for bookkeeping
+    forcing = getattr(socket, "SO_RCVBUFFORCE", None)
+    if granted < size and force and forcing is not None:
+        with contextlib.suppress(OSError):  # not allowed: keep what SO_RCVBUF gave
+            sock.setsockopt(socket.SOL_SOCKET, forcing, size)
+            granted = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+    if granted < size and warn:  # Linux reports twice what it grants for bookkeeping
         _log.warning(
             "UDP receive buffer: asked for %d bytes, the kernel granted %d "
             "(raise net.core.rmem_max for bursts of many devices)",
@@ -78,6 +87,8 @@ class EndpointStats:
     """Observations served now (server role)."""
     ignored: int = 0
     """Datagrams ignored while the endpoint was asleep (queue mode)."""
+    foreign: int = 0
+    """Datagrams ignored because they came from none of the endpoint's ``peers``."""
 
 
 class CoapEndpoint(ClientRole):
@@ -165,6 +176,7 @@ class CoapEndpoint(ClientRole):
             exchanges=len(self._exchanges) if self._exchanges else 0,
             observers=self.observer_count,
             ignored=self._ignored,
+            foreign=self._foreign,
         )
 
     def __repr__(self) -> str:

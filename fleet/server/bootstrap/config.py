@@ -43,9 +43,10 @@ from typing import Any, Final
 
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.client.coap.psk import PskCredentials
-from fleet.client.config import BINDINGS, ConfigError, parse_server_uri
+from fleet.client.config import BINDINGS
 from fleet.client.credentials import CredentialError, PatternCredentials
 from fleet.client.registration import UINT32_MAX
+from fleet.client.uri import parse_uri
 from fleet.codec.formats import ContentFormat
 from fleet.errors import FleetError
 from fleet.model.path import Path
@@ -79,8 +80,8 @@ class ServerAccountSpec:
 
     def __post_init__(self) -> None:
         try:
-            parse_server_uri(self.uri)
-        except ConfigError as error:
+            parse_uri(self.uri)
+        except FleetError as error:
             raise BootstrapConfigError(str(error)) from None
         if not 1 <= self.short_server_id <= 65534:
             raise BootstrapConfigError(

@@ -61,6 +61,7 @@ from fleet.server.results import Result
 
 Emit = Callable[[Message], None]
 Say = Callable[[Any], None]
+Sending = Callable[[Command, list[str]], None]
 
 REGISTRATION_KINDS = (
     EventKind.REGISTRATION,
@@ -162,9 +163,17 @@ class Console:
         return await self.run_content(*parts)
 
     async def run_content(
-        self, endpoint: str, content: str, *, outgoing: str | None = None
+        self,
+        endpoint: str,
+        content: str,
+        *,
+        outgoing: str | None = None,
+        sending: Sending | None = None,
     ) -> list[Message]:
-        """Run an outgoing message's content for ``endpoint``, command after command."""
+        """Run an outgoing message's content for ``endpoint``, command after command.
+
+        ``sending(command, labels)`` hears of each command just before it goes to the device
+        (not of those refused first; the HTTP stand-in files it in ``sent-msg``)."""
         rn = outgoing or str(uuid.uuid4())
         messages = []
         for parsed in parse_content(content):
@@ -172,7 +181,7 @@ class Console:
             if isinstance(parsed, Refused):
                 message = self._refusal(endpoint, parsed.method, parsed.path, parsed.status, labels)
             else:
-                message = await self._run(endpoint, parsed, labels)
+                message = await self._run(endpoint, parsed, labels, sending)
             self.emit(message)
             messages.append(message)
         return messages
@@ -189,7 +198,9 @@ class Console:
             endpoint, self.server.clock.wall(), method, path, status, None, labels
         )
 
-    async def _run(self, endpoint: str, command: Command, labels: list[str]) -> Message:
+    async def _run(
+        self, endpoint: str, command: Command, labels: list[str], sending: Sending | None = None
+    ) -> Message:
         request_id = labels[1].partition(":")[2]
         method, path = command.method, command.path
         key = (endpoint, path)
@@ -203,6 +214,8 @@ class Console:
             known = self._observed.get(key)
             if known is not None and (known.handle is None or known.handle.active):
                 return self._refusal(endpoint, method, path, texts.ALREADY_OBSERVED, labels)
+        if sending is not None:
+            sending(command, labels)
         try:
             result = await self._request(endpoint, command, request_id, labels)
         except UnknownEndpoint:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,12 +34,42 @@ Message = dict[str, Any]
 
 
 def json_value(value: Value) -> Any:
-    """A decoded LwM2M value as JSON: opaque as base64 text, an object link as ``"3:0"``."""
+    """A decoded LwM2M value as JSON: opaque as base64 text, an object link as ``"3:0"``,
+    a float without JSON form (a device sent NaN or infinity) as ``"NaN"``/``"Infinity"``."""
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, tuple):
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return non_finite_text(value)
     return value
+
+
+def non_finite_text(value: float) -> str:
+    """``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (JSON has no such numbers)."""
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def finite_json(data: Any) -> Any:
+    """``data`` with every non-finite float replaced by its text: always valid JSON."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return non_finite_text(data)
+    if isinstance(data, dict):
+        return {key: finite_json(item) for key, item in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite_json(item) for item in data]
+    return data
+
+
+def dumps(data: Any, *, indent: int | None = None, compact: bool = True) -> str:
+    """JSON text of ``data``, never with ``NaN``/``Infinity`` (invalid JSON); on one line
+    without spaces when ``compact`` and no ``indent``."""
+    separators = (",", ":") if indent is None and compact else None
+    options: dict[str, Any] = {"ensure_ascii": False, "allow_nan": False}
+    try:
+        return json.dumps(data, indent=indent, separators=separators, **options)
+    except ValueError:
+        return json.dumps(finite_json(data), indent=indent, separators=separators, **options)
 
 
 def data_key(path: Path) -> str:
@@ -123,9 +154,7 @@ def notify_message(
 
 def render(message: Message, *, as_json: bool) -> str:
     """One line of JSON (``--json``) or the document's pretty, multi-line JSON."""
-    if as_json:
-        return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
-    return json.dumps(message, indent=2, ensure_ascii=False)
+    return dumps(message, indent=None if as_json else 2)
 
 
 def summary(message: Message) -> str:

@@ -55,10 +55,10 @@ BAD_OPERATION = Status(
     "method not allowed",
     "Command was not sent to the device. Invalid format of operation from outgoing message.",
 )
-TIMEOUT = Status(
+TIMEOUT = Status(  # \u2019: the table's own apostrophe
     408,
     "request timeout",
-    "Command was sent to the device, but didn't reach the device due to a timeout."
+    "Command was sent to the device, but didn\u2019t reach the device due to a timeout."
     " Please check following device parameters: Binding mode, LwM2M Lifetime.",
 )
 ALREADY_OBSERVED = Status(

@@ -113,7 +113,7 @@ def test_finish_needs_a_usable_server_account() -> None:
         ({"mode": 0}, "PSK mode needs a coaps:// URI"),
         ({"mode": 2}, "security mode 2 (X.509) is not supported"),
         ({"uri": "coaps://127.0.0.1:5684"}, "NoSec mode with a coaps:// URI"),
-        ({"uri": "http://127.0.0.1"}, "only coap://"),
+        ({"uri": "http://127.0.0.1"}, "the scheme must be coap://"),
     ],
 )
 def test_finish_says_why_an_account_is_unusable(options: dict[str, object], reason: str) -> None:

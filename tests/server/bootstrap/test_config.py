@@ -91,7 +91,7 @@ def test_writes_skip_the_discovered_bootstrap_account() -> None:
         ),
         (
             "endpoints:\n  a:\n    servers: [{uri: 'http://x'}]\n",
-            "only coap:// (NoSec) and coaps://",
+            "the scheme must be coap:// (NoSec) or coaps://",
         ),
         (
             "endpoints:\n  a:\n    servers: [{uri: 'coaps://127.0.0.1'}]\n",

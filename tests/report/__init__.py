@@ -1,0 +1,1 @@
+"""Tests of fleet/report: the HTML report, its charts, CSV and JUnit files."""
