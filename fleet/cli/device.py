@@ -3,8 +3,12 @@
 The device has the shipped objects, plus instance 0 of every object that the
 ``--objects`` folders define beyond them. It registers with ``--server``,
 answers whatever the server asks and logs one line per request to stderr
-(method, path, content format, response code), plus its registration events.
-Ctrl-C or SIGTERM de-registers and exits.
+(method, path, content format, response code), plus its registration events and
+every retry with its reason: each retransmission of an unanswered message, then the
+failed Register with why (no answer after N transmissions, an ICMP port unreachable
+at once, a DTLS alert, a 4.xx with its code and diagnostic payload) and when it is
+tried again (the Server object's back-off). Ctrl-C or SIGTERM de-registers and exits
+with status 130; a device that gives up (the retry policy exhausted) exits with 1.
 
 A ``coaps://`` server needs ``--psk-identity`` and ``--psk-key`` (hex or base64;
 also from ``FLEET_PSK_IDENTITY`` / ``FLEET_PSK_KEY``, which keeps the key out of
@@ -44,6 +48,7 @@ from fleet.client.events import (
     Registered,
     RegistrationFailed,
     RequestServed,
+    Retransmitted,
     SendDone,
     Updated,
 )
@@ -54,6 +59,8 @@ from fleet.errors import FleetError
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
 
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT: Ctrl-C (or SIGTERM) ends the device, as it ends ``fleet run``."""
 STOP_TIMEOUT = 10.0
 """Seconds given to the De-register on exit."""
 
@@ -76,6 +83,10 @@ def describe(event: ClientEvent) -> str | None:
     if isinstance(event, RegistrationFailed):
         then = "giving up" if event.final else f"retry in {event.retry_in:g} s"
         return f"{event.operation} failed: {event.reason}; {then}"
+    if isinstance(event, Retransmitted):
+        host, port = event.remote
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return f"no answer from {where} yet: sent again"
     if isinstance(event, NotificationSent):
         paths = ",".join(str(p) for p in event.paths)
         kind = "CON" if event.confirmable else "NON"
@@ -261,10 +272,14 @@ async def _run(config: DeviceConfig) -> int:
             outcome["code"] = 1
             stop.set()
 
+    def interrupted() -> None:
+        outcome["code"] = EXIT_INTERRUPTED
+        stop.set()
+
     virtual.add_listener(log)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, interrupted)
     try:
         await virtual.start()
         address = virtual.address

@@ -134,7 +134,7 @@ class Away:
             await device.connect()
         except (FleetError, OSError) as error:
             operation = "Register" if registrar.location is None else "Update"
-            registrar.connect_failed(operation, f"{type(error).__name__}: {error}")
+            registrar.connect_failed(operation, error)
             return
         if registrar.location is None:
             registrar.start()

@@ -190,7 +190,7 @@ class Device(DeviceSeams):
         try:
             await self.connect()
         except (FleetError, OSError) as error:
-            self.registrar.connect_failed("Register", f"{type(error).__name__}: {error}")
+            self.registrar.connect_failed("Register", error)
             return
         self.registrar.start()
 

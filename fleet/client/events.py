@@ -120,6 +120,9 @@ class RegistrationFailed(ClientEvent):
     """When the failed exchange began (``None``: nothing was sent, e.g. no socket)."""
     injected: bool = False
     """The failure was made by an uplink fault (dropped, answered), not by the server."""
+    cause: str = ""
+    """The short cause the summary counts (``timeout``, ``port unreachable``,
+    ``4.00 Bad Request``: :mod:`fleet.client.reasons`); ``reason`` has the full words."""
 
     @property
     def final(self) -> bool:
@@ -206,6 +209,8 @@ class Handshake(ClientEvent):
     remote: tuple[str, int]
     duration: float
     error: str | None = None
+    cause: str = ""
+    """A failure's short cause (``DTLS alert 40 (handshake_failure)``, ``timeout``...)."""
 
     @property
     def ok(self) -> bool:

@@ -30,6 +30,7 @@ from fleet.client.coap.wire import Address
 from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.client.firmware.settings import push_limits
+from fleet.client.reasons import error_cause
 from fleet.clock import Clock
 
 _log = logging.getLogger("fleet.client")
@@ -86,6 +87,7 @@ async def open_endpoint(
             limits=endpoint_limits(config),
             rng=rng,
             on_cancel=on_cancel,
+            report_unreachable=True,
         )
         raise_receive_buffer(endpoint, config.receive_buffer)
         return endpoint
@@ -111,7 +113,8 @@ async def open_endpoint(
     except DtlsError as error:
         if emit is not None:
             now = clock.now()
-            emit(Handshake(config.endpoint, now, remote, now - started, str(error) or "failed"))
+            why = str(error) or "failed"
+            emit(Handshake(config.endpoint, now, remote, now - started, why, error_cause(error)))
         raise
     if emit is not None:
         now = clock.now()

@@ -21,7 +21,11 @@ fault) to its outcome, retransmissions included; a failure with nothing sent
 late each notification left compared with when it was due
 (``NotificationSent.delay``: queue-mode storage, a saturated process). Served
 requests carry their own duration. Failures an uplink fault made
-(``injected``) are counted apart, like injected answers to server requests.
+(``injected``) are counted apart, like injected answers to server requests. Real
+failures are counted by cause too (``RunMetrics.record(..., reason=)``): the event's
+``cause`` (``timeout``, ``port unreachable``, ``4.00 Bad Request``...), the code of a
+request answered with an error (``4.04 Not Found``), ``no answer`` for a De-register
+or Send that got none.
 
 :meth:`MetricsBridge.began` remains for exchanges the runner starts itself:
 an event without ``started`` (a device that does not report it) is measured
@@ -46,6 +50,7 @@ from fleet.client.events import (
     Updated,
 )
 from fleet.client.events import Operation as ClientOperation
+from fleet.client.reasons import code_reason
 from fleet.metrics import Operation, RunMetrics
 
 SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
@@ -65,6 +70,9 @@ SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
     ClientOperation.DELETE: Operation.DELETE,
 }
 """The client's operation names -> the metrics' operations (``unknown`` is not counted)."""
+
+UNFINISHED: Final = "unanswered when the run ended"
+NO_ANSWER: Final = "no answer"
 
 _REGISTRATION: Final = {"Register": Operation.REGISTER, "Update": Operation.UPDATE}
 
@@ -91,7 +99,8 @@ class MetricsBridge:
 
     def unfinished(self, endpoint: str, operation: Operation, now: float) -> None:
         """``operation`` was still waiting for its answer when the run ended: a failure."""
-        self._record(operation, self._duration(endpoint, operation, now, None), False)
+        duration = self._duration(endpoint, operation, now, None)
+        self._record(operation, duration, False, reason=UNFINISHED)
 
     def _duration(
         self, endpoint: str, operation: Operation, now: float, started: float | None
@@ -103,9 +112,15 @@ class MetricsBridge:
         return now - start
 
     def _record(
-        self, operation: Operation, duration: float | None, ok: bool, *, injected: bool = False
+        self,
+        operation: Operation,
+        duration: float | None,
+        ok: bool,
+        *,
+        injected: bool = False,
+        reason: str | None = None,
     ) -> None:
-        self.metrics.record(operation, duration, ok=ok, injected=injected)
+        self.metrics.record(operation, duration, ok=ok, injected=injected, reason=reason)
         if not ok and not injected:
             self.errors += 1
 
@@ -115,9 +130,12 @@ class MetricsBridge:
             operation = SERVED_OPERATIONS.get(event.operation)
             if operation is not None:
                 # an answer a fault injector gave is counted apart, never as a failure
-                self._record(operation, event.duration, _ok(event.code), injected=event.injected)
+                ok = _ok(event.code)
+                reason = None if ok else code_reason(event.code)
+                self._record(operation, event.duration, ok, injected=event.injected, reason=reason)
         elif isinstance(event, NotificationSent):
-            self._record(Operation.NOTIFY, event.delay, _ok(event.code))
+            ok = _ok(event.code)
+            self._record(Operation.NOTIFY, event.delay, ok, reason=None if ok else event.code)
         elif isinstance(event, Retransmitted):
             self.metrics.retransmitted()
         elif isinstance(event, Registered):
@@ -129,11 +147,19 @@ class MetricsBridge:
         elif isinstance(event, RegistrationFailed):
             operation = _REGISTRATION.get(event.operation, Operation.REGISTER)
             duration = self._duration(name, operation, now, event.started)
-            self._record(operation, duration, False, injected=event.injected)
+            reason = event.cause or None
+            self._record(operation, duration, False, injected=event.injected, reason=reason)
         elif isinstance(event, Deregistered):
             duration = self._duration(name, Operation.DEREGISTER, now, event.started)
-            self._record(Operation.DEREGISTER, duration, event.answered, injected=event.injected)
+            self._record(
+                Operation.DEREGISTER,
+                duration,
+                event.answered,
+                injected=event.injected,
+                reason=None if event.answered else NO_ANSWER,
+            )
         elif isinstance(event, SendDone):
-            self._record(Operation.SEND, None, event.ok)
+            reason = None if event.ok else (code_reason(event.code) if event.code else NO_ANSWER)
+            self._record(Operation.SEND, None, event.ok, reason=reason)
         elif isinstance(event, Handshake):
-            self._record(Operation.HANDSHAKE, event.duration, event.ok)
+            self._record(Operation.HANDSHAKE, event.duration, event.ok, reason=event.cause or None)

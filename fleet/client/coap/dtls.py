@@ -33,7 +33,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from fleet.client.coap.dtls_errors import DtlsError, DtlsHandshakeError, DtlsUnavailable
+from fleet.client.coap.dtls_errors import (
+    DtlsError,
+    DtlsHandshakeError,
+    DtlsUnavailable,
+    alert_name,
+)
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.session import (
     DtlsClient,
@@ -201,7 +206,9 @@ class DtlsClientTransport(SecureClientTransport):
             if self._connected is not None and not self._connected.done():
                 self._connected.set_result(None)
         elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
-            reason = "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {code}"
+            reason = (
+                "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {alert_name(code)}"
+            )
             self.fail(DtlsHandshakeError(f"DTLS session with {self.peer_label()} ended: {reason}"))
 
     def peer_label(self) -> str:
