@@ -10,6 +10,8 @@
 #   The optional Python package uvloop (the `fast` extra) installed into .venv when .venv exists,
 #   so that the suite also runs on uvloop (make test; tests/conftest.py --event-loop).
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
+#   Debian's prometheus for its `promtool check metrics`, run on a live scrape of `fleet run
+#   --metrics-port` by tests/deploy/test_grafana.py.
 #   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
 #   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
 set -euo pipefail
@@ -59,6 +61,8 @@ install_debian_package libcoap3-bin coap-client-notls
 # Debian's Chromium for the browser tests (tests/browser.py drives it with Playwright; Playwright's
 # own browser download is not reachable from CI).
 install_debian_package chromium chromium
+# promtool (Debian package prometheus) lints a live scrape of our metrics endpoint.
+install_debian_package prometheus promtool
 
 # Installs tests/interop's npm packages exactly as locked, unless the locked lwm2m-node-lib is there.
 install_interop_npm_packages() {

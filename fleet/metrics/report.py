@@ -56,10 +56,14 @@ def format_rate(per_second: float) -> str:
     return f"{per_second:.3g}" if per_second < 1000 else f"{per_second:.0f}"
 
 
-def operation_rows(summary: Summary, *, ascii: bool = False) -> list[list[str]]:
-    """One row of :data:`COLUMNS` per operation that happened (attempts or late starts)."""
+def operation_rows(
+    summary: Summary, *, ascii: bool = False, group: str | None = None
+) -> list[list[str]]:
+    """One row of :data:`COLUMNS` per operation that happened (attempts or late starts), of
+    the whole run or of one device ``group``."""
     rows = []
-    for op, stats in summary.operations.items():
+    operations = summary.operations if group is None else summary.groups[group]
+    for op, stats in operations.items():
         if not stats.count and not stats.late:
             continue
         d = stats.durations
@@ -78,6 +82,22 @@ def operation_rows(summary: Summary, *, ascii: bool = False) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def group_lines(summary: Summary, *, ascii: bool = False) -> list[str]:
+    """The per-group rows (``group`` then the operation columns); none for one group."""
+    rows = [["group", *COLUMNS]]
+    for name in summary.groups:
+        rows += [[name, *row] for row in operation_rows(summary, ascii=ascii, group=name)]
+    if len(rows) == 1:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["", "per group"]
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
 
 
 def render_summary(summary: Summary, *, ascii: bool = False) -> str:
@@ -99,6 +119,7 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
             cells = [row[0].ljust(widths[0])]
             cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
             lines.append("  ".join(cells).rstrip())
+    lines += group_lines(summary, ascii=ascii)
     lines.append("")
     lines.append(
         f"notifications sent {summary.operations[Operation.NOTIFY].count}"

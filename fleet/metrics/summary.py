@@ -21,6 +21,8 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
       "lateness": HISTOGRAM,               # how late scheduled operations started
       "retransmissions": 3,
       "faults": {"reject 4.05": 12, "silence": 2, "drop register": 1},
+      "groups": {"sensors": {"operations": {"register": {...}, ...}}},  # several groups only:
+                                           # each group's operations that happened
       "metrics": {"register_duration": {"count": 100, "avg": 0.01, "p95": ...},
                   "request_failed": {"count": 0, "rate": 0.0}, ...},
       "thresholds": [{"metric": "register_duration", "expression": "p(95)<2s",
@@ -155,6 +157,8 @@ class Summary:
     tool_version: str = ""
     scenario_path: str = ""
     server_uri: str = ""
+    groups: dict[str, dict[Operation, OperationSummary]] = field(default_factory=dict)
+    """The operations of each device group (scenarios of several groups)."""
 
     @property
     def ended(self) -> float | None:
@@ -180,12 +184,8 @@ class Summary:
         shards: int = 1,
         aborted: bool = False,
     ) -> Summary:
-        operations = {
-            op: OperationSummary(
-                s.count, s.failures, s.injected, s.late, s.durations.copy(), dict(s.reasons)
-            )
-            for op, s in metrics.operations.items()
-        }
+        operations = _summaries(metrics)
+        groups = {name: _summaries(group) for name, group in sorted(metrics.groups.items())}
         return cls(
             scenario,
             seed,
@@ -200,6 +200,7 @@ class Summary:
             metrics.retransmissions,
             faults=dict(metrics.faults),
             tool_version=package_version(),
+            groups=groups,
         )
 
     # -- named metrics ----------------------------------------------------------------------------
@@ -283,6 +284,10 @@ class Summary:
                 result.device_states[state] = result.device_states.get(state, 0) + n
             for op, stats in item.operations.items():
                 result.operations[op].merge(stats)
+            for name, operations in item.groups.items():
+                into = result.groups.setdefault(name, _all_operations())
+                for op, stats in operations.items():
+                    into[op].merge(stats)
         return result
 
     # -- JSON -------------------------------------------------------------------------------------
@@ -308,6 +313,14 @@ class Summary:
             "lateness": self.lateness.to_json(),
             "retransmissions": self.retransmissions,
             "faults": dict(sorted(self.faults.items())),
+            "groups": {
+                name: {
+                    "operations": {
+                        op.value: s.to_json() for op, s in ops.items() if s.count or s.late
+                    }
+                }
+                for name, ops in sorted(self.groups.items())
+            },
             "metrics": metrics,
             "thresholds": [
                 {
@@ -388,20 +401,41 @@ class Summary:
         summary.device_states = {str(k): _count(states, k) for k in states}
         operations = _mapping(data.get("operations"), "operations")
         for name, value in operations.items():
-            try:
-                op = Operation(name)
-            except ValueError:
-                raise SummaryError(f"unknown operation {name!r}") from None
+            op = _operation(name)  # before the value: an unknown name is the first problem
             summary.operations[op] = OperationSummary.from_json(value)
         summary.lateness = LatencyHistogram.from_json(_mapping(data.get("lateness"), "lateness"))
         summary.retransmissions = _count(data, "retransmissions")
         faults = _mapping(data.get("faults", {}), "faults")
         summary.faults = {str(k): _count(faults, k) for k in faults}
+        groups = _mapping(data.get("groups", {}), "groups")
+        for name, group in groups.items():
+            into = summary.groups[str(name)] = _all_operations()
+            for op_name, value in _mapping(
+                _mapping(group, f"group {name}").get("operations", {}), "operations"
+            ).items():
+                op = _operation(op_name)
+                into[op] = OperationSummary.from_json(value)
         lines = data.get("thresholds", [])
         if not isinstance(lines, list):
             raise SummaryError("thresholds must be a list")
         summary.thresholds = tuple(_threshold(line) for line in lines)
         return summary
+
+
+def _summaries(metrics: RunMetrics) -> dict[Operation, OperationSummary]:
+    return {
+        op: OperationSummary(
+            s.count, s.failures, s.injected, s.late, s.durations.copy(), dict(s.reasons)
+        )
+        for op, s in metrics.operations.items()
+    }
+
+
+def _operation(name: str) -> Operation:
+    try:
+        return Operation(name)
+    except ValueError:
+        raise SummaryError(f"unknown operation {name!r}") from None
 
 
 def _joined(values: Iterable[str]) -> str:
