@@ -21,7 +21,7 @@ from fleet.scenario import Scenario
 
 def missing_extra(config: DeviceConfig) -> str | None:
     """Why this machine cannot run a device of ``config`` (``None``: it can)."""
-    if config.psk is not None:
+    if config.psk is not None or config.bootstrap_psk is not None:
         return dtls_available()
     if config.x509 is not None:
         return x509_available()
