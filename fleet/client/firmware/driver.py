@@ -21,8 +21,9 @@ the download or update under way.
   with the new version.
 
 Faults (:class:`~.settings.FirmwareFault`) bend this: ``hang`` never finishes
-downloading, ``integrity`` and ``reject`` fail the check (5, 6), ``lose``
-loses the link at a share of the download (4 once the retries are spent),
+downloading (a push too stays in Downloading), ``integrity`` and ``reject`` fail
+the check (5, 6), ``lose`` loses the link at a share of the download (4 once the
+retries are spent; a push ends with 4 at once),
 ``brick`` goes away during the update for good, ``fail-update`` ends it with 8.
 """
 
@@ -115,7 +116,16 @@ class FirmwareClient:
 
     def _pushed(self, data: bytes) -> None:
         started = self._device.clock.now()
+        fault = self.settings.fault
+        if fault is not None and fault.kind == "hang":
+            return  # Downloading for good
         check = self._new_check()
+        if fault is not None and fault.kind == "lose":
+            check.feed(data[: int(len(data) * fault.at)])
+            self._failed_download(
+                started, check.received, UpdateResult.CONNECTION_LOST, 1, pushed=True
+            )
+            return
         check.feed(data)
         self._downloaded(started, self._verdict(check), pushed=True)
 
