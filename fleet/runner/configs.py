@@ -49,6 +49,7 @@ def device_config(
         psk=None if security is None else security.credentials(index, endpoint),
         resolved=resolved,
         resolver=resolver,
+        firmware=group.firmware,
     )
 
 
