@@ -5,7 +5,11 @@
 #   coap-server-gnutls, the DTLS-PSK servers of the interop tests in tests/client/dtls/.
 #   The optional Python package DTLSSocket (tinydtls, the `dtls` extra) built into .venv when
 #   .venv exists: it needs autoconf, automake and libtool (Debian) to compile.
+#   The optional Python packages of the `x509` extra (pyOpenSSL, cryptography: DTLS with
+#   certificates and the fleet CA) installed into .venv when .venv exists (wheels, no build).
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
+#   Debian's prometheus for its `promtool check metrics`, run on a live scrape of `fleet run
+#   --metrics-port` by tests/deploy/test_grafana.py.
 #   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
 #   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
 set -euo pipefail
@@ -55,6 +59,8 @@ install_debian_package libcoap3-bin coap-client-notls
 # Debian's Chromium for the browser tests (tests/browser.py drives it with Playwright; Playwright's
 # own browser download is not reachable from CI).
 install_debian_package chromium chromium
+# promtool (Debian package prometheus) lints a live scrape of our metrics endpoint.
+install_debian_package prometheus promtool
 
 # Installs tests/interop's npm packages exactly as locked, unless the locked lwm2m-node-lib is there.
 install_interop_npm_packages() {
@@ -94,3 +100,17 @@ install_dtlssocket() {
 }
 
 install_dtlssocket
+
+# Installs the `x509` extra (pyOpenSSL and cryptography, pinned in pyproject.toml) into .venv.
+install_x509_extra() {
+    local python=.venv/bin/python
+    [ -x "$python" ] || return 0
+    if "$python" -c "import OpenSSL.SSL, cryptography.x509" >/dev/null 2>&1; then
+        return 0
+    fi
+    "$python" -m pip install --quiet -e ".[x509]" >"$log" 2>&1 ||
+        fail "pip install -e .[x509] (pyOpenSSL, cryptography) failed"
+    echo "install-tools: installed the x509 extra (pyOpenSSL, cryptography) into .venv"
+}
+
+install_x509_extra

@@ -3,13 +3,23 @@
 The device has the shipped objects, plus instance 0 of every object that the
 ``--objects`` folders define beyond them. It registers with ``--server``,
 answers whatever the server asks and logs one line per request to stderr
-(method, path, content format, response code), plus its registration events.
-Ctrl-C or SIGTERM de-registers and exits.
+(method, path, content format, response code), plus its registration events and
+every retry with its reason: each retransmission of an unanswered message, then the
+failed Register with why (no answer after N transmissions, an ICMP port unreachable
+at once, a DTLS alert, a 4.xx with its code and diagnostic payload) and when it is
+tried again (the Server object's back-off). Ctrl-C or SIGTERM de-registers and exits
+with status 130; a device that gives up (the retry policy exhausted) exits with 1.
 
 A ``coaps://`` server needs ``--psk-identity`` and ``--psk-key`` (hex or base64;
 also from ``FLEET_PSK_IDENTITY`` / ``FLEET_PSK_KEY``, which keeps the key out of
 the process list and shell history); the handshake is logged with its duration,
 never the key.
+
+With ``--bootstrap URI`` instead of ``--server`` the device starts knowing only its
+Bootstrap-Server (LwM2M 1.1 client-initiated bootstrap): it logs the
+Bootstrap-Request, each Delete/Write/Discover/Read and the Finish it answers, then
+registers with the server account written. A ``coaps://`` bootstrap server takes
+the PSK options (the bootstrap account's key).
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
 from fleet.client.device import Device
 from fleet.client.events import (
+    BootstrapDone,
+    BootstrapFailed,
     ClientEvent,
     Deregistered,
     Handshake,
@@ -36,6 +48,7 @@ from fleet.client.events import (
     Registered,
     RegistrationFailed,
     RequestServed,
+    Retransmitted,
     SendDone,
     Updated,
 )
@@ -46,6 +59,8 @@ from fleet.errors import FleetError
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
 
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT: Ctrl-C (or SIGTERM) ends the device, as it ends ``fleet run``."""
 STOP_TIMEOUT = 10.0
 """Seconds given to the De-register on exit."""
 
@@ -54,6 +69,8 @@ def describe(event: ClientEvent) -> str | None:
     """One log line for an event (``None``: not worth a line)."""
     if isinstance(event, RequestServed):
         fmt = "-" if event.content_format is None else format_label(event.content_format)
+        if event.operation.value.startswith("Bootstrap-"):
+            return f"{event.operation.value} {event.path} {fmt} {event.code}"
         return f"{event.method} {event.path} {fmt} {event.code}"
     if isinstance(event, Registered):
         return f"registered at {event.location} (lifetime {event.lifetime} s)"
@@ -66,6 +83,10 @@ def describe(event: ClientEvent) -> str | None:
     if isinstance(event, RegistrationFailed):
         then = "giving up" if event.final else f"retry in {event.retry_in:g} s"
         return f"{event.operation} failed: {event.reason}; {then}"
+    if isinstance(event, Retransmitted):
+        host, port = event.remote
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return f"no answer from {where} yet: sent again"
     if isinstance(event, NotificationSent):
         paths = ",".join(str(p) for p in event.paths)
         kind = "CON" if event.confirmable else "NON"
@@ -77,6 +98,12 @@ def describe(event: ClientEvent) -> str | None:
         if event.error is None:
             return f"DTLS handshake with {host}:{port} done in {event.duration * 1000:.0f} ms"
         return f"DTLS handshake with {host}:{port} failed: {event.error}"
+    if isinstance(event, BootstrapDone):
+        took = "" if event.duration is None else f" in {event.duration * 1000:.0f} ms"
+        return f"bootstrapped{took}: registering with {event.server} ({event.mode})"
+    if isinstance(event, BootstrapFailed):
+        then = "giving up" if event.final else f"retry in {event.retry_in:g} s"
+        return f"bootstrap {event.step} failed: {event.reason}; {then}"
     if isinstance(event, SendDone):
         outcome = event.code or event.error
         return f"send {','.join(str(p) for p in event.paths)}: {outcome}"
@@ -121,9 +148,13 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 @click.command()
 @click.option(
     "--server",
-    required=True,
     metavar="URI",
     help="The LwM2M server: coap://HOST:PORT, or coaps://HOST:PORT (DTLS-PSK, default port 5684).",
+)
+@click.option(
+    "--bootstrap",
+    metavar="URI",
+    help="Start from this Bootstrap-Server instead (coap:// or coaps:// with the PSK options).",
 )
 @click.option("--endpoint", required=True, metavar="NAME", help="The endpoint client name.")
 @click.option("--lifetime", type=click.IntRange(1), default=86400, show_default=True)
@@ -170,7 +201,8 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 )
 @objects_option
 def device(
-    server: str,
+    server: str | None,
+    bootstrap: str | None,
     endpoint: str,
     lifetime: int,
     binding: str,
@@ -186,15 +218,23 @@ def device(
 ) -> None:
     """Run one virtual device until Ctrl-C, logging every request it answers."""
     psk = psk_from_options(psk_identity, psk_key)
-    if psk is None and server.strip().lower().startswith("coaps:"):
+    if (server is None) == (bootstrap is None):
+        raise click.UsageError("give either --server or --bootstrap")
+    target = server if server is not None else bootstrap
+    assert target is not None
+    if psk is None and target.strip().lower().startswith("coaps:"):
         raise click.UsageError("a coaps:// server needs --psk-identity and --psk-key")
+    where: dict[str, object] = (
+        {"server": server, "psk": psk}
+        if server is not None
+        else {"bootstrap": bootstrap, "bootstrap_psk": psk}
+    )
     registry = registry_from_options(objects_dirs)
     try:
         layout = device_layout(registry)
         preferred = parse_format(format_name) if format_name is not None else None
         config = DeviceConfig(
             endpoint=endpoint,
-            server=server,
             lifetime=lifetime,
             binding=binding,
             lwm2m_version=lwm2m_version,
@@ -204,8 +244,8 @@ def device(
             values=parse_values(values),
             send_enabled=not no_send,
             reboot_delay=reboot_delay,
-            psk=psk,
             handshake_timeout=handshake_timeout,
+            **where,  # type: ignore[arg-type]
         )
     except UriError as exc:  # a command-line mistake, as for fleet run and fleet validate
         raise click.UsageError(str(exc)) from None
@@ -228,24 +268,34 @@ async def _run(config: DeviceConfig) -> int:
         line = describe(event)
         if line is not None:
             click.echo(f"{config.endpoint}: {line}", err=True)
-        if isinstance(event, RegistrationFailed) and event.final:
+        if isinstance(event, RegistrationFailed | BootstrapFailed) and event.final:
             outcome["code"] = 1
             stop.set()
+
+    def interrupted() -> None:
+        outcome["code"] = EXIT_INTERRUPTED
+        stop.set()
 
     virtual.add_listener(log)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, interrupted)
     try:
         await virtual.start()
         address = virtual.address
-        click.echo(
-            f"{config.endpoint}: listening on {address[0]}:{address[1]}, registering with "
-            f"{config.server} (Ctrl-C to stop)"
-            if address is not None
-            else f"{config.endpoint}: started",
-            err=True,
-        )
+        if config.bootstrap is not None:
+            click.echo(
+                f"{config.endpoint}: bootstrapping from {config.bootstrap} (Ctrl-C to stop)",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"{config.endpoint}: listening on {address[0]}:{address[1]}, registering with "
+                f"{config.server} (Ctrl-C to stop)"
+                if address is not None
+                else f"{config.endpoint}: started",
+                err=True,
+            )
         await stop.wait()
     except FleetError as exc:
         click.echo(f"{config.endpoint}: error: {exc}", err=True)

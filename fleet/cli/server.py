@@ -43,6 +43,7 @@ from fleet.client.credentials import (
     key_lookup,
 )
 from fleet.errors import FleetError
+from fleet.model.reading import MAX_COMMANDS_BYTES, FileTooLarge, read_bounded
 from fleet.runner.configs import scenario_key_lookup
 from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
@@ -153,6 +154,14 @@ class LineReader:
                 self._loop.remove_reader(self.fd)
 
 
+def read_commands(path: FilePath) -> list[str]:
+    """The lines of ``--commands FILE`` (at most :data:`MAX_COMMANDS_BYTES`)."""
+    try:
+        return read_bounded(path, MAX_COMMANDS_BYTES).decode("utf-8", "replace").splitlines()
+    except (FileTooLarge, OSError) as error:
+        raise click.ClickException(f"--commands: {error}") from None
+
+
 def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], None]]:
     """``emit`` for received messages and ``say`` for console output, both to stdout."""
 
@@ -247,7 +256,7 @@ async def run_server(
 
     async def feed() -> None:
         if commands is not None:
-            for line in commands.read_text(encoding="utf-8").splitlines():
+            for line in read_commands(commands):
                 await console.run_line(line)
                 if console.finished:
                     return

@@ -83,7 +83,8 @@ class Away:
     def _come_back(self) -> None:
         self.timer = None
         # the Register opens the socket first; a failure there is retried by the policy
-        self._device.registrar.start()
+        # (begin(): a device that must bootstrap first does so)
+        self._device.begin()
 
     # -- silence ------------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class Away:
             await device.connect()
         except (FleetError, OSError) as error:
             operation = "Register" if registrar.location is None else "Update"
-            registrar.connect_failed(operation, f"{type(error).__name__}: {error}")
+            registrar.connect_failed(operation, error)
             return
         if registrar.location is None:
             registrar.start()

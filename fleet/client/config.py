@@ -42,6 +42,7 @@ from fleet.client.coap.params import (
     TransmissionParameters,
 )
 from fleet.client.coap.psk import PskCredentials
+from fleet.client.coap.x509 import CERTIFICATE, X509Credentials
 from fleet.client.firmware.settings import FirmwareSettings
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
 from fleet.client.uri import (
@@ -70,8 +71,11 @@ NO_SEC: Final = 3
 """Security Mode (/0/x/2) 3: NoSec."""
 PRE_SHARED_KEY: Final = 0
 """Security Mode (/0/x/2) 0: Pre-Shared Key (DTLS-PSK)."""
-SECRET_PATHS: Final = ("/0/0/3", "/0/0/5")
-"""PSK identity and key in the Security object: per device, never in a shared template."""
+DEFAULT_BOOTSTRAP_TIMEOUT: Final = 247.0
+"""Seconds a device waits for Bootstrap-Finish: CoAP's EXCHANGE_LIFETIME."""
+SECRET_PATHS: Final = ("/0/0/3", "/0/0/4", "/0/0/5")
+"""The device's credentials in the Security object (PSK identity and key; certificate, server
+certificate or trust anchor, private key): per device, never in a shared template."""
 
 
 def is_secure_uri(uri: str) -> bool:
@@ -109,10 +113,12 @@ class DeviceConfig:
     reachable after each Update or notification before it sleeps.
     ``psk``: the DTLS pre-shared identity and key; required with a ``coaps://``
     server and refused with ``coap://``. ``handshake_timeout``: device-clock
-    seconds a DTLS handshake may take before it counts as failed. The key is
-    never part of the ``repr``. ``bind_host``: the local address the device's socket
-    binds to (default: loopback for a loopback server, else the wildcard ``0.0.0.0`` /
-    ``::``, i.e. every interface, which the device warns about once). ``any_source``: answer
+    seconds a DTLS handshake may take before it counts as failed. ``x509``: the
+    device certificate and key (and how the server's is checked) instead of a
+    ``psk`` (security mode 2). Keys are never part of the ``repr``. ``bind_host``: the
+    local address the device's socket binds to (default: loopback for a loopback server,
+    else the wildcard ``0.0.0.0`` / ``::``, i.e. every interface, which the device warns
+    about once). ``any_source``: answer
     datagrams from any address (test rigs poking a device with coap-client); by default a
     device ignores everything that does not come from its server's address.
     ``receive_buffer``: bytes of UDP receive buffer asked of the kernel, past
@@ -120,6 +126,17 @@ class DeviceConfig:
     requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
     ``firmware``: what Object 5 does (downloads, storage, faults;
     :mod:`fleet.client.firmware.settings`; ``None``: defaults).
+
+    ``bootstrap``: the Bootstrap-Server URI (``coap://`` NoSec, ``coaps://`` with
+    ``bootstrap_psk``); the device then starts with only its Bootstrap-Server
+    Account in ``/0/0`` and no Server instance, and bootstraps before it
+    registers (:mod:`fleet.client.bootstrap`) — unless ``factory_server``, where it
+    keeps the ``server`` account in ``/0/0`` and ``/1/0`` and holds the
+    Bootstrap-Server Account in ``/0/1`` (for server-initiated bootstrap and the
+    fall-back when every server refuses it). ``bootstrap_timeout``: seconds to
+    wait for Bootstrap-Finish after the Bootstrap-Request was accepted;
+    ``bootstrap_retry``: the back-off of failed attempts; ``bootstrap_hold_off``:
+    the Client Hold Off Time (``/0/x/11``) before the first Bootstrap-Request.
     """
 
     endpoint: str
@@ -151,6 +168,13 @@ class DeviceConfig:
     resolved: Address | None = None
     resolver: Resolver | None = field(default=None, repr=False)
     uri: ServerUri = field(init=False, repr=False)
+    x509: X509Credentials | None = None
+    bootstrap: str | None = None
+    bootstrap_psk: PskCredentials | None = None
+    factory_server: bool = False
+    bootstrap_timeout: float = DEFAULT_BOOTSTRAP_TIMEOUT
+    bootstrap_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    bootstrap_hold_off: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
@@ -159,14 +183,19 @@ class DeviceConfig:
         object.__setattr__(self, "uri", parse_uri(self.server))
         if self.psk is not None and not isinstance(self.psk, PskCredentials):
             raise ConfigError("psk must be PskCredentials (identity and key)")
-        if is_secure_uri(self.server) and self.psk is None:
+        if self.x509 is not None and not isinstance(self.x509, X509Credentials):
+            raise ConfigError("x509 must be X509Credentials (certificate and key)")
+        if self.psk is not None and self.x509 is not None:
+            raise ConfigError("a device has a pre-shared key or a certificate, not both")
+        if is_secure_uri(self.server) and not self.secure:
             raise ConfigError(
-                f"server {self.server}: a coaps:// server needs a pre-shared key (psk)"
+                f"server {self.server}: a coaps:// server needs a pre-shared key (psk) "
+                "or a certificate (x509)"
             )
-        if self.psk is not None and not is_secure_uri(self.server):
-            raise ConfigError(
-                f"server {self.server}: a pre-shared key needs a coaps:// server, not coap://"
-            )
+        _check_bootstrap(self)
+        if self.secure and not is_secure_uri(self.server):
+            what = "a pre-shared key" if self.psk is not None else "a certificate"
+            raise ConfigError(f"server {self.server}: {what} needs a coaps:// server, not coap://")
         if not (self.handshake_timeout > 0 and math.isfinite(self.handshake_timeout)):
             raise ConfigError("handshake_timeout must be a positive number of seconds")
         if isinstance(self.lifetime, bool) or not 1 <= self.lifetime <= UINT32_MAX:
@@ -206,7 +235,7 @@ class DeviceConfig:
     @property
     def secure(self) -> bool:
         """Whether the device talks DTLS (a ``coaps://`` server)."""
-        return self.psk is not None
+        return self.psk is not None or self.x509 is not None
 
     @property
     def server_address(self) -> Address | None:
@@ -222,13 +251,37 @@ class DeviceConfig:
         return default_bind_host(server[0])
 
 
+def _check_bootstrap(config: DeviceConfig) -> None:
+    if config.bootstrap is None:
+        if config.bootstrap_psk is not None or config.factory_server:
+            raise ConfigError("bootstrap_psk and factory_server need a bootstrap server URI")
+        return
+    parse_uri(config.bootstrap, what="bootstrap server URI")
+    if config.bootstrap_psk is not None and not isinstance(config.bootstrap_psk, PskCredentials):
+        raise ConfigError("bootstrap_psk must be PskCredentials (identity and key)")
+    if is_secure_uri(config.bootstrap) and config.bootstrap_psk is None:
+        raise ConfigError(
+            f"bootstrap server {config.bootstrap}: a coaps:// server needs a pre-shared key "
+            "(bootstrap_psk)"
+        )
+    if config.bootstrap_psk is not None and not is_secure_uri(config.bootstrap):
+        raise ConfigError(
+            f"bootstrap server {config.bootstrap}: a pre-shared key needs a coaps:// server"
+        )
+    if not (config.bootstrap_timeout > 0 and math.isfinite(config.bootstrap_timeout)):
+        raise ConfigError("bootstrap_timeout must be a positive number of seconds")
+    hold = config.bootstrap_hold_off
+    if isinstance(hold, bool) or not isinstance(hold, int) or not 0 <= hold <= UINT32_MAX:
+        raise ConfigError(f"bootstrap_hold_off must be whole seconds, got {hold!r}")
+
+
 def server_values(config: DeviceConfig) -> dict[str, object]:
     """Initial values of ``/0/0`` and ``/1/0`` that reflect ``config``."""
     retry = config.retry
     values: dict[str, object] = {
         "/0/0/0": config.server,
         "/0/0/1": False,
-        "/0/0/2": NO_SEC if config.psk is None else PRE_SHARED_KEY,
+        "/0/0/2": NO_SEC if config.psk is None else PRE_SHARED_KEY,  # x509: below
         "/0/0/10": config.short_server_id,
         "/1/0/0": config.short_server_id,
         "/1/0/1": config.lifetime,
@@ -245,7 +298,21 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
     if config.psk is not None:
         values["/0/0/3"] = config.psk.identity
         values["/0/0/5"] = config.psk.key
+    if config.x509 is not None:
+        values.update(certificate_values(config.x509))
     return values
+
+
+def certificate_values(x509: X509Credentials) -> dict[str, object]:
+    """/0/0 of a certificate device (LwM2M 1.1, E.1): mode 2, its certificate (3), the
+    server's certificate or trust anchor (4), its private key (5), certificate usage (15)."""
+    return {
+        "/0/0/2": CERTIFICATE,
+        "/0/0/3": x509.certificate,
+        "/0/0/4": x509.server_public_key,
+        "/0/0/5": x509.key,
+        "/0/0/15": x509.usage,
+    }
 
 
 class DeviceProfile:

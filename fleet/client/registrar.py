@@ -51,8 +51,8 @@ from fleet.client.events import (
     Registered,
     RegistrationFailed,
     Updated,
-    code_text,
 )
+from fleet.client.reasons import answered, code_reason, error_cause, error_reason
 from fleet.client.registration import (
     RegistrationParams,
     RegistrationState,
@@ -182,11 +182,12 @@ class Registrar:
             )
         return answered
 
-    def connect_failed(self, operation: str, reason: str) -> None:
-        """The socket or secure session could not be opened: a failure the policy retries."""
+    def connect_failed(self, operation: str, error: BaseException) -> None:
+        """The socket or secure session could not be opened (or the server's name not
+        looked up): a failure the policy retries."""
         self.cancel()
         self._lost()
-        self._failed(operation, reason)
+        self._failed(operation, error_reason(error), cause=error_cause(error))
 
     @property
     def sent(self) -> RegistrationParams | None:
@@ -235,7 +236,7 @@ class Registrar:
             try:
                 await host.connect()
             except (FleetError, OSError) as error:
-                self._failed("Register", f"{type(error).__name__}: {error}")
+                self._failed("Register", error_reason(error), cause=error_cause(error))
                 return
         self.state = RegistrationState.REGISTERING
         params = host.registration_params()
@@ -253,7 +254,9 @@ class Registrar:
         except CoapError as error:
             host.after_uplink("Register", False)
             injected = isinstance(error, UplinkDropped)
-            self._failed("Register", f"{type(error).__name__}: {error}", started, injected)
+            self._failed(
+                "Register", error_reason(error), started, injected, cause=error_cause(error)
+            )
             return
         response = answer.response
         code = int(response.code)
@@ -261,8 +264,9 @@ class Registrar:
         if code != CREATED or not location:
             host.after_uplink("Register", False)
             missing = " without a Location-Path" if code == CREATED else ""
-            reason = f"answered {code_text(code)}{missing}"
-            self._failed("Register", reason, started, answer.injected)
+            reason = answered(code, response.payload) + missing
+            cause = code_reason(code) + missing
+            self._failed("Register", reason, started, answer.injected, cause=cause)
             return
         self.location = location
         self._succeeded(params, links)
@@ -298,7 +302,7 @@ class Registrar:
             host.after_uplink("Update", False)
             self._lost()
             injected = isinstance(error, UplinkDropped)
-            self._failed("Update", f"{type(error).__name__}: {error}", started, injected)
+            self._failed("Update", error_reason(error), started, injected, cause=error_cause(error))
             return
         code = int(answer.response.code)
         if code == NOT_FOUND:
@@ -311,26 +315,33 @@ class Registrar:
                         host.name,
                         host.clock.now(),
                         "Update",
-                        "answered 4.04",
+                        "answered 4.04 Not Found: registering again",
                         1,
                         1,
                         0.0,
                         started,
                         answer.injected,
+                        code_reason(NOT_FOUND),
                     )
                 )
             self._attempt = self._sequence = 1
             try:
                 await host.server_forgot()
             except FleetError as error:
-                self._failed("Register", f"{type(error).__name__}: {error}")
+                self._failed("Register", error_reason(error), cause=error_cause(error))
                 return
             await self._register()
             return
         if code != CHANGED:
             host.after_uplink("Update", False)
             self._lost()
-            self._failed("Update", f"answered {code_text(code)}", started, answer.injected)
+            self._failed(
+                "Update",
+                answered(code, answer.response.payload),
+                started,
+                answer.injected,
+                cause=code_reason(code),
+            )
             return
         self._succeeded(params, links)
         if host.listening:
@@ -374,6 +385,8 @@ class Registrar:
         reason: str,
         started: float | None = None,
         injected: bool = False,
+        *,
+        cause: str = "",
     ) -> None:
         host = self._host
         policy = host.retry_policy()
@@ -399,8 +412,11 @@ class Registrar:
                     delay,
                     started,
                     injected,
+                    cause,
                 )
             )
+        if delay is None:
+            host.registration_gave_up()
 
     def _retry(self) -> None:
         self._timer = None

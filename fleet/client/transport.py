@@ -3,11 +3,13 @@
 :func:`open_endpoint` binds a :class:`~fleet.client.coap.endpoint.CoapEndpoint`
 for a :class:`~fleet.client.config.DeviceConfig`: plain UDP for ``coap://``, a
 DTLS-PSK session for ``coaps://`` (:func:`~fleet.client.coap.dtls.open_dtls_client`
-with the config's ``psk``). Every handshake, done or failed, is reported to
-``emit`` as a :class:`~fleet.client.events.Handshake` (its duration on the device
-clock); a failed one then raises the :class:`~fleet.client.coap.dtls.DtlsError`
-(the device's "handshake failed", retried by the device with back-off). The
-handshake timeout (``config.handshake_timeout``) runs on the device clock.
+with the config's ``psk``), or a DTLS session with certificates
+(:func:`~fleet.client.coap.dtls_x509.open_x509_client` with its ``x509``). Every
+handshake, done or failed, is reported to ``emit`` as a
+:class:`~fleet.client.events.Handshake` (its duration on the device clock); a failed
+one then raises the :class:`~fleet.client.coap.dtls.DtlsError` (the device's "handshake
+failed", retried by the device with back-off). The handshake timeout
+(``config.handshake_timeout``) runs on the device clock.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import ipaddress
 import logging
 import random
 from collections.abc import Callable
+from typing import Any
 
+from fleet.client.bootstrap.rules import ServerAccount
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
+from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.endpoint import CoapEndpoint, set_receive_buffer
 from fleet.client.coap.params import EndpointLimits
 from fleet.client.coap.results import CancelCallback, Handler
@@ -25,6 +30,7 @@ from fleet.client.coap.wire import Address
 from fleet.client.config import ConfigError, DeviceConfig
 from fleet.client.events import ClientEvent, Handshake
 from fleet.client.firmware.settings import push_limits
+from fleet.client.reasons import error_cause
 from fleet.clock import Clock
 
 _log = logging.getLogger("fleet.client")
@@ -46,6 +52,7 @@ async def open_endpoint(
     on_cancel: CancelCallback,
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,
+    account: ServerAccount | None = None,
 ) -> CoapEndpoint:
     """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
     numeric address (default: ``config.server_address``, a literal or the shard's lookup):
@@ -58,14 +65,19 @@ async def open_endpoint(
     without the optional package). ``on_lost(reason)`` hears when a secure
     session ends under the device (the device must then open a new endpoint:
     a new handshake).
+
+    ``account``: an account a Bootstrap-Server wrote (or the Bootstrap-Server's own):
+    its security mode and keys replace the config's (NoSec: plain UDP, PSK: DTLS-PSK).
     """
-    psk = config.psk
+    psk, x509 = config.psk, config.x509
+    if account is not None:
+        psk, x509 = account.psk, None
     if remote is None:
         remote = config.server_address
         if remote is None:
             raise ConfigError(f"server URI {config.server!r}: the name is not looked up yet")
     local = config.local_host_for(remote)
-    if psk is None:
+    if psk is None and x509 is None:
         endpoint = await CoapEndpoint.bind(
             local,
             0,
@@ -75,28 +87,34 @@ async def open_endpoint(
             limits=endpoint_limits(config),
             rng=rng,
             on_cancel=on_cancel,
+            report_unreachable=True,
         )
         raise_receive_buffer(endpoint, config.receive_buffer)
         return endpoint
     started = clock.now()
+    options: dict[str, Any] = {
+        "handshake_timeout": config.handshake_timeout,
+        "clock": clock,
+        "on_lost": on_lost,
+        "handler": handler,
+        "params": config.params,
+        "limits": endpoint_limits(config),
+        "rng": rng,
+        "on_cancel": on_cancel,
+    }
     try:
-        client = await open_dtls_client(
-            local,
-            remote,
-            psk,
-            handshake_timeout=config.handshake_timeout,
-            clock=clock,
-            on_lost=on_lost,
-            handler=handler,
-            params=config.params,
-            limits=endpoint_limits(config),
-            rng=rng,
-            on_cancel=on_cancel,
-        )
+        if x509 is not None:
+            client = await open_x509_client(
+                local, remote, x509, host_name=config.uri.host, **options
+            )
+        else:
+            assert psk is not None
+            client = await open_dtls_client(local, remote, psk, **options)
     except DtlsError as error:
         if emit is not None:
             now = clock.now()
-            emit(Handshake(config.endpoint, now, remote, now - started, str(error) or "failed"))
+            why = str(error) or "failed"
+            emit(Handshake(config.endpoint, now, remote, now - started, why, error_cause(error)))
         raise
     if emit is not None:
         now = clock.now()

@@ -42,6 +42,11 @@ def result_key(result: int) -> str:
     return f"result {result}"
 
 
+def result_reason(result: int) -> str:
+    """``result 5 integrity check failure``: a failed download's or update's reason."""
+    return f"{result_key(result)} {LABELS.get(result, 'unknown')}"
+
+
 def throughput(firmware: Mapping[str, int], downloads: Counts) -> float | None:
     """Bytes per second of the average download (bytes over the summed download time)."""
     seconds = downloads.durations.sum_ns / 1e9

@@ -10,7 +10,8 @@ for the one live view and endpoint of the whole run.
 Per :class:`Operation` it keeps an :class:`OperationStats`:
 
 - ``count``: attempts that completed (answered, failed or timed out);
-- ``failures``: attempts that failed for real (error code, timeout);
+- ``failures``: attempts that failed for real (error code, timeout), and by cause in
+  ``reasons`` (``timeout``, ``port unreachable``, ``4.00 Bad Request``...);
 - ``injected``: attempts a fault plan made fail on purpose — counted here and
   NOT in ``failures``, so a fault test does not look like a broken server;
 - ``late``: operations the scheduler started later than due by more than
@@ -36,6 +37,9 @@ from enum import Enum
 from typing import Final
 
 from fleet.metrics.histogram import LatencyHistogram
+
+OTHER_REASON: Final = "other"
+"""The cause a failure is counted under when nobody said why."""
 
 
 class Operation(Enum):
@@ -78,6 +82,10 @@ SERVED: Final = frozenset(
 )
 
 PROMETHEUS_BUCKETS: Final = (
+    0.00005,
+    0.0001,
+    0.00025,
+    0.0005,
     0.001,
     0.0025,
     0.005,
@@ -100,7 +108,8 @@ PROMETHEUS_BUCKETS: Final = (
     93.0,
     120.0,
 )
-"""Upper bounds (seconds) of the Prometheus histograms: the usual sub-second ones, then CoAP's
+"""Upper bounds (seconds) of the Prometheus histograms: from 50 µs (a served Read on loopback
+takes a few hundred µs, a Register about a millisecond), the usual sub-second ones, then CoAP's
 retransmission times (ACK_TIMEOUT 2 s doubled at each retry: 2, 6, 14, 30, 62 s; 3, 9, 21, 45,
 93 s with the 1.5 random factor at its top; 93 s is MAX_TRANSMIT_WAIT)."""
 
@@ -111,22 +120,35 @@ DEFAULT_LATE_AFTER: Final = 1.0
 class OperationStats:
     """Counters and durations of one operation."""
 
-    __slots__ = ("count", "durations", "failures", "injected", "late", "prometheus")
+    __slots__ = ("count", "durations", "failures", "injected", "late", "prometheus", "reasons")
 
     def __init__(self) -> None:
         self.count = 0
         self.failures = 0
+        self.reasons: dict[str, int] = {}
+        """Real failures by cause (``timeout``, ``port unreachable``, ``4.00 Bad Request``)."""
         self.injected = 0
         self.late = 0
         self.durations = LatencyHistogram()
         self.prometheus = [0] * (len(PROMETHEUS_BUCKETS) + 1)
 
-    def record(self, duration: float | None, *, ok: bool = True, injected: bool = False) -> None:
+    def record(
+        self,
+        duration: float | None,
+        *,
+        ok: bool = True,
+        injected: bool = False,
+        reason: str | None = None,
+    ) -> None:
+        """One attempt; a real failure (``ok=False``, not ``injected``) is counted under
+        ``reason`` too (``None``: a failure without a known cause, counted as "other")."""
         self.count += 1
         if injected:
             self.injected += 1
         elif not ok:
             self.failures += 1
+            cause = reason or OTHER_REASON
+            self.reasons[cause] = self.reasons.get(cause, 0) + 1
         if duration is not None:
             self.durations.record(duration)
             self.prometheus[bisect_left(PROMETHEUS_BUCKETS, duration)] += 1
@@ -140,6 +162,8 @@ class OperationStats:
         self.failures += other.failures
         self.injected += other.injected
         self.late += other.late
+        for cause, n in other.reasons.items():
+            self.reasons[cause] = self.reasons.get(cause, 0) + n
         self.durations.merge(other.durations)
         self.prometheus = [a + b for a, b in zip(self.prometheus, other.prometheus, strict=True)]
 
@@ -160,6 +184,15 @@ class RunMetrics:
         """Faults injected on purpose, by action (``reject 4.05``, ``drop``, ``reboot``...)."""
         self.firmware: dict[str, int] = {}
         """Firmware downloads and updates by Update Result (``result 5``), and ``bytes``."""
+        self.groups: dict[str, RunMetrics] = {}
+        """The same counts per device group (scenarios of several groups; see ``group``)."""
+
+    def group(self, name: str) -> RunMetrics:
+        """The metrics of one device group (created on first use)."""
+        found = self.groups.get(name)
+        if found is None:
+            found = self.groups[name] = RunMetrics(late_after=self.late_after)
+        return found
 
     def record(
         self,
@@ -168,9 +201,11 @@ class RunMetrics:
         *,
         ok: bool = True,
         injected: bool = False,
+        reason: str | None = None,
     ) -> None:
-        """One attempt of ``operation`` completed after ``duration`` seconds."""
-        self.operations[operation].record(duration, ok=ok, injected=injected)
+        """One attempt of ``operation`` completed after ``duration`` seconds (a failure's
+        short cause in ``reason``)."""
+        self.operations[operation].record(duration, ok=ok, injected=injected, reason=reason)
 
     def started(self, operation: Operation, due: float, now: float) -> bool:
         """A scheduled operation starts at ``now``; count it late when ``now - due`` is too much.
@@ -227,6 +262,8 @@ class RunMetrics:
             self.faults[action] = self.faults.get(action, 0) + n
         for key, n in other.firmware.items():
             self.firmware[key] = self.firmware.get(key, 0) + n
+        for name, group in other.groups.items():
+            self.group(name).merge(group)
 
     @classmethod
     def merged(cls, items: Iterable[RunMetrics]) -> RunMetrics:

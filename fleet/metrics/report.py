@@ -2,7 +2,9 @@
 
 One row per operation that happened (count, failures, injected faults,
 late starts, attempts per second, mean and p50/p95/p99/max duration), the
-run-wide counters, the device states, then the thresholds with pass/fail marks (``✓``/``✗``, or
+run-wide counters, the failures by cause per operation (``register  port
+unreachable 12, timeout 3``), the device states, then the thresholds with pass/fail
+marks (``✓``/``✗``, or
 ``ok``/``FAIL`` with ``ascii=True``).
 """
 
@@ -54,10 +56,14 @@ def format_rate(per_second: float) -> str:
     return f"{per_second:.3g}" if per_second < 1000 else f"{per_second:.0f}"
 
 
-def operation_rows(summary: Summary, *, ascii: bool = False) -> list[list[str]]:
-    """One row of :data:`COLUMNS` per operation that happened (attempts or late starts)."""
+def operation_rows(
+    summary: Summary, *, ascii: bool = False, group: str | None = None
+) -> list[list[str]]:
+    """One row of :data:`COLUMNS` per operation that happened (attempts or late starts), of
+    the whole run or of one device ``group``."""
     rows = []
-    for op, stats in summary.operations.items():
+    operations = summary.operations if group is None else summary.groups[group]
+    for op, stats in operations.items():
         if not stats.count and not stats.late:
             continue
         d = stats.durations
@@ -76,6 +82,22 @@ def operation_rows(summary: Summary, *, ascii: bool = False) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def group_lines(summary: Summary, *, ascii: bool = False) -> list[str]:
+    """The per-group rows (``group`` then the operation columns); none for one group."""
+    rows = [["group", *COLUMNS]]
+    for name in summary.groups:
+        rows += [[name, *row] for row in operation_rows(summary, ascii=ascii, group=name)]
+    if len(rows) == 1:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["", "per group"]
+    for row in rows:
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
 
 
 def render_summary(summary: Summary, *, ascii: bool = False) -> str:
@@ -97,6 +119,7 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
             cells = [row[0].ljust(widths[0])]
             cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
             lines.append("  ".join(cells).rstrip())
+    lines += group_lines(summary, ascii=ascii)
     lines.append("")
     lines.append(
         f"notifications sent {summary.operations[Operation.NOTIFY].count}"
@@ -104,6 +127,9 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
         f"   late operations {summary.late_operations}"
         f" (start lateness p99 {format_seconds(summary.lateness.percentile(99), ascii=ascii)})"
     )
+    reasons = failure_lines(summary)
+    if reasons:
+        lines += ["", "failure reasons", *reasons]
     if summary.device_states:
         states = ", ".join(f"{state} {n}" for state, n in sorted(summary.device_states.items()))
         lines.append(f"devices: {states}")
@@ -124,3 +150,25 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
                 f"{t.expression.ljust(expr_width)}  {observed}"
             )
     return "\n".join(lines) + "\n"
+
+
+def failure_lines(summary: Summary) -> list[str]:
+    """``  register  port unreachable 12, timeout 3`` per operation that failed, most
+    frequent cause first."""
+    rows = [
+        (op.value, stats.failure_reasons)
+        for op, stats in summary.operations.items()
+        if stats.failure_reasons
+    ]
+    if not rows:
+        return []
+    width = max(len(name) for name, _ in rows)
+    return [
+        f"  {name.ljust(width)}  "
+        + ", ".join(f"{cause} {n}" for cause, n in sorted(causes.items(), key=_most_first))
+        for name, causes in rows
+    ]
+
+
+def _most_first(item: tuple[str, int]) -> tuple[int, str]:
+    return (-item[1], item[0])

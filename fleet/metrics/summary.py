@@ -11,7 +11,8 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
       "devices": 100, "shards": 1, "aborted": false,
       "device_states": {"registered": 98, "failed": 2},
       "operations": {                      # every operation, always present
-        "register": {"count": 100, "failures": 0, "injected": 0, "late": 0,
+        "register": {"count": 100, "failures": 5, "injected": 0, "late": 0,
+                     "failure_reasons": {"timeout": 3, "port unreachable": 2},
                      "durations": HISTOGRAM},
         "update": {...}, "deregister": {...}, "read": {...}, "write": {...},
         "execute": {...}, "observe": {...}, "discover": {...}, "create": {...},
@@ -20,6 +21,8 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
       "lateness": HISTOGRAM,               # how late scheduled operations started
       "retransmissions": 3,
       "faults": {"reject 4.05": 12, "silence": 2, "drop register": 1},
+      "groups": {"sensors": {"operations": {"register": {...}, ...}}},  # several groups only:
+                                           # each group's operations that happened
       "metrics": {"register_duration": {"count": 100, "avg": 0.01, "p95": ...},
                   "request_failed": {"count": 0, "rate": 0.0}, ...},
       "thresholds": [{"metric": "register_duration", "expression": "p(95)<2s",
@@ -32,7 +35,9 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
 ``metrics`` and the readable histogram fields are derived and ignored by
 :meth:`Summary.from_json`, which rebuilds the exact state. ``count`` of an
 operation counts completed attempts; ``failures`` real failures; ``injected``
-failures a fault plan caused (not in ``failures``); ``late`` operations the
+failures a fault plan caused (not in ``failures``); ``failure_reasons`` the real failures
+by cause (``timeout``, ``port unreachable``, ``4.00 Bad Request``...; absent when there
+were none; merged by adding); ``late`` operations the
 saturated process started late. ``faults`` counts the faults the scenario's fault plan
 injected, by label (``reject 4.05``, ``drop``, ``reboot``, ``drop register``...): what
 happened on purpose, apart from the failures the server caused; the table shows them
@@ -76,6 +81,8 @@ class OperationSummary:
     injected: int = 0
     late: int = 0
     durations: LatencyHistogram = field(default_factory=LatencyHistogram)
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    """Real failures by cause (``{"timeout": 3, "4.00 Bad Request": 1}``)."""
 
     def merge(self, other: OperationSummary) -> None:
         self.count += other.count
@@ -83,15 +90,20 @@ class OperationSummary:
         self.injected += other.injected
         self.late += other.late
         self.durations.merge(other.durations)
+        for cause, n in other.failure_reasons.items():
+            self.failure_reasons[cause] = self.failure_reasons.get(cause, 0) + n
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "count": self.count,
             "failures": self.failures,
             "injected": self.injected,
             "late": self.late,
             "durations": self.durations.to_json(),
         }
+        if self.failure_reasons:
+            data["failure_reasons"] = dict(sorted(self.failure_reasons.items()))
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> OperationSummary:
@@ -103,6 +115,7 @@ class OperationSummary:
             _count(mapping, "injected"),
             _count(mapping, "late"),
             durations,
+            _reasons(mapping.get("failure_reasons")),
         )
 
 
@@ -147,6 +160,8 @@ class Summary:
     tool_version: str = ""
     scenario_path: str = ""
     server_uri: str = ""
+    groups: dict[str, dict[Operation, OperationSummary]] = field(default_factory=dict)
+    """The operations of each device group (scenarios of several groups)."""
 
     @property
     def ended(self) -> float | None:
@@ -172,10 +187,8 @@ class Summary:
         shards: int = 1,
         aborted: bool = False,
     ) -> Summary:
-        operations = {
-            op: OperationSummary(s.count, s.failures, s.injected, s.late, s.durations.copy())
-            for op, s in metrics.operations.items()
-        }
+        operations = _summaries(metrics)
+        groups = {name: _summaries(group) for name, group in sorted(metrics.groups.items())}
         return cls(
             scenario,
             seed,
@@ -191,6 +204,7 @@ class Summary:
             faults=dict(metrics.faults),
             firmware=dict(metrics.firmware),
             tool_version=package_version(),
+            groups=groups,
         )
 
     # -- named metrics ----------------------------------------------------------------------------
@@ -285,6 +299,10 @@ class Summary:
                 result.device_states[state] = result.device_states.get(state, 0) + n
             for op, stats in item.operations.items():
                 result.operations[op].merge(stats)
+            for name, operations in item.groups.items():
+                into = result.groups.setdefault(name, _all_operations())
+                for op, stats in operations.items():
+                    into[op].merge(stats)
         return result
 
     # -- JSON -------------------------------------------------------------------------------------
@@ -311,6 +329,14 @@ class Summary:
             "retransmissions": self.retransmissions,
             "faults": dict(sorted(self.faults.items())),
             "firmware": dict(sorted(self.firmware.items())),
+            "groups": {
+                name: {
+                    "operations": {
+                        op.value: s.to_json() for op, s in ops.items() if s.count or s.late
+                    }
+                }
+                for name, ops in sorted(self.groups.items())
+            },
             "metrics": metrics,
             "thresholds": [
                 {
@@ -391,10 +417,7 @@ class Summary:
         summary.device_states = {str(k): _count(states, k) for k in states}
         operations = _mapping(data.get("operations"), "operations")
         for name, value in operations.items():
-            try:
-                op = Operation(name)
-            except ValueError:
-                raise SummaryError(f"unknown operation {name!r}") from None
+            op = _operation(name)  # before the value: an unknown name is the first problem
             summary.operations[op] = OperationSummary.from_json(value)
         summary.lateness = LatencyHistogram.from_json(_mapping(data.get("lateness"), "lateness"))
         summary.retransmissions = _count(data, "retransmissions")
@@ -402,11 +425,35 @@ class Summary:
         summary.faults = {str(k): _count(faults, k) for k in faults}
         firmware = _mapping(data.get("firmware", {}), "firmware")
         summary.firmware = {str(k): _count(firmware, k) for k in firmware}
+        groups = _mapping(data.get("groups", {}), "groups")
+        for name, group in groups.items():
+            into = summary.groups[str(name)] = _all_operations()
+            for op_name, value in _mapping(
+                _mapping(group, f"group {name}").get("operations", {}), "operations"
+            ).items():
+                op = _operation(op_name)
+                into[op] = OperationSummary.from_json(value)
         lines = data.get("thresholds", [])
         if not isinstance(lines, list):
             raise SummaryError("thresholds must be a list")
         summary.thresholds = tuple(_threshold(line) for line in lines)
         return summary
+
+
+def _summaries(metrics: RunMetrics) -> dict[Operation, OperationSummary]:
+    return {
+        op: OperationSummary(
+            s.count, s.failures, s.injected, s.late, s.durations.copy(), dict(s.reasons)
+        )
+        for op, s in metrics.operations.items()
+    }
+
+
+def _operation(name: str) -> Operation:
+    try:
+        return Operation(name)
+    except ValueError:
+        raise SummaryError(f"unknown operation {name!r}") from None
 
 
 def _joined(values: Iterable[str]) -> str:
@@ -455,3 +502,11 @@ def _count(data: Mapping[str, object], key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise SummaryError(f"{key} must be a whole number >= 0, got {value!r}")
     return value
+
+
+def _reasons(value: object) -> dict[str, int]:
+    """An operation's ``failure_reasons`` (absent: none)."""
+    if value is None:
+        return {}
+    mapping = _mapping(value, "failure_reasons")
+    return {str(cause): _count(mapping, str(cause)) for cause in mapping}

@@ -2,8 +2,8 @@
 
 :class:`IntervalRecorder` reads a :class:`~fleet.metrics.RunMetrics` at every
 tick and keeps what changed since the previous tick: per operation the
-attempts, failures, injected failures, late starts and the exact latency
-histogram of the interval (:meth:`~fleet.metrics.LatencyHistogram.since`),
+attempts, failures (by reason), injected failures, late starts and the exact
+latency histogram of the interval (:meth:`~fleet.metrics.LatencyHistogram.since`),
 plus retransmissions, faults injected by label, the start-lateness histogram
 and the devices by state at the tick. Interval ``index`` k covers run seconds
 ``[k * interval, k * interval + span)``; the last one (written when the run
@@ -24,7 +24,8 @@ JSON lines form (``--timeseries FILE``), one object per interval::
      "faults_injected": 1, "notifications_late": 0,
      "operations": {"register": {"count": 12, "failures": 0, "injected": 0, "late": 0,
                                  "per_second": 12.0, "mean": 0.004, "p50": 0.003,
-                                 "p95": 0.009, "p99": 0.011, "durations": HISTOGRAM}},
+                                 "p95": 0.009, "p99": 0.011, "durations": HISTOGRAM,
+                                 "failure_reasons": {"timeout": 1}}},   # when any
      "lateness": HISTOGRAM}
 
 ``operations`` holds only the operations that happened in the interval;
@@ -310,13 +311,10 @@ class IntervalRecorder:
                 stats.injected - old.injected,
                 stats.late - old.late,
                 stats.durations.since(old.durations),
+                _grown(stats.failure_reasons, old.failure_reasons),
             )
         record.retransmissions = current.retransmissions - before.retransmissions
-        record.faults = {
-            label: n - before.faults.get(label, 0)
-            for label, n in current.faults.items()
-            if n - before.faults.get(label, 0)
-        }
+        record.faults = _grown(current.faults, before.faults)
         record.lateness = current.lateness.since(before.lateness)
         self._before = current
         self._index += 1
@@ -339,13 +337,20 @@ class _Snapshot:
     def of(cls, metrics: RunMetrics) -> _Snapshot:
         return cls(
             {
-                op: OperationSummary(s.count, s.failures, s.injected, s.late, s.durations.copy())
+                op: OperationSummary(
+                    s.count, s.failures, s.injected, s.late, s.durations.copy(), dict(s.reasons)
+                )
                 for op, s in metrics.operations.items()
             },
             metrics.lateness.copy(),
             metrics.retransmissions,
             dict(metrics.faults),
         )
+
+
+def _grown(now: Mapping[str, int], before: Mapping[str, int]) -> dict[str, int]:
+    """The counts that grew since ``before``, by how much."""
+    return {key: n - before.get(key, 0) for key, n in now.items() if n - before.get(key, 0)}
 
 
 class SeriesMerger:

@@ -5,7 +5,8 @@ the charts are inline SVG (:mod:`fleet.report.svg`), so the file opens offline,
 in any browser, and can be attached to a CI run as it is. Sections, top down:
 the verdict with the thresholds; what ran (tool version, scenario, server,
 start, end, devices, seed); the summary table (per operation: count, failed,
-injected, late, rate per second, mean, p50, p95, p99, max); the charts over
+injected, late, rate per second, mean, p50, p95, p99, max) and the same per
+device group; the charts over
 time (:func:`~fleet.report.charts.time_charts`); the latency histograms; the
 failure reasons per operation (when the summary has them); the faults
 injected; the scenario text.
@@ -14,7 +15,7 @@ injected; the scenario text.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
 from typing import Final
 
@@ -100,10 +101,18 @@ def _summary_table(summary: Summary) -> str:
     return _rows(header, rows, cls="operations")
 
 
+def _group_table(summary: Summary) -> str:
+    rows = [[name, *row] for name in summary.groups for row in operation_rows(summary, group=name)]
+    if not rows:
+        return '<p class="note">one device group: its rows are the summary above</p>'
+    header = ["injected" if column == "faults" else column for column in COLUMNS]
+    return _rows(["group", *header], rows, cls="groups")
+
+
 def _failure_reasons(summary: Summary) -> str:
     rows = []
     for op, stats in summary.operations.items():
-        reasons: Mapping[str, int] = getattr(stats, "failure_reasons", None) or {}
+        reasons = stats.failure_reasons
         for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
             rows.append([op.value, str(reason), str(n)])
     if not rows:
@@ -144,6 +153,7 @@ def render_report(
             f"<h2>Thresholds</h2>{_thresholds(summary)}\n",
             f"<h2>Run</h2>{_facts(summary)}\n",
             f"<h2>Summary</h2>{_summary_table(summary)}\n",
+            f"<h2>Per group</h2>{_group_table(summary)}\n",
             f'<h2>Over time</h2>{note_html}<div class="charts" id="time-charts">',
             "".join(charts),
             "</div>\n",

@@ -24,7 +24,11 @@ fault) to its outcome, retransmissions included; a failure with nothing sent
 late each notification left compared with when it was due
 (``NotificationSent.delay``: queue-mode storage, a saturated process). Served
 requests carry their own duration. Failures an uplink fault made
-(``injected``) are counted apart, like injected answers to server requests.
+(``injected``) are counted apart, like injected answers to server requests. Real
+failures are counted by cause too (``RunMetrics.record(..., reason=)``): the event's
+``cause`` (``timeout``, ``port unreachable``, ``4.00 Bad Request``...), the code of a
+request answered with an error (``4.04 Not Found``), ``no answer`` for a De-register
+or Send that got none.
 
 :meth:`MetricsBridge.began` remains for exchanges the runner starts itself:
 an event without ``started`` (a device that does not report it) is measured
@@ -50,8 +54,9 @@ from fleet.client.events import (
 )
 from fleet.client.events import Operation as ClientOperation
 from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
+from fleet.client.reasons import code_reason
 from fleet.metrics import Operation, RunMetrics
-from fleet.metrics.firmware import result_key
+from fleet.metrics.firmware import result_key, result_reason
 
 SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
     ClientOperation.READ: Operation.READ,
@@ -70,6 +75,9 @@ SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
     ClientOperation.DELETE: Operation.DELETE,
 }
 """The client's operation names -> the metrics' operations (``unknown`` is not counted)."""
+
+UNFINISHED: Final = "unanswered when the run ended"
+NO_ANSWER: Final = "no answer"
 
 _REGISTRATION: Final = {"Register": Operation.REGISTER, "Update": Operation.UPDATE}
 
@@ -96,7 +104,8 @@ class MetricsBridge:
 
     def unfinished(self, endpoint: str, operation: Operation, now: float) -> None:
         """``operation`` was still waiting for its answer when the run ended: a failure."""
-        self._record(operation, self._duration(endpoint, operation, now, None), False)
+        duration = self._duration(endpoint, operation, now, None)
+        self._record(operation, duration, False, reason=UNFINISHED)
 
     def _duration(
         self, endpoint: str, operation: Operation, now: float, started: float | None
@@ -108,9 +117,15 @@ class MetricsBridge:
         return now - start
 
     def _record(
-        self, operation: Operation, duration: float | None, ok: bool, *, injected: bool = False
+        self,
+        operation: Operation,
+        duration: float | None,
+        ok: bool,
+        *,
+        injected: bool = False,
+        reason: str | None = None,
     ) -> None:
-        self.metrics.record(operation, duration, ok=ok, injected=injected)
+        self.metrics.record(operation, duration, ok=ok, injected=injected, reason=reason)
         if not ok and not injected:
             self.errors += 1
 
@@ -120,18 +135,35 @@ class MetricsBridge:
             operation = SERVED_OPERATIONS.get(event.operation)
             if operation is not None:
                 # an answer a fault injector gave is counted apart, never as a failure
-                self._record(operation, event.duration, _ok(event.code), injected=event.injected)
+                ok = _ok(event.code)
+                reason = None if ok else code_reason(event.code)
+                self._record(operation, event.duration, ok, injected=event.injected, reason=reason)
         elif isinstance(event, NotificationSent):
-            self._record(Operation.NOTIFY, event.delay, _ok(event.code))
+            ok = _ok(event.code)
+            self._record(Operation.NOTIFY, event.delay, ok, reason=None if ok else event.code)
         elif isinstance(event, FirmwareDownloaded):
             ok = event.result == 0
-            self._record(Operation.FIRMWARE_DOWNLOAD, event.duration, ok, injected=event.injected)
+            reason = None if ok else result_reason(event.result)
+            self._record(
+                Operation.FIRMWARE_DOWNLOAD,
+                event.duration,
+                ok,
+                injected=event.injected,
+                reason=reason,
+            )
             self.metrics.firmware_count("bytes", event.size)
             if not ok:
                 self.metrics.firmware_count(result_key(event.result))
         elif isinstance(event, FirmwareUpdated):
             ok = event.result == 1
-            self._record(Operation.FIRMWARE_UPDATE, event.duration, ok, injected=event.injected)
+            reason = None if ok else result_reason(event.result)
+            self._record(
+                Operation.FIRMWARE_UPDATE,
+                event.duration,
+                ok,
+                injected=event.injected,
+                reason=reason,
+            )
             self.metrics.firmware_count(result_key(event.result))
         elif isinstance(event, Retransmitted):
             self.metrics.retransmitted()
@@ -144,11 +176,19 @@ class MetricsBridge:
         elif isinstance(event, RegistrationFailed):
             operation = _REGISTRATION.get(event.operation, Operation.REGISTER)
             duration = self._duration(name, operation, now, event.started)
-            self._record(operation, duration, False, injected=event.injected)
+            reason = event.cause or None
+            self._record(operation, duration, False, injected=event.injected, reason=reason)
         elif isinstance(event, Deregistered):
             duration = self._duration(name, Operation.DEREGISTER, now, event.started)
-            self._record(Operation.DEREGISTER, duration, event.answered, injected=event.injected)
+            self._record(
+                Operation.DEREGISTER,
+                duration,
+                event.answered,
+                injected=event.injected,
+                reason=None if event.answered else NO_ANSWER,
+            )
         elif isinstance(event, SendDone):
-            self._record(Operation.SEND, None, event.ok)
+            reason = None if event.ok else (code_reason(event.code) if event.code else NO_ANSWER)
+            self._record(Operation.SEND, None, event.ok, reason=reason)
         elif isinstance(event, Handshake):
-            self._record(Operation.HANDSHAKE, event.duration, event.ok)
+            self._record(Operation.HANDSHAKE, event.duration, event.ok, reason=event.cause or None)

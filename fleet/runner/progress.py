@@ -6,6 +6,13 @@ difference over the time between them)::
 
     12.0s  registered 180 registering 15 waiting 5  reg/s 20.0  served 42  notifications 7  errors 0
 
+and, while devices fail to register, how many and the most common cause::
+
+    30.0s  waiting-retry 20  reg/s 0.0  served 0  notifications 0  errors 20
+           failing to register 20 (port unreachable)
+
+(one line on the terminal; cut in two here).
+
 :class:`Progress` prints it: on an interactive terminal it rewrites one line
 in place every ``interval`` seconds (default 0.5 s), otherwise it writes a
 new line every ``interval`` seconds (default 5 s). ``fleet run --quiet``
@@ -40,6 +47,8 @@ STATE_ORDER: Final = (
     "failed",
     "waiting",
 )
+FAILING_STATES: Final = ("waiting-retry", "failed")
+"""States of a device whose Register (or Update) failed and that is not registered."""
 TTY_INTERVAL: Final = 0.5
 LINE_INTERVAL: Final = 5.0
 
@@ -54,6 +63,20 @@ class Snapshot:
     served: int = 0
     notifications: int = 0
     errors: int = 0
+    register_reasons: Mapping[str, int] = field(default_factory=dict)
+    """Failed Registers so far by cause (the line names the most common)."""
+
+    @property
+    def failing(self) -> int:
+        """Devices failing to register now: waiting to retry, or given up."""
+        return sum(self.states.get(state, 0) for state in FAILING_STATES)
+
+    @property
+    def top_reason(self) -> str | None:
+        """The most common cause of failed Registers so far."""
+        if not self.register_reasons:
+            return None
+        return min(self.register_reasons.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
 def snapshot(shard: Shard, metrics: RunMetrics) -> Snapshot:
@@ -66,6 +89,7 @@ def snapshot(shard: Shard, metrics: RunMetrics) -> Snapshot:
         sum(ops[op].count for op in SERVED),
         ops[Operation.NOTIFY].count,
         sum(stats.failures for stats in ops.values()),
+        dict(ops[Operation.REGISTER].reasons),
     )
 
 
@@ -73,8 +97,10 @@ def merge_snapshots(snapshots: Iterable[Snapshot]) -> Snapshot:
     """One snapshot of several shards taken at about the same time: everything adds up."""
     items = list(snapshots)
     states: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
     for item in items:
         states.update(item.states)
+        reasons.update(item.register_reasons)
     return Snapshot(
         max((item.time for item in items), default=0.0),
         {state: n for state, n in states.items() if n},
@@ -82,6 +108,7 @@ def merge_snapshots(snapshots: Iterable[Snapshot]) -> Snapshot:
         sum(item.served for item in items),
         sum(item.notifications for item in items),
         sum(item.errors for item in items),
+        dict(reasons),
     )
 
 
@@ -104,6 +131,9 @@ def status_line(now: Snapshot, before: Snapshot | None = None) -> str:
     parts.append(f"served {now.served}")
     parts.append(f"notifications {now.notifications}")
     parts.append(f"errors {now.errors}")
+    if now.failing:
+        reason = now.top_reason
+        parts.append(f"failing to register {now.failing}" + (f" ({reason})" if reason else ""))
     return "  ".join(parts)
 
 

@@ -28,6 +28,10 @@ the failures the server caused; :meth:`Shard.stop` cancels the device faults
 still to come. Faults need real devices (:class:`~fleet.client.device.Device`);
 a custom factory's other devices get none.
 
+Groups. A scenario of several device groups counts every device's operations
+twice: in the run's metrics and in its group's (``RunMetrics.group``), for the
+summary's per-group rows; a scenario of one group pays nothing for it.
+
 A scheduled step that runs later than due by more than
 ``RunMetrics.late_after`` is counted late (``RunMetrics.started``): the
 process was saturated, not the server slow.
@@ -117,6 +121,12 @@ class Shard:
         self.clock = clock
         self.metrics = metrics if metrics is not None else RunMetrics()
         self.bridge = MetricsBridge(self.metrics)
+        self.group_bridges: dict[str, MetricsBridge] = (
+            {g.name: MetricsBridge(self.metrics.group(g.name)) for g in scenario.groups}
+            if len(scenario.groups) > 1
+            else {}
+        )
+        """With several device groups: one more listener per group, counting its devices."""
         self.indexes = indexes if indexes is not None else range(scenario.device_count)
         self.plan = plan or plan_arrivals(scenario.phases, scenario.device_count, scenario.duration)
         self.factory = factory
@@ -199,6 +209,9 @@ class Shard:
             if device.state is RegistrationState.REGISTERING:
                 # never answered before the end: the server failed this Register
                 self.bridge.unfinished(device.name, Operation.REGISTER, now)
+                group = self.group_bridges.get(self.scenario.group_of(index).name)
+                if group is not None:
+                    group.unfinished(device.name, Operation.REGISTER, now)
         limit = asyncio.Semaphore(self.stop_concurrency)
 
         async def leave(device: DeviceLike) -> None:
@@ -271,6 +284,8 @@ class Shard:
             when, _, step, index = heapq.heappop(self._heap)
             operation = _OPERATION.get(step, Operation.REGISTER)
             self.metrics.started(operation, when, now)
+            if self.group_bridges:
+                self.metrics.group(self.scenario.group_of(index).name).started(operation, when, now)
             if step is Step.ARRIVE:
                 self._arrive(index, now)
                 self._next_arrival()
@@ -309,7 +324,11 @@ class Shard:
             )
         except FleetError as error:  # e.g. no key for it: this device fails, the rest go on
             _log.error("device %d (group %s): cannot start: %s", index, group.name, error)
-            self.metrics.record(Operation.REGISTER, None, ok=False)
+            self.metrics.record(Operation.REGISTER, None, ok=False, reason="cannot start")
+            if group.name in self.group_bridges:
+                self.metrics.group(group.name).record(
+                    Operation.REGISTER, None, ok=False, reason="cannot start"
+                )
             self.bridge.errors += 1
             self.could_not_start += 1
             return
@@ -326,6 +345,9 @@ class Shard:
                     "%s: initial value %r for %s refused: %s", device.name, value, path, error
                 )
         device.add_listener(self.bridge)
+        group_bridge = self.group_bridges.get(group.name)
+        if group_bridge is not None:
+            device.add_listener(group_bridge)
         if self.injector is not None and isinstance(device, Device):
             self.injector.install(device, index)
         self._start_device(index)
@@ -369,14 +391,16 @@ class Shard:
     def _start_device(self, index: int) -> None:
         device = self.devices[index]
         self.bridge.began(device.name, Operation.REGISTER, self.clock.now())
-        self._chain(index, self._start(device))
+        self._chain(index, self._start(device, self.scenario.group_of(index).name))
 
-    async def _start(self, device: DeviceLike) -> None:
+    async def _start(self, device: DeviceLike, group: str) -> None:
         try:
             await device.start()
         except (OSError, FleetError) as error:
             _log.error("%s: cannot start: %s", device.name, error)
             self.metrics.record(Operation.REGISTER, None, ok=False)
+            if group in self.group_bridges:
+                self.metrics.group(group).record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
             self.could_not_start += 1
 

@@ -71,7 +71,7 @@ async def test_device_command_serves_logs_and_deregisters_on_ctrl_c(server: Fake
         process.send_signal(signal.SIGINT)
         deregister = await server.next("deregister", PROCESS_WAIT)
         assert deregister.request.opt.uri_path == ("rd", "1")
-        assert await asyncio.wait_for(process.wait(), PROCESS_WAIT) == 0
+        assert await asyncio.wait_for(process.wait(), PROCESS_WAIT) == 130  # as fleet run
     finally:
         if process.returncode is None:
             process.kill()

@@ -142,7 +142,9 @@ async def test_a_duplicate_verdict_reaches_the_server_twice_and_it_copes(
 async def test_retransmissions_of_the_device_become_events(server: FakeServer) -> None:
     clock, log = ManualClock(), EventLog()
     async with registered_device(server, EP, clock=clock, log=log, lifetime=300) as device:
-        server.close()  # nobody answers the next Update any more
+        # nobody answers the next Update any more: the socket is there (no ICMP port
+        # unreachable) but ignores every datagram
+        server.endpoint.asleep = True
         device.request_update()
         await clock.advance(0.0)
         for _ in range(3):

@@ -145,7 +145,8 @@ async def test_register_retries_follow_the_retry_policy(server: FakeServer) -> N
         for _ in range(6):
             await server.next("register")
             failed = await log.next(RegistrationFailed)
-            assert failed.reason == "answered 5.03"
+            assert failed.reason == "answered 5.03 Service Unavailable"
+            assert failed.cause == "5.03 Service Unavailable"
             delays.append(failed.retry_in)
             if failed.retry_in is None:
                 break

@@ -76,7 +76,11 @@ async def test_an_answered_register_is_an_injected_failure(server: FakeServer) -
     await device.start()
     try:
         failed = await log.next(RegistrationFailed)
-        assert failed.reason == "answered 4.03" and failed.injected and failed.duration == 0.0
+        assert (
+            failed.reason == "answered 4.03 Forbidden"
+            and failed.injected
+            and failed.duration == 0.0
+        )
         assert device.state is RegistrationState.WAITING_RETRY and server.count("register") == 0
     finally:
         await device.stop(deregister=False)

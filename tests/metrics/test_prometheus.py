@@ -91,6 +91,23 @@ def test_duration_histograms_reach_coap_retransmission_times_and_count_exactly()
     assert value(lateness, "lwm2m_fleet_start_lateness_seconds_bucket", le="6.0") == 1
 
 
+def test_buckets_resolve_sub_millisecond_operations() -> None:
+    metrics = RunMetrics()
+    for duration in (0.00004, 0.00008, 0.0002, 0.0004, 0.0009):
+        metrics.record(Operation.READ, duration)
+    samples = scrape(generate_latest(metrics_registry(metrics)).decode())[
+        "lwm2m_fleet_operation_duration_seconds"
+    ]
+    cumulative = [
+        s.value
+        for s in samples
+        if s.name.endswith("_bucket")
+        and s.labels["operation"] == "read"
+        and float(s.labels["le"]) <= 0.001
+    ]
+    assert cumulative == [1, 2, 3, 4, 5]  # five sub-millisecond samples, five buckets
+
+
 def test_no_per_device_labels_and_not_the_global_registry() -> None:
     registry = metrics_registry(busy_metrics())
     labels = {

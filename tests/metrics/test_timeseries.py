@@ -26,7 +26,8 @@ def feed(metrics: RunMetrics, rng: random.Random, n: int) -> None:
     ops = list(Operation)
     for _ in range(n):
         op = rng.choice(ops)
-        metrics.record(op, rng.expovariate(200.0), ok=rng.random() > 0.1)
+        ok = rng.random() > 0.1
+        metrics.record(op, rng.expovariate(200.0), ok=ok, reason=rng.choice(["timeout", None]))
     metrics.retransmitted(rng.randrange(3))
     metrics.fault_injected("drop", rng.randrange(2))
     metrics.started(Operation.REGISTER, 0.0, rng.random() * 2)
@@ -77,6 +78,7 @@ def test_intervals_add_up_to_the_summary() -> None:
         )
         assert got.durations.buckets() == want.durations.buckets()
         assert got.durations.sum_ns == want.durations.sum_ns
+        assert got.failure_reasons == want.failure_reasons
     assert total.retransmissions == summary.retransmissions
     assert total.faults == summary.faults
     assert total.lateness.buckets() == summary.lateness.buckets()
@@ -114,7 +116,7 @@ def test_json_line_round_trip_and_derived_fields() -> None:
     metrics = RunMetrics()
     recorder = IntervalRecorder(metrics, interval=2.0, wall=100.0)
     metrics.record(Operation.REGISTER, 0.004)
-    metrics.record(Operation.REGISTER, 0.006, ok=False)
+    metrics.record(Operation.REGISTER, 0.006, ok=False, reason="timeout")
     metrics.record(Operation.NOTIFY, 1.5)  # a notification 1.5 s late
     metrics.record(Operation.NOTIFY, 0.2)
     record = recorder.sample(2.0, {"registered": 2})
@@ -123,6 +125,7 @@ def test_json_line_round_trip_and_derived_fields() -> None:
     data = json.loads(line)
     assert data["operations"]["register"]["count"] == 2
     assert data["operations"]["register"]["failures"] == 1
+    assert data["operations"]["register"]["failure_reasons"] == {"timeout": 1}
     assert data["operations"]["register"]["per_second"] == 1.0
     assert set(data["operations"]) == {"register", "notify"}  # only what happened
     assert data["notifications_late"] == 1

@@ -55,14 +55,9 @@ def test_charts_left_out_for_lack_of_data_are_named() -> None:
     assert time_charts([])[0] == []
 
 
-class _WithReasons(OperationSummary):
-    """An operation summary carrying failure reasons (issue 14's field)."""
-
-
 def test_the_page_escapes_text_and_shows_failure_reasons() -> None:
     summary = Summary(scenario="<script>alert(1)</script>", devices=3, duration=2.0)
-    stats = _WithReasons(count=4, failures=3)
-    stats.failure_reasons = {"timeout": 2, "4.04": 1}  # type: ignore[attr-defined]
+    stats = OperationSummary(count=4, failures=3, failure_reasons={"timeout": 2, "4.04": 1})
     summary.operations[Operation.READ] = stats
     summary.thresholds = (ThresholdLine("read_failed", "rate<0.1", 0.75, "failed"),)
     page = render_report(summary, scenario_text="a: <b>")

@@ -176,6 +176,7 @@ async def test_a_wrong_key_fails_the_handshake_on_the_device_clock(
     await clock.advance(0.1)
     with pytest.raises(DtlsHandshakeError, match="did not complete in 7 s") as caught:
         await within(attempt)
+    assert "the server answered the hello but not our Finished: wrong key" in str(caught.value)
     (event,) = events
     assert isinstance(event, Handshake) and not event.ok
     assert event.error == str(caught.value) and event.duration == pytest.approx(7.0)
@@ -191,7 +192,7 @@ async def test_an_unknown_identity_is_refused_at_once(server: Lwm2mServer) -> No
         "stranger", server=server.secure_uri or "", psk=PskCredentials(b"stranger", b"k")
     )
     events: list[ClientEvent] = []
-    with pytest.raises(DtlsHandshakeError, match="fatal alert"):
+    with pytest.raises(DtlsHandshakeError, match=r"fatal alert \d+ \(\w+\)"):
         await within(
             open_endpoint(
                 stranger,

@@ -11,6 +11,7 @@ from fleet.client.coap.errors import (
     CoapError,
     CoapReset,
     CoapTimeout,
+    CoapUnreachable,
     EndpointClosed,
 )
 from fleet.client.coap.observe import Observation, is_fresh
@@ -28,6 +29,7 @@ __all__ = [
     "CoapError",
     "CoapReset",
     "CoapTimeout",
+    "CoapUnreachable",
     "Duplicate",
     "EndpointClosed",
     "EndpointLimits",

@@ -16,7 +16,13 @@ import asyncio
 from typing import Any
 
 from fleet.client.coap.blockwise import CONTINUE, block_size, needs_blocks
-from fleet.client.coap.errors import BlockwiseError, CoapReset, CoapTimeout, EndpointClosed
+from fleet.client.coap.errors import (
+    BlockwiseError,
+    CoapReset,
+    CoapTimeout,
+    CoapUnreachable,
+    EndpointClosed,
+)
 from fleet.client.coap.observe import NotificationCallback, Observation
 from fleet.client.coap.server import ServerRole
 from fleet.client.coap.wire import (
@@ -35,6 +41,11 @@ from fleet.client.coap.wire import (
     normalize_address,
     unknown_critical_option,
 )
+
+
+def _where(remote: Address) -> str:
+    host, port = remote
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Exchange:
@@ -78,14 +89,18 @@ class Exchange:
             self.timer = self.endpoint._clock.call_at(when, self.expire)
 
     def on_reset(self) -> None:
-        self.fail(CoapReset(f"{self.remote} answered the request with RST"))
+        self.fail(CoapReset(f"{_where(self.remote)} answered the request with RST"))
 
     def on_timeout(self) -> None:
-        self.fail(CoapTimeout(f"no answer from {self.remote} after retransmissions"))
+        sent = self.endpoint._params.max_retransmit + 1
+        self.fail(CoapTimeout(f"no answer from {_where(self.remote)} after {sent} transmissions"))
+
+    def on_unreachable(self, reason: str) -> None:
+        self.fail(CoapUnreachable(f"{_where(self.remote)}: {reason} (ICMP)", reason))
 
     def expire(self) -> None:
         self.timer = None
-        self.fail(CoapTimeout(f"no response from {self.remote} in time"))
+        self.fail(CoapTimeout(f"no response from {_where(self.remote)} in time"))
 
     def deliver(self, response: Any) -> None:
         if self.transmission is not None:  # a response implies the ACK

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import weakref
 from collections import OrderedDict
 from typing import Any, cast
@@ -44,6 +45,7 @@ from fleet.client.coap.results import (
     RetransmitCallback,
 )
 from fleet.client.coap.retransmit import ConOwner, Transmission, initial_timeout, next_timeout
+from fleet.client.coap.unreachable import REASONS, drain_errors, enable_error_queue
 from fleet.client.coap.wire import ACK, CON, RST, Address, Message, empty_message
 from fleet.clock import Clock, LoopClock, TimerHandle
 
@@ -77,6 +79,7 @@ class EndpointCore(asyncio.DatagramProtocol):
         "_clock",
         "_closed",
         "_dedup",
+        "_errors",
         "_exchanges",
         "_foreign",
         "_handler",
@@ -126,6 +129,7 @@ class EndpointCore(asyncio.DatagramProtocol):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._address: Address = ("", 0)
         self._closed = False
+        self._errors: socket.socket | None = None
         self._mid = self._rng.getrandbits(16)
         self._token = self._rng.getrandbits(32)
         self._outstanding: dict[tuple[Address, int], Transmission] | None = None
@@ -170,7 +174,38 @@ class EndpointCore(asyncio.DatagramProtocol):
         self.close()
 
     def error_received(self, exc: Exception) -> None:
-        """ICMP errors (port unreachable...): ignored; retransmission and timeouts decide."""
+        """ICMP errors. With the socket's error queue on (:meth:`report_unreachable`), the
+        exchanges waiting on the unreachable destination end at once; otherwise ignored:
+        retransmission and timeouts decide."""
+        sock = self._errors
+        if sock is None or self._closed:
+            return
+        for remote, code in drain_errors(sock):
+            reason = REASONS.get(code)
+            if reason is not None:
+                self._on_unreachable(remote, reason)
+
+    def report_unreachable(self, sock: socket.socket) -> bool:
+        """Read ICMP errors of ``sock`` (this endpoint's own, unconnected socket) so that a
+        port unreachable ends the exchange at once (Linux); ``False`` where not possible."""
+        if not enable_error_queue(sock):
+            return False
+        self._errors = sock
+        return True
+
+    def _on_unreachable(self, remote: Address, reason: str) -> None:
+        """Our confirmable messages to ``remote`` will not be answered: their owners hear
+        it now (an owner without ``on_unreachable`` keeps retransmitting)."""
+        outstanding = self._outstanding
+        if not outstanding:
+            return
+        for key, transmission in list(outstanding.items()):
+            heard = getattr(transmission.owner, "on_unreachable", None)
+            if key[0] != remote or heard is None:
+                continue
+            self._forget_transmission(transmission)
+            self._timeouts += 1
+            heard(reason)
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         try:
@@ -432,6 +467,7 @@ class EndpointCore(asyncio.DatagramProtocol):
                     transmission.timer = None
         self._close_roles(outstanding)
         self._held = None
+        self._errors = None
         if self._tasks:
             for task in list(self._tasks):
                 task.cancel()

@@ -28,18 +28,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import socket
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from fleet.client.coap.endpoint import CoapEndpoint
-from fleet.client.coap.errors import BindError, CoapError
+from fleet.client.coap.dtls_errors import (
+    DtlsError,
+    DtlsHandshakeError,
+    DtlsUnavailable,
+    alert_name,
+)
 from fleet.client.coap.psk import PskCredentials
+from fleet.client.coap.session import (
+    DtlsClient,
+    DtlsEndpoint,
+    SecureClientTransport,
+    open_secure_client,
+)
 from fleet.client.coap.wire import Address
-from fleet.clock import Clock, LoopClock, TimerHandle
+from fleet.clock import Clock
+
+__all__ = [
+    "DEFAULT_HANDSHAKE_TIMEOUT",
+    "DtlsClient",
+    "DtlsClientTransport",
+    "DtlsEndpoint",
+    "DtlsError",
+    "DtlsHandshakeError",
+    "DtlsUnavailable",
+    "dtls_available",
+    "open_dtls_client",
+    "require_dtls",
+]
 
 SENTINEL_HOST = "::ffff:0.0.0.0"
 """tinydtls wants a peer address; the socket under it is connected, so any will do."""
@@ -55,18 +76,6 @@ DEFAULT_HANDSHAKE_TIMEOUT = 10.0
 """Seconds a handshake may take before it counts as failed (tinydtls retries 1 s, 2 s, 4 s)."""
 RETRANSMIT_POLL = 0.25
 """Seconds between tinydtls retransmission checks while a handshake is in progress."""
-
-
-class DtlsError(CoapError):
-    """Root of the DTLS errors."""
-
-
-class DtlsUnavailable(DtlsError):
-    """The optional DTLSSocket package is missing; the message says how to install it."""
-
-
-class DtlsHandshakeError(DtlsError):
-    """The handshake failed or did not finish in time (wrong key or identity, no server)."""
 
 
 def dtls_available() -> str | None:
@@ -93,25 +102,6 @@ def _dtls_module() -> Any:
     return importlib.import_module("DTLSSocket.dtls")
 
 
-class _Udp(asyncio.DatagramProtocol):
-    """The UDP socket under one DTLS session: feeds records to its owner (held weakly)."""
-
-    __slots__ = ("owner",)
-
-    def __init__(self, owner: DtlsClientTransport) -> None:
-        self.owner = weakref.ref(owner)
-
-    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        owner = self.owner()
-        if owner is not None:
-            owner.record_received(data)
-
-    def error_received(self, exc: Exception) -> None:
-        owner = self.owner()
-        if owner is not None:
-            owner.socket_error(exc)
-
-
 def _weak(owner: DtlsClientTransport, name: str, dead: Any) -> Callable[..., Any]:
     """A callback for tinydtls that does not keep ``owner`` alive (no reference cycle)."""
     ref = weakref.ref(owner)
@@ -123,7 +113,7 @@ def _weak(owner: DtlsClientTransport, name: str, dead: Any) -> Callable[..., Any
     return callback
 
 
-class DtlsClientTransport(asyncio.DatagramTransport):
+class DtlsClientTransport(SecureClientTransport):
     """A DTLS-PSK client session that an endpoint uses as its datagram transport."""
 
     def __init__(
@@ -216,10 +206,12 @@ class DtlsClientTransport(asyncio.DatagramTransport):
             if self._connected is not None and not self._connected.done():
                 self._connected.set_result(None)
         elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
-            reason = "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {code}"
-            self.fail(DtlsHandshakeError(f"DTLS session with {self._peer()} ended: {reason}"))
+            reason = (
+                "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {alert_name(code)}"
+            )
+            self.fail(DtlsHandshakeError(f"DTLS session with {self.peer_label()} ended: {reason}"))
 
-    def _peer(self) -> str:
+    def peer_label(self) -> str:
         return f"{self._server[0]}:{self._server[1]} as {self._identity.decode(errors='replace')!r}"
 
     def fail(self, error: DtlsError) -> None:
@@ -236,7 +228,7 @@ class DtlsClientTransport(asyncio.DatagramTransport):
         afterwards they are ignored like on plain UDP (CoAP retransmission decides)."""
         if self._connected is not None and not self._connected.done():
             self._connected.set_exception(
-                DtlsHandshakeError(f"DTLS handshake with {self._peer()}: {error}")
+                DtlsHandshakeError(f"DTLS handshake with {self.peer_label()}: {error}")
             )
 
     def record_received(self, data: bytes) -> None:
@@ -286,42 +278,8 @@ class DtlsClientTransport(asyncio.DatagramTransport):
             self._udp.close()
         self._protocol.connection_lost(None)
 
-    def abort(self) -> None:
-        """Close without close_notify: the server keeps the stale session until it drops it."""
-        self.close(notify=False)
-
     def __repr__(self) -> str:
-        return f"<DtlsClientTransport {self._peer()}>"
-
-
-class DtlsEndpoint(CoapEndpoint):
-    """The endpoint of a DTLS client: :meth:`close` ends the session with close_notify,
-    :meth:`abort` without (a device that vanishes: network flap, lost session)."""
-
-    __slots__ = ()
-
-    def abort(self) -> None:
-        """Close the endpoint and drop the session without telling the server."""
-        transport = self._transport
-        if isinstance(transport, DtlsClientTransport):
-            transport.abort()  # its connection_lost closes this endpoint
-        self.close()
-
-
-@dataclass(slots=True)
-class DtlsClient:
-    """A device's endpoint over an established DTLS session."""
-
-    endpoint: DtlsEndpoint
-    transport: DtlsClientTransport
-
-    @property
-    def handshake_seconds(self) -> float:
-        seconds = self.transport.handshake_seconds
-        return seconds if seconds is not None else 0.0
-
-    def close(self) -> None:
-        self.endpoint.close()
+        return f"<DtlsClientTransport {self.peer_label()}>"
 
 
 async def open_dtls_client(
@@ -344,42 +302,12 @@ async def open_dtls_client(
     """
     endpoint = DtlsEndpoint(clock=clock, **endpoint_options)
     transport = DtlsClientTransport(server, credentials, endpoint, on_lost)
-    loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        udp, _ = await loop.create_datagram_endpoint(
-            lambda: _Udp(transport), local_addr=(host, 0), remote_addr=server, family=family
-        )
-    except OSError as error:
-        raise BindError(error.errno, f"cannot open a UDP socket to {server}: {error}") from error
-    transport.attach(udp)
-    endpoint.connection_made(transport)
-    attempt = asyncio.ensure_future(transport.handshake())
-
-    def give_up() -> None:
-        if not attempt.done():
-            attempt.cancel()
-
-    timing: Clock = clock if clock is not None else LoopClock(loop)
-    timer: TimerHandle = timing.call_at(timing.now() + handshake_timeout, give_up)
-    try:
-        await attempt
-    except asyncio.CancelledError:
-        transport.close()
-        if attempt.cancelled() and not _current_cancelled():
-            raise DtlsHandshakeError(
-                f"DTLS handshake with {transport._peer()} did not complete in "
-                f"{handshake_timeout:g} s (wrong key or identity, or no DTLS server there)"
-            ) from None
-        raise
-    except BaseException:
-        transport.close()
-        raise
-    finally:
-        timer.cancel()
-    return DtlsClient(endpoint, transport)
-
-
-def _current_cancelled() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+    return await open_secure_client(
+        host,
+        server,
+        endpoint,
+        transport,
+        handshake_timeout=handshake_timeout,
+        clock=clock,
+        timeout_hint="wrong key or identity, or no DTLS server there",
+    )

@@ -113,6 +113,7 @@ class CoapEndpoint(ClientRole):
         rng: random.Random | None = None,
         on_cancel: CancelCallback | None = None,
         receive_buffer: int | None = None,
+        report_unreachable: bool = False,
     ) -> CoapEndpoint:
         """Open a UDP socket on ``(host, port)`` (numeric IPv4 or IPv6 address).
 
@@ -122,7 +123,9 @@ class CoapEndpoint(ClientRole):
         generator shared by all endpoints); ``on_cancel(remote, token)`` hears
         about observations the peer ended; ``receive_buffer`` asks the kernel for that
         many bytes of receive buffer (a server facing bursts from thousands of devices:
-        :func:`set_receive_buffer`). Raises :class:`BindError`.
+        :func:`set_receive_buffer`); ``report_unreachable``: an ICMP port unreachable ends
+        the exchange at once with :class:`~fleet.client.coap.errors.CoapUnreachable` (a
+        device facing a server that is down). Raises :class:`BindError`.
         """
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
@@ -149,6 +152,8 @@ class CoapEndpoint(ClientRole):
         )
         try:
             loop = asyncio.get_running_loop()
+            if report_unreachable:
+                endpoint.report_unreachable(sock)
             await loop.create_datagram_endpoint(lambda: endpoint, sock=sock)
         except BaseException:
             sock.close()

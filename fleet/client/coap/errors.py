@@ -33,3 +33,12 @@ class BlockwiseError(CoapError):
 class BindError(CoapError, OSError):
     """The endpoint's socket could not be created or bound (ports or file descriptors ran out,
     address not available); ``errno`` is the operating system's."""
+
+
+class CoapUnreachable(CoapError):
+    """The network said no at once: an ICMP port (host, network) unreachable came back for
+    our message (:mod:`fleet.client.coap.unreachable`). ``reason``: ``"port unreachable"``..."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -37,6 +37,7 @@ async def test_silent_server_fails_after_the_timeout_on_the_clock() -> None:
             await asyncio.wait_for(attempt, 5.0)
     message = str(caught.value)
     assert "sim-000001" in message and "30 s" in message
+    assert "no answer at all" in message  # the reason: nothing came back
     assert "secretPSK" not in message and b"secretPSK".hex() not in message
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,7 +16,6 @@ import pytest_asyncio
 from aiocoap import Message
 from aiocoap.numbers.codes import Code
 
-from fleet.client.coap import CoapEndpoint, CoapTimeout
 from fleet.client.coap.dtls import DtlsHandshakeError, open_dtls_client
 from fleet.client.coap.dtls_server import open_dtls_server
 from fleet.client.coap.psk import PskCredentials
@@ -25,7 +23,7 @@ from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent, Handshake, RegistrationFailed
 
-from .helpers import free_port_pair, requires_dtls
+from .helpers import free_port_pair, libcoap_server, requires_dtls
 
 KEY = b"secretPSK"
 SERVERS = [name for name in ("coap-server-openssl", "coap-server-gnutls") if shutil.which(name)]
@@ -43,28 +41,8 @@ pytestmark = [
 @pytest_asyncio.fixture(params=SERVERS)
 async def libcoap(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, int]]:
     """A libcoap server with PSK ``KEY``; yields (host, DTLS port) once it answers plain CoAP."""
-    port = free_port_pair()
-    process = subprocess.Popen(
-        [request.param, "-A", "127.0.0.1", "-p", str(port), "-k", KEY.decode(), "-v", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    probe = await CoapEndpoint.bind("127.0.0.1")
-    try:
-        for _ in range(40):  # bounded: the server needs a moment to open its sockets
-            try:
-                ping = Message(code=Code.GET, uri_path=[".well-known", "core"])
-                await probe.request(ping, ("127.0.0.1", port), timeout=0.25)
-                break
-            except CoapTimeout:
-                assert process.poll() is None, "libcoap server exited"
-        else:
-            pytest.fail("libcoap server did not answer")
-        yield ("127.0.0.1", port + 1)
-    finally:
-        probe.close()
-        process.terminate()
-        process.wait(5)
+    async with libcoap_server(request.param, free_port_pair(), ["-k", KEY.decode()]) as address:
+        yield address
 
 
 async def test_handshake_and_get_over_dtls(libcoap: tuple[str, int]) -> None:

@@ -1,0 +1,189 @@
+"""Interop with libcoap's ``coap-server-openssl`` and ``coap-server-gnutls`` (Debian
+libcoap3-bin) as DTLS servers with certificates (``-c`` cert, ``-j`` key, ``-C`` CA): our
+certificate client handshakes with a device certificate from a fleet CA and GETs
+/.well-known/core over the session; a wrong CA (either side), an expired server
+certificate, a server certificate for another name and a wrong pin fail at once with a
+reason that says so."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiocoap import Message
+from aiocoap.numbers.codes import Code
+
+from fleet.client.coap.dtls import DtlsHandshakeError
+from fleet.client.coap.dtls_x509 import open_x509_client
+from fleet.client.coap.x509 import der, load_certificates
+from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
+from fleet.client.events import ClientEvent, Handshake, RegistrationFailed
+from fleet.client.fleet_ca import SERVER_FILE, SERVER_KEY, FleetCa
+
+from ..dtls.helpers import free_port_pair, libcoap_server
+from .helpers import credentials, requires_x509, write_pair
+
+SERVERS = [name for name in ("coap-server-openssl", "coap-server-gnutls") if shutil.which(name)]
+
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.interop,
+    requires_x509,
+    pytest.mark.skipif(
+        not SERVERS, reason="coap-server-openssl/-gnutls not on PATH: scripts/install-tools.sh"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> FleetCa:
+    return FleetCa.create(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def other_ca(tmp_path_factory: pytest.TempPathFactory) -> FleetCa:
+    return FleetCa.create(tmp_path_factory.mktemp("other"), "some other CA")
+
+
+def _args(ca: FleetCa, cert: Path | None = None, key: Path | None = None) -> list[str]:
+    cert = cert or ca.directory / SERVER_FILE
+    key = key or ca.directory / SERVER_KEY
+    return ["-c", str(cert), "-j", str(key), "-C", str(ca.directory / "ca.pem")]
+
+
+@pytest_asyncio.fixture(params=SERVERS)
+async def libcoap(request: pytest.FixtureRequest, ca: FleetCa) -> AsyncIterator[tuple[str, int]]:
+    """A libcoap server with the fleet CA's server certificate; yields (host, DTLS port)."""
+    async with libcoap_server(request.param, free_port_pair(), _args(ca)) as address:
+        yield address
+
+
+async def test_handshake_and_get_with_certificates(libcoap: tuple[str, int], ca: FleetCa) -> None:
+    client = await open_x509_client(
+        "127.0.0.1", libcoap, credentials(ca, "sim-000001"), handshake_timeout=5.0
+    )
+    try:
+        assert 0.0 < client.handshake_seconds < 5.0
+        request = Message(code=Code.GET, uri_path=[".well-known", "core"])
+        response = await client.endpoint.request(request, libcoap, timeout=5.0)
+        assert response.code == Code.CONTENT
+        assert b"</>" in response.payload  # libcoap's own resource list
+    finally:
+        client.close()
+    assert client.endpoint.closed
+
+
+async def test_a_server_of_another_ca_is_refused(
+    libcoap: tuple[str, int], ca: FleetCa, other_ca: FleetCa
+) -> None:
+    device = credentials(ca, "sim-000002", trust=(other_ca.certificate_der,))
+    with pytest.raises(DtlsHandshakeError) as caught:
+        await open_x509_client("127.0.0.1", libcoap, device, handshake_timeout=5.0)
+    message = str(caught.value)
+    assert "sim-000002" in message and "wrong CA" in message
+    assert "did not complete" not in message  # refused at once, not timed out
+
+
+async def test_the_server_refuses_a_device_of_another_ca(
+    libcoap: tuple[str, int], other_ca: FleetCa, ca: FleetCa
+) -> None:
+    device = credentials(other_ca, "sim-000003", trust=(ca.certificate_der,))
+    with pytest.raises(DtlsHandshakeError) as caught:
+        await open_x509_client("127.0.0.1", libcoap, device, handshake_timeout=5.0)
+    assert "does not trust the device certificate's CA" in str(caught.value)
+
+
+@pytest.mark.parametrize("program", SERVERS)
+async def test_an_expired_server_certificate_is_refused(
+    program: str, ca: FleetCa, tmp_path: Path
+) -> None:
+    cert, key = write_pair(ca, tmp_path, "old-server", days=30, age_days=400)
+    async with libcoap_server(program, free_port_pair(), _args(ca, cert, key)) as address:
+        with pytest.raises(DtlsHandshakeError) as caught:
+            await open_x509_client(
+                "127.0.0.1", address, credentials(ca, "sim-000004"), handshake_timeout=5.0
+            )
+    message = str(caught.value)
+    assert "'old-server' has expired" in message and "sim-000004" in message
+
+
+async def test_a_server_certificate_for_another_name_is_refused(
+    libcoap: tuple[str, int], ca: FleetCa
+) -> None:
+    device = credentials(ca, "sim-000005", server_name="lwm2m.example.org")
+    with pytest.raises(DtlsHandshakeError) as caught:
+        await open_x509_client("127.0.0.1", libcoap, device, handshake_timeout=5.0)
+    assert "does not name 'lwm2m.example.org'" in str(caught.value)
+    named = credentials(ca, "sim-000006", server_name="localhost")
+    client = await open_x509_client("127.0.0.1", libcoap, named, handshake_timeout=5.0)
+    client.close()
+
+
+async def test_a_pinned_server_certificate(
+    libcoap: tuple[str, int], ca: FleetCa, other_ca: FleetCa
+) -> None:
+    server = der(load_certificates(ca.directory / SERVER_FILE)[0])
+    pinned = credentials(ca, "sim-000007", trust=(), server_certificate=server)
+    client = await open_x509_client("127.0.0.1", libcoap, pinned, handshake_timeout=5.0)
+    client.close()
+    wrong = der(load_certificates(other_ca.directory / SERVER_FILE)[0])
+    mispinned = credentials(ca, "sim-000008", trust=(), server_certificate=wrong)
+    with pytest.raises(DtlsHandshakeError) as caught:
+        await open_x509_client("127.0.0.1", libcoap, mispinned, handshake_timeout=5.0)
+    assert "not the pinned server certificate" in str(caught.value)
+
+
+async def _first(device: Device, kind: type[ClientEvent]) -> asyncio.Future[ClientEvent]:
+    future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
+
+    def listen(event: ClientEvent) -> None:
+        if isinstance(event, kind) and not future.done():
+            future.set_result(event)
+
+    device.add_listener(listen)
+    return future
+
+
+async def test_a_device_sends_its_register_over_x509(libcoap: tuple[str, int], ca: FleetCa) -> None:
+    """libcoap is no LwM2M server: the Register gets its 4.04 over the certificate session."""
+    config = DeviceConfig(
+        "sim-000010",
+        server=f"coaps://127.0.0.1:{libcoap[1]}",
+        x509=credentials(ca, "sim-000010"),
+    )
+    device = Device(config)
+    handshake = await _first(device, Handshake)
+    failed = await _first(device, RegistrationFailed)
+    try:
+        await asyncio.wait_for(device.start(), 10.0)
+        done = await asyncio.wait_for(handshake, 10.0)
+        assert isinstance(done, Handshake) and done.ok and done.remote == libcoap
+        refused = await asyncio.wait_for(failed, 10.0)
+        assert isinstance(refused, RegistrationFailed) and "4.04" in refused.reason
+    finally:
+        await asyncio.wait_for(device.stop(deregister=False), 10.0)
+
+
+async def test_a_device_of_the_wrong_ca_reports_why(
+    libcoap: tuple[str, int], ca: FleetCa, other_ca: FleetCa
+) -> None:
+    config = DeviceConfig(
+        "sim-000011",
+        server=f"coaps://127.0.0.1:{libcoap[1]}",
+        x509=credentials(ca, "sim-000011", trust=(other_ca.certificate_der,)),
+    )
+    device = Device(config)
+    handshake = await _first(device, Handshake)
+    try:
+        await asyncio.wait_for(device.start(), 10.0)
+        event = await asyncio.wait_for(handshake, 10.0)
+        assert isinstance(event, Handshake) and not event.ok
+        assert "sim-000011" in (event.error or "") and "wrong CA" in (event.error or "")
+        assert device.endpoint is None
+    finally:
+        await asyncio.wait_for(device.stop(deregister=False), 10.0)
