@@ -8,17 +8,14 @@ import random
 import pytest
 
 from fleet.metrics import LatencyHistogram, Operation, RunMetrics, Summary
+from fleet.metrics.series import SeriesMerger, merge_intervals, merge_series, totals
 from fleet.metrics.timeseries import (
     Interval,
     IntervalRecorder,
     SeriesError,
-    SeriesMerger,
     dumps_line,
     late_count,
-    merge_intervals,
-    merge_series,
     read_lines,
-    totals,
 )
 
 
