@@ -11,7 +11,7 @@ several machines (``fleet merge --series``) are aligned on wall time first
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from fleet.metrics.timeseries import Interval, SeriesError
 
@@ -118,3 +118,22 @@ class SeriesMerger:
         for index in sorted(i for i in self._pending if i <= limit):
             done += merge_intervals(self._pending.pop(index))
         return done
+
+
+def coarsen(records: Sequence[Interval], most: int) -> list[Interval]:
+    """At most ``most`` records: runs of ``k`` consecutive ones added up (exactly: their counts
+    and histograms merge), each with the devices by state of its last record."""
+    if most < 1:
+        raise ValueError(f"at least one record, got {most}")
+    step = math.ceil(len(records) / most) if records else 1
+    if step <= 1:
+        return list(records)
+    result = []
+    for first in range(0, len(records), step):
+        run = records[first : first + step]
+        combined = totals(run)
+        combined.index = first // step
+        combined.interval = run[0].interval * step
+        combined.span = run[-1].end - run[0].start
+        result.append(combined)
+    return result
