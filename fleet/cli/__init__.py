@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from fleet.cli.codec import decode, encode
+from fleet.cli.credentials import credentials
 from fleet.cli.demo import demo
 from fleet.cli.device import device
 from fleet.cli.merge import merge
@@ -37,3 +38,4 @@ main.add_command(demo)
 main.add_command(run)
 main.add_command(merge)
 main.add_command(report)
+main.add_command(credentials)

@@ -35,6 +35,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.options import loop_option
 from fleet.client.credentials import (
     CredentialError,
     KeysFile,
@@ -43,6 +44,8 @@ from fleet.client.credentials import (
     key_lookup,
 )
 from fleet.errors import FleetError
+from fleet.model.reading import MAX_COMMANDS_BYTES, FileTooLarge, read_bounded
+from fleet.runner import loops
 from fleet.runner.configs import scenario_key_lookup
 from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
@@ -153,6 +156,14 @@ class LineReader:
                 self._loop.remove_reader(self.fd)
 
 
+def read_commands(path: FilePath) -> list[str]:
+    """The lines of ``--commands FILE`` (at most :data:`MAX_COMMANDS_BYTES`)."""
+    try:
+        return read_bounded(path, MAX_COMMANDS_BYTES).decode("utf-8", "replace").splitlines()
+    except (FileTooLarge, OSError) as error:
+        raise click.ClickException(f"--commands: {error}") from None
+
+
 def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], None]]:
     """``emit`` for received messages and ``say`` for console output, both to stdout."""
 
@@ -247,7 +258,7 @@ async def run_server(
 
     async def feed() -> None:
         if commands is not None:
-            for line in commands.read_text(encoding="utf-8").splitlines():
+            for line in read_commands(commands):
                 await console.run_line(line)
                 if console.finished:
                     return
@@ -288,6 +299,7 @@ async def run_server(
 
 
 @click.command("server")
+@loop_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5683, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -369,15 +381,17 @@ def server(
     http_host: str,
     tenant: str,
     token: str | None,
+    loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
     http = http_options(http_port, http_host, tenant, token)
     try:
-        asyncio.run(
+        loops.run(
             run_server(
                 host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port, http
-            )
+            ),
+            loop,
         )
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None

@@ -30,10 +30,13 @@ from typing import Final, Protocol, runtime_checkable
 
 from fleet.client.coap.psk import PskCredentials, parse_psk_key
 from fleet.errors import FleetError
+from fleet.model.reading import MAX_KEYS_BYTES, FileTooLarge, read_bounded
 
 FIELDS: Final = ("index", "endpoint")
 """The placeholders an identity or key pattern may use."""
 CSV_HEADER: Final = ("endpoint", "identity", "key")
+MAX_KEYS_LINE: Final = 4096
+"""Characters in one line of a keys file (an identity and a key are far shorter)."""
 
 
 class CredentialError(FleetError, ValueError):
@@ -250,7 +253,9 @@ class KeysFile:
         """Read and check the whole file; :class:`CredentialError` names ``file:line``."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = read_bounded(path, MAX_KEYS_BYTES).decode("utf-8-sig")
+        except FileTooLarge as error:
+            raise CredentialError(str(error)) from None
         except (OSError, UnicodeDecodeError) as error:
             raise CredentialError(f"{path}: cannot read the keys file: {error}") from None
         return cls.parse(text.splitlines(), path)
@@ -265,12 +270,20 @@ class KeysFile:
             stripped = line.strip()
             if not stripped or stripped.startswith("#"):
                 continue
-            row = [cell.strip() for cell in next(csv.reader([stripped], skipinitialspace=True))]
+            at = f"{path}:{number}"
+            if len(stripped) > MAX_KEYS_LINE:
+                raise CredentialError(
+                    f"{at}: the line is longer than {MAX_KEYS_LINE} characters (the limit)"
+                )
+            try:
+                cells = next(csv.reader([stripped], skipinitialspace=True))
+            except csv.Error as error:
+                raise CredentialError(f"{at}: not a CSV line: {error}") from None
+            row = [cell.strip() for cell in cells]
             if first_row:
                 first_row = False
                 if tuple(cell.lower() for cell in row) == CSV_HEADER:
                     continue
-            at = f"{path}:{number}"
             if len(row) != 3:
                 raise CredentialError(
                     f"{at}: expected 3 columns endpoint,identity,key, got {len(row)}"

@@ -34,6 +34,7 @@ from fleet.errors import DdfError
 from fleet.model.definitions import ObjectModel, ResourceModel
 from fleet.model.path import MAX_ID
 from fleet.model.ranges import Range, parse_range
+from fleet.model.reading import MAX_DDF_BYTES, FileTooLarge, describe_size, read_bounded
 from fleet.model.shipped import build_registry, shipped_objects_dir, shipped_registry
 from fleet.model.types import Operations, ResourceType
 
@@ -318,7 +319,10 @@ def load_ddf_bytes(data: bytes, source: str = "<bytes>") -> ObjectModel:
 
 def _read(path: pathlib.Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_bounded(path, MAX_DDF_BYTES)
+    except FileTooLarge:
+        limit = describe_size(MAX_DDF_BYTES)
+        raise DdfError(f"the file is larger than {limit} (the limit)", file=str(path)) from None
     except OSError as exc:
         raise DdfError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
 

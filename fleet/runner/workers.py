@@ -99,6 +99,7 @@ class WorkerPool:
         log_level: int = logging.WARNING,
         interval: float | None = None,
         on_interval: Callable[[Interval], None] | None = None,
+        loop: str = "auto",
     ) -> None:
         if workers < 1:
             raise WorkerError(f"at least one worker is needed, got {workers}")
@@ -107,7 +108,7 @@ class WorkerPool:
         parts = [r for r in split_range(self.indexes, workers) if len(r)] or [self.indexes]
         chosen = tuple(addresses)
         self.jobs = [
-            WorkerJob(n, source, r, chosen, factory, drain, report_every, log_level, interval)
+            WorkerJob(n, source, r, chosen, factory, drain, report_every, log_level, interval, loop)
             for n, r in enumerate(parts)
         ]
         self._merger = SeriesMerger(job.number for job in self.jobs)

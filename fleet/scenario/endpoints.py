@@ -11,6 +11,7 @@ that overlap meet.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Final
 FULL_CHECK_LIMIT: Final = 100_000
 SAMPLE: Final = 1_000
 MAX_LENGTH: Final = 255
+"""The longest endpoint name (and pattern, and width in a pattern's format spec)."""
+_DIGITS: Final = re.compile(r"\d+")
 
 
 class PatternError(ValueError):
@@ -28,41 +31,64 @@ class PatternError(ValueError):
 def check_pattern(pattern: str, count: int) -> None:
     """Raise :class:`PatternError` unless ``pattern`` renders ``count`` devices."""
     uses_index = False
+    if len(pattern) > 2 * MAX_LENGTH:
+        raise PatternError(
+            f"{_shown(pattern)} is longer than {2 * MAX_LENGTH} characters (the limit);"
+            f" an endpoint name has at most {MAX_LENGTH}"
+        )
     try:
         fields = list(string.Formatter().parse(pattern))
     except ValueError as exc:
         raise PatternError(
-            f"{pattern!r} is not a valid pattern ({exc}); write literal braces as {{{{ and }}}}"
+            f"{_shown(pattern)} is not a valid pattern ({exc});"
+            " write literal braces as {{ and }}"
         ) from None
     for _, name, spec, conversion in fields:
         if name is None:
             continue
         if name == "":
-            raise PatternError(f"{pattern!r} has an empty field {{}}: write {{index}}")
+            raise PatternError(f"{_shown(pattern)} has an empty field {{}}: write {{index}}")
         if name != "index":
             raise PatternError(
-                f"{pattern!r} uses {{{name}}}; the only field is {{index}} (e.g. sim-{{index:06d}})"
+                f"{_shown(pattern)} uses {{{_shown(name)[1:-1]}}}; the only field is {{index}}"
+                " (e.g. sim-{index:06d})"
             )
         if conversion is not None:
-            raise PatternError(f"{pattern!r}: {{index!{conversion}}} is not allowed")
+            raise PatternError(f"{_shown(pattern)}: {{index!{conversion}}} is not allowed")
         if spec and "{" in spec:
-            raise PatternError(f"{pattern!r}: nested fields are not allowed in {{index:{spec}}}")
+            raise PatternError(
+                f"{_shown(pattern)}: nested fields are not allowed in {{index:{_shown(spec)}}}"
+            )
+        for run in _DIGITS.findall(spec or ""):
+            if len(run) > 3 or int(run) > MAX_LENGTH:  # no int() of a million digits
+                shown = run if len(run) <= 12 else f"{run[:12]}... ({len(run)} digits)"
+                raise PatternError(
+                    f"{_shown(pattern)}: width {shown} is more than {MAX_LENGTH},"
+                    " the longest endpoint name (the limit)"
+                )
         uses_index = True
     try:
         sample = pattern.format(index=0)
     except (ValueError, TypeError) as exc:
-        raise PatternError(f"{pattern!r} cannot format a device index: {exc}") from None
+        raise PatternError(f"{_shown(pattern)} cannot format a device index: {exc}") from None
     if not uses_index and count > 1:
         raise PatternError(
-            f"every device would be called {sample!r}: put {{index}} in the pattern "
+            f"every device would be called {_shown(sample)}: put {{index}} in the pattern "
             "(e.g. sim-{index:06d})"
         )
     if not sample.strip():
-        raise PatternError(f"{pattern!r} renders an empty endpoint name")
+        raise PatternError(f"{_shown(pattern)} renders an empty endpoint name")
     if any(ch.isspace() or not ch.isprintable() for ch in sample):
         raise PatternError(
-            f"{pattern!r} renders {sample!r}, which has spaces or control characters"
+            f"{_shown(pattern)} renders {_shown(sample)}, which has spaces or control characters"
         )
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters (a pattern can be huge)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from fleet.scenario.kinds import INVALID, Context, label
 from fleet.scenario.model import Group
 from fleet.scenario.problems import KeyPath
 from fleet.scenario.security import build_security
+from fleet.scenario.security_modes import is_nosec
 from fleet.scenario.spec import MANDATORY_OBJECTS
 
 
@@ -211,7 +212,7 @@ def build_group(
     assert isinstance(count, int) and isinstance(lifetime, int)
     assert isinstance(awake, int | float)
     security = build_security(g, raw.get("security"), first_index, count, str(raw["endpoint"]))
-    if security is None and raw.get("security") is not None:
+    if security is None and raw.get("security") is not None and not is_nosec(raw["security"]):
         return None  # reported
     return Group(
         name=name if isinstance(name, str) else f"group-{position + 1}",

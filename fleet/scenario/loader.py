@@ -33,6 +33,7 @@ from fractions import Fraction
 from fleet.errors import FleetError, ScenarioError
 from fleet.model import ModelRegistry
 from fleet.model.ddf import build_registry, load_paths
+from fleet.model.reading import MAX_SCENARIO_BYTES, FileTooLarge, describe_size, read_bounded
 from fleet.scenario.durations import format_duration
 from fleet.scenario.endpoints import PatternError, Range, check_pattern, find_clashes
 from fleet.scenario.faults import build_faults
@@ -86,9 +87,14 @@ def load_scenario(
     name = os.fspath(file)
     path = pathlib.Path(name)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, MAX_SCENARIO_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioErrors([ScenarioError("the file is not UTF-8 text", file=name)]) from None
+    except FileTooLarge:
+        limit = describe_size(MAX_SCENARIO_BYTES)
+        raise ScenarioErrors(
+            [ScenarioError(f"the file is larger than {limit} (the limit)", file=name)]
+        ) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ScenarioErrors(
@@ -194,10 +200,21 @@ def _registry(
         return None, []
 
 
+MAX_GROUPS = 10_000
+"""Groups in one scenario (each compiles its object tree once; a group has any count)."""
+
+
 def _groups(
     raw: object, registry: ModelRegistry | None, ctx: Context, base: pathlib.Path
 ) -> list[Group | None]:
     if not isinstance(raw, list):
+        return []
+    if len(raw) > MAX_GROUPS:
+        ctx.error(
+            ("groups",),
+            f"{len(raw)} groups are more than {MAX_GROUPS} (the limit): many devices of one"
+            " kind are one group with a count:",
+        )
         return []
     built: list[Group | None] = []
     ranges: list[Range] = []
@@ -258,7 +275,7 @@ def _security_fits(
             ctx.error(
                 where,
                 f"group {group.name}: the server {server.uri} speaks DTLS; give the group "
-                "security: with its pre-shared keys",
+                "security: with its pre-shared keys or certificates",
             )
         elif server.scheme == "coap" and group.security is not None:
             ctx.error(

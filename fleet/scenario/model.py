@@ -28,6 +28,7 @@ from fleet.scenario.phases import Churn, Phase
 from fleet.scenario.thresholds import Threshold
 
 if TYPE_CHECKING:
+    from fleet.client.certificates import CertificateSource
     from fleet.client.credentials import CredentialSource
     from fleet.device.generators import GeneratorSpec
     from fleet.faults import Fault
@@ -81,7 +82,9 @@ class Group:
     send_enabled: bool
     template: TreeTemplate = field(compare=False, repr=False)
     awake_time: float = DEFAULT_AWAKE_TIME
-    security: CredentialSource | None = field(default=None, compare=False, repr=False)
+    security: CredentialSource | CertificateSource | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def indexes(self) -> range:

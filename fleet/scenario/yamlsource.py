@@ -10,6 +10,13 @@ Scalars resolve as with ``yaml.safe_load`` (YAML 1.1: ``yes``/``no`` are
 Booleans, quote them to keep text). Merge keys (``<<: *defaults``) work:
 keys written in the mapping override the merged ones. Aliases are copied;
 recursive aliases and alias bombs are refused.
+
+Hostile input is bounded, each limit named in its error with ``file:line:col``:
+nesting (:data:`MAX_DEPTH` levels), values in the document (:data:`MAX_NODES`) and
+values that aliases copy (:data:`MAX_ALIAS_VALUES`: a "billion laughs" file stops
+there, while a legitimate file of 10,000 groups loads); control characters are
+refused where they stand. libyaml composes the nodes when it is installed (PyYAML's
+C extension: several times faster on big files), else PyYAML's own parser.
 """
 
 from __future__ import annotations
@@ -22,8 +29,14 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from fleet.errors import ScenarioError
 from fleet.scenario.problems import KeyPath, Mark, ScenarioErrors, SourceMap, describe
 
-MAX_NODES = 100_000
-"""More nodes than this after alias expansion is an alias bomb, not a scenario."""
+MAX_NODES = 500_000
+"""Values in one document (a scenario of 10,000 groups has about 50,000)."""
+MAX_ALIAS_VALUES = 100_000
+"""Values copied by aliases; more is an alias bomb ("billion laughs"), not a scenario."""
+MAX_DEPTH = 100
+"""Levels of nesting; a scenario needs fewer than ten."""
+
+_Loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -45,7 +58,10 @@ class _Builder:
         self.loader = loader
         self.errors: list[ScenarioError] = []
         self.visited = 0
+        self.copied = 0
         self.active: set[int] = set()
+        self.built: set[int] = set()
+        self.copying = 0
 
     def mark(self, node: Node) -> Mark:
         start = node.start_mark
@@ -57,13 +73,22 @@ class _Builder:
     def build(self, node: Node, path: KeyPath) -> object:
         self.visited += 1
         if self.visited > MAX_NODES:
-            raise _TooBig(node)
+            raise _TooBig(node, f"the document has more than {MAX_NODES} values (the limit)")
         if id(node) in self.active:
             self.fail(node, "an alias refers to the node that contains it")
             return None
+        again = id(node) in self.built  # an alias: its values are copied
+        if again or self.copying:
+            self.copied += 1
+            if self.copied > MAX_ALIAS_VALUES:
+                raise _TooBig(node, f"aliases copy more than {MAX_ALIAS_VALUES} values (the limit)")
         if isinstance(node, ScalarNode):
             return self.scalar(node)
+        if len(path) >= MAX_DEPTH:
+            raise _TooBig(node, f"nested more than {MAX_DEPTH} levels deep (the limit)")
+        self.built.add(id(node))
         self.active.add(id(node))
+        self.copying += again
         try:
             if isinstance(node, SequenceNode):
                 items: list[object] = []
@@ -75,6 +100,7 @@ class _Builder:
             return self.mapping(node, path)
         finally:
             self.active.discard(id(node))
+            self.copying -= again
 
     def scalar(self, node: ScalarNode) -> object:
         try:
@@ -150,8 +176,9 @@ class _Builder:
 
 
 class _TooBig(Exception):
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, why: str) -> None:
         self.node = node
+        self.why = why
 
 
 def _syntax_error(exc: yaml.YAMLError, file: str | None) -> ScenarioError:
@@ -175,12 +202,22 @@ def load_document(text: str, file: str | None = None, *, root: Mark | None = Non
     values are returned in :attr:`Document.errors` so that checking can go on
     and report everything at once.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # PyYAML's reader checks the text at once
+        raise ScenarioErrors([_relocate(_reader_error(exc, text, file), root)]) from None
     try:
         try:
             node = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            raise ScenarioErrors([_relocate(_reader_error(exc, text, file), root)]) from None
         except yaml.YAMLError as exc:
             raise ScenarioErrors([_relocate(_syntax_error(exc, file), root)]) from None
+        except RecursionError:  # PyYAML's own composer, nested very deep
+            error = ScenarioError(
+                f"nested more than {MAX_DEPTH} levels deep (the limit)", file=file
+            )
+            raise ScenarioErrors([_relocate(error, root)]) from None
         base = root or Mark(file, 1, 1)
         source = SourceMap(base)
         if node is None:
@@ -189,13 +226,28 @@ def load_document(text: str, file: str | None = None, *, root: Mark | None = Non
         try:
             data = builder.build(node, ())
         except _TooBig as big:
-            builder.fail(big.node, f"the document expands to more than {MAX_NODES} values")
-            data = None
+            builder.fail(big.node, big.why)
+            raise ScenarioErrors([_relocate(e, root) for e in builder.errors]) from None
         if root is not None:
             source = SourceMap(root)
         return Document(data, source, [_relocate(e, root) for e in builder.errors])
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str | None) -> ScenarioError:
+    """A control character (or other unreadable one) where it stands."""
+    position = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    char = exc.character
+    shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+    return ScenarioError(
+        f"control character {shown} is not allowed (write it escaped in a quoted string)",
+        file=file,
+        line=line,
+        column=column,
+    )
 
 
 def _relocate(error: ScenarioError, root: Mark | None) -> ScenarioError:

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from fleet.cli.server import LineReader
+from fleet.cli.server import LineReader, server
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 
-pytestmark = pytest.mark.asyncio
 RUN = [sys.executable, "-c", "from fleet.cli.server import server; server()"]
 WAIT = 20.0
 
@@ -32,6 +32,7 @@ async def _lines(reader: LineReader) -> list[str]:
     return got
 
 
+@pytest.mark.asyncio
 async def test_a_pipe_gives_its_lines_and_the_last_one_without_a_newline() -> None:
     read, write = os.pipe()
     reader = LineReader(read, max_line=100)
@@ -52,6 +53,7 @@ async def test_a_pipe_gives_its_lines_and_the_last_one_without_a_newline() -> No
         (b"HELP\nab\0cd\nDEVICES\n", ["HELP"], "line 2 has a NUL byte"),
     ],
 )
+@pytest.mark.asyncio
 async def test_a_long_or_binary_line_ends_console_input(
     data: bytes, lines: list[str], problem: str
 ) -> None:
@@ -67,6 +69,7 @@ async def test_a_long_or_binary_line_ends_console_input(
         os.close(read)
 
 
+@pytest.mark.asyncio
 async def test_an_unpollable_file_is_read_a_chunk_per_loop_turn(tmp_path: Path) -> None:
     script = tmp_path / "lines.txt"
     script.write_text("".join(f"line {i}\n" for i in range(20_000)), encoding="utf-8")
@@ -90,6 +93,7 @@ async def test_an_unpollable_file_is_read_a_chunk_per_loop_turn(tmp_path: Path) 
 
 
 @pytest.mark.slow
+@pytest.mark.asyncio
 async def test_fleet_server_reading_dev_zero_still_answers_devices() -> None:
     with open("/dev/zero", "rb") as zero:
         process = await asyncio.create_subprocess_exec(
@@ -125,3 +129,12 @@ async def test_fleet_server_reading_dev_zero_still_answers_devices() -> None:
             process.kill()
             await process.wait()
     assert process.returncode == 0
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_commands_from_dev_zero_are_refused_with_the_limit() -> None:
+    result = CliRunner().invoke(
+        server, ["--port", "0", "--commands", "/dev/zero", "--exit-after-commands"]
+    )
+    assert result.exit_code == 1
+    assert "--commands: /dev/zero: the file is larger than 16 MiB (the limit)" in result.output

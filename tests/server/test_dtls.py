@@ -176,6 +176,7 @@ async def test_a_wrong_key_fails_the_handshake_on_the_device_clock(
     await clock.advance(0.1)
     with pytest.raises(DtlsHandshakeError, match="did not complete in 7 s") as caught:
         await within(attempt)
+    assert "the server answered the hello but not our Finished: wrong key" in str(caught.value)
     (event,) = events
     assert isinstance(event, Handshake) and not event.ok
     assert event.error == str(caught.value) and event.duration == pytest.approx(7.0)
@@ -191,7 +192,7 @@ async def test_an_unknown_identity_is_refused_at_once(server: Lwm2mServer) -> No
         "stranger", server=server.secure_uri or "", psk=PskCredentials(b"stranger", b"k")
     )
     events: list[ClientEvent] = []
-    with pytest.raises(DtlsHandshakeError, match="fatal alert"):
+    with pytest.raises(DtlsHandshakeError, match=r"fatal alert \d+ \(\w+\)"):
         await within(
             open_endpoint(
                 stranger,
@@ -282,6 +283,12 @@ async def test_nothing_goes_out_in_the_clear_to_a_dtls_peer_without_a_session() 
             await within(device.stop(deregister=False))
 
 
+# uvloop's create_datagram_endpoint leaks its own transport when the bind fails (reported at
+# garbage collection); asyncio's does not, and the asyncio run of this test checks ours
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. 'uvloop.loop.UVHandle.__dealloc__'"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 async def test_a_dtls_port_in_use_is_a_bind_error() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))

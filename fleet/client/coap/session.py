@@ -156,7 +156,7 @@ async def open_secure_client(
         if attempt.cancelled() and not _current_cancelled():
             raise DtlsHandshakeError(
                 f"DTLS handshake with {transport.peer_label()} did not complete in "
-                f"{handshake_timeout:g} s ({timeout_hint})"
+                f"{handshake_timeout:g} s ({timeout_reason(transport, timeout_hint)})"
             ) from None
         raise
     except BaseException:
@@ -165,6 +165,15 @@ async def open_secure_client(
     finally:
         timer.cancel()
     return DtlsClient(endpoint, transport)
+
+
+def timeout_reason(transport: SecureClientTransport, hint: str) -> str:
+    """Why a handshake timed out, as far as the records tell: a server that answered the
+    hello but never finished (a wrong PSK key: tinydtls drops the Finished it cannot
+    decrypt, without an alert), or one that never answered at all."""
+    if transport.records_in == 0:
+        return "no answer at all: no DTLS server there, or the datagrams are lost"
+    return f"the server answered the hello but not our Finished: {hint}"
 
 
 def _current_cancelled() -> bool:
