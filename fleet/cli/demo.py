@@ -19,6 +19,7 @@ import sys
 
 import click
 
+from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option
 from fleet.client.config import ConfigError
 from fleet.client.uri import parse_uri
@@ -52,7 +53,9 @@ async def _main(options: DemoOptions) -> DemoState:
 @loop_option
 @click.option("--devices", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option(
-    "--duration", type=click.FloatRange(min=0.1), help="Seconds to run (default: until Ctrl-C)."
+    "--duration",
+    type=Duration(0.1),
+    help="How long to run: 30s, 5m, 1h or seconds (default: until Ctrl-C).",
 )
 @click.option(
     "--time-scale",
@@ -67,8 +70,8 @@ async def _main(options: DemoOptions) -> DemoState:
     "--lifetime",
     default=300,
     show_default=True,
-    type=click.IntRange(1, 86400),
-    help="Registration lifetime of the devices, seconds (a silenced device expires after it).",
+    type=Duration(1, whole=True),
+    help="Registration lifetime of the devices: 5m, 300... (a silenced device expires after it).",
 )
 @click.option("--web", is_flag=True, help="Serve the platform API and web console, open it.")
 @click.option("--web-port", default=8088, show_default=True, type=click.IntRange(0, 65535))

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 
 import click
 
+from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option, objects_option, registry_from_options
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
@@ -160,7 +161,7 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
     help="Start from this Bootstrap-Server instead (coap:// or coaps:// with the PSK options).",
 )
 @click.option("--endpoint", required=True, metavar="NAME", help="The endpoint client name.")
-@click.option("--lifetime", type=click.IntRange(1), default=86400, show_default=True)
+@click.option("--lifetime", type=Duration(1, whole=True), default=86400, show_default=True)
 @click.option("--binding", type=click.Choice(["U", "UQ"]), default="U", show_default=True)
 @click.option(
     "--lwm2m",
@@ -185,9 +186,7 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
     help="Initial value of a resource, e.g. /3/0/0=ACME; repeatable.",
 )
 @click.option("--no-send", is_flag=True, help="Mute Send (/1/0/23), for servers without it.")
-@click.option(
-    "--reboot-delay", type=click.FloatRange(0), default=5.0, show_default=True, metavar="S"
-)
+@click.option("--reboot-delay", type=Duration(0), default=5.0, show_default=True)
 @click.option(
     "--psk-identity",
     envvar="FLEET_PSK_IDENTITY",
@@ -202,11 +201,10 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 )
 @click.option(
     "--handshake-timeout",
-    type=click.FloatRange(min=0.1),
+    type=Duration(0.1),
     default=10.0,
     show_default=True,
-    metavar="S",
-    help="Seconds a DTLS handshake may take.",
+    help="How long a DTLS handshake may take (10s, 1m...).",
 )
 @objects_option
 def device(

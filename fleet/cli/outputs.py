@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 import click
 
+from fleet.cli.durations import Duration
 from fleet.metrics import Summary
 from fleet.metrics.timeseries import DEFAULT_INTERVAL, Interval, dumps_line
 
@@ -104,11 +105,10 @@ _FILE = click.Path(dir_okay=False, path_type=pathlib.Path)
 _OPTIONS = (
     click.option(
         "--interval",
-        type=click.FloatRange(min=0.01),
+        type=Duration(0.01),
         default=DEFAULT_INTERVAL,
         show_default=True,
-        metavar="SECONDS",
-        help="Seconds between time series records (--timeseries, --csv, --report).",
+        help="Time between time series records (--timeseries, --csv, --report): 1s, 10s...",
     ),
     click.option(
         "--timeseries",

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 
 import click
 
+from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option, objects_option
 from fleet.cli.outputs import RunOutputs, output_options
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
@@ -221,10 +222,9 @@ def _split_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--quiet", "-q", is_flag=True, envvar="FLEET_QUIET", help="No progress output.")
 @click.option(
     "--progress-interval",
-    type=float,
+    type=Duration(0, above=True),
     default=None,
-    metavar="SECONDS",
-    help="Seconds between progress updates (0.5 on a terminal, 5 otherwise).",
+    help="Time between progress updates: 2s, 500ms... (0.5 s on a terminal, 5 s otherwise).",
 )
 @click.option("--ascii", is_flag=True, help="ASCII marks in the summary (ok/FAIL).")
 @loop_option

@@ -35,6 +35,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option
 from fleet.client.credentials import (
     CredentialError,
@@ -317,8 +318,8 @@ async def run_server(
     "--timeout",
     default=30.0,
     show_default=True,
-    type=click.FloatRange(min=0.01),
-    help="Seconds a device has to answer before the command gets 408.",
+    type=Duration(0.01),
+    help="How long a device has to answer before the command gets 408 (30s, 2m...).",
 )
 @click.option(
     "--dtls-port",
