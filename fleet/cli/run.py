@@ -59,6 +59,8 @@ from fleet.runner.worker import ScenarioSource
 from fleet.runner.workers import WorkerError, WorkerPool
 from fleet.scenario import Scenario, ScenarioErrors, load_scenario, run_settings
 
+QUIET_LOG_LEVEL = logging.CRITICAL + 1
+"""The log level of ``fleet run -q``'s worker processes: not a line of their own."""
 SHARD_INDEX_VARS = ("FLEET_SHARD_INDEX", "JOB_COMPLETION_INDEX")
 
 
@@ -346,6 +348,7 @@ def _execute(
             interval=outputs.sampling,
             on_interval=outputs.record,
             loop=loop,
+            log_level=QUIET_LOG_LEVEL if quiet else logging.WARNING,  # -q: workers say nothing
         )
     exporter = None
     if metrics_port is not None:
