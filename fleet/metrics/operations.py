@@ -21,9 +21,10 @@ Per :class:`Operation` it keeps an :class:`OperationStats`:
   plus exact counts per Prometheus bucket.
 
 Durations mean: register/update/deregister/send: request sent until answer
-(retransmissions included); server requests (read ... write_attributes):
-request received until answered; ``notify``: how late the notification left
-compared with when it was due.
+(retransmissions included); bootstrap: Bootstrap-Request sent (or the
+Bootstrap-Server's first operation) until Finish accepted, or until the attempt
+failed; server requests (read ... write_attributes): request received until answered;
+``notify``: how late the notification left compared with when it was due.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Operation(Enum):
     NOTIFY = "notify"
     SEND = "send"
     HANDSHAKE = "handshake"
+    BOOTSTRAP = "bootstrap"
 
     @property
     def served(self) -> bool:

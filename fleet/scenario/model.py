@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from fleet.client.credentials import CredentialSource
     from fleet.device.generators import GeneratorSpec
     from fleet.faults import Fault
+    from fleet.scenario.bootstrap import BootstrapTarget
 
 DEFAULT_PORT = 5683
 DEFAULT_SECURE_PORT = 5684
@@ -85,6 +86,8 @@ class Group:
     security: CredentialSource | CertificateSource | None = field(
         default=None, compare=False, repr=False
     )
+    bootstrap: BootstrapTarget | None = None
+    """The group's Bootstrap-Server (``None``: the devices register with ``server:``)."""
 
     @property
     def indexes(self) -> range:
