@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import click
 
-from fleet.cli.options import objects_option, registry_from_options
+from fleet.cli.options import loop_option, objects_option, registry_from_options
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
 from fleet.client.device import Device
@@ -58,6 +58,7 @@ from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout, ObjectLayout
 from fleet.errors import FleetError
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
+from fleet.runner import loops
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT: Ctrl-C (or SIGTERM) ends the device, as it ends ``fleet run``."""
@@ -146,6 +147,7 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 
 
 @click.command()
+@loop_option
 @click.option(
     "--server",
     metavar="URI",
@@ -215,6 +217,7 @@ def device(
     psk_key: str | None,
     handshake_timeout: float,
     objects_dirs: tuple[pathlib.Path, ...],
+    loop: str,
 ) -> None:
     """Run one virtual device until Ctrl-C, logging every request it answers."""
     psk = psk_from_options(psk_identity, psk_key)
@@ -251,7 +254,7 @@ def device(
         raise click.UsageError(str(exc)) from None
     except (ConfigError, FleetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    code = asyncio.run(_run(config))
+    code = loops.run(_run(config), loop)
     sys.exit(code)
 
 

@@ -71,6 +71,7 @@ def device_config(
         x509=x509,
         resolved=resolved,
         resolver=resolver,
+        firmware=group.firmware,
         **boot,
     )
 

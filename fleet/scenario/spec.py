@@ -22,6 +22,7 @@ from fleet.scenario import thresholds
 from fleet.scenario.bootstrap import BOOTSTRAP
 from fleet.scenario.containers import Alternatives, Field, Key, ListOf, MapOf, Record, Variants
 from fleet.scenario.faults import FAULT
+from fleet.scenario.firmware import FIRMWARE
 from fleet.scenario.kinds import (
     JSON,
     AnyValue,
@@ -196,6 +197,12 @@ GROUP: Final = Record(
             BOOTSTRAP,
             "Bootstrap-Server the devices start from (coap://host:port, or {uri, security, "
             "hold_off, timeout}); the server account is then the one it writes.",
+        ),
+        Field(
+            "firmware",
+            FIRMWARE,
+            "Firmware updates (Object 5, added when not listed): link speed, storage, "
+            "loss handling, update duration; failures come from faults: firmware-*.",
         ),
     ),
 )
