@@ -62,6 +62,7 @@ def device_config(
         lifetime=group.lifetime,
         binding=group.binding,
         lwm2m_version=group.lwm2m_version,
+        lwm2m_fallback=group.lwm2m_fallback,
         content_format=group.content_format,
         layout=group.template,
         registry=scenario.registry,

@@ -89,6 +89,8 @@ class Group:
     )
     bootstrap: BootstrapTarget | None = None
     """The group's Bootstrap-Server (``None``: the devices register with ``server:``)."""
+    lwm2m_fallback: tuple[str, ...] = ()
+    """Versions tried next, in order, when a server refuses ``lwm2m_version`` with 4.12."""
     firmware: FirmwareSettings | None = None
     """Object 5 behaviour (``firmware:``); ``None``: the defaults, when the group has /5."""
 

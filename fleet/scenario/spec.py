@@ -118,8 +118,9 @@ GROUP: Final = Record(
         ),
         Field(
             "lwm2m_version",
-            Choice(LWM2M_VERSIONS, numbers=True),
-            "LwM2M version the devices speak.",
+            ListOf(Choice(LWM2M_VERSIONS, numbers=True), min_items=1, single=True),
+            "LwM2M version the devices speak; a list ([1.2, 1.1]) is tried in order, the "
+            "next when a server refuses one with 4.12.",
             default="1.1",
             schema_default="1.1",
         ),

@@ -347,7 +347,8 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         """The endpoint's registration, waiting for its Register if needed.
 
         ``hooks=True`` also waits for the on-register hooks (e.g. the device-info reads).
-        ``timeout`` is in real seconds; ``TimeoutError`` when it runs out.
+        ``timeout`` is in real seconds; ``TimeoutError`` when it runs out, saying which
+        endpoint was awaited and which are registered.
         """
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -356,6 +357,12 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             future = self.expect(EventKind.REGISTRATION, endpoint=endpoint)
             try:
                 await asyncio.wait_for(future, _left(deadline, loop))
+            except TimeoutError:
+                known = ", ".join(sorted(r.endpoint for r in self.registrations())[:5]) or "none"
+                raise TimeoutError(
+                    f"no Register from endpoint {endpoint!r} within {timeout:g} s "
+                    f"(registered: {known})"
+                ) from None
             finally:
                 future.cancel()
             record = self._records[endpoint]
