@@ -24,6 +24,7 @@ from fleet.device.spec_limits import check_spec
 from fleet.device.template import multi_from
 from fleet.errors import FleetError, InvalidValue
 from fleet.model import ModelRegistry, Path, coerce_value
+from fleet.scenario.bootstrap import build_bootstrap
 from fleet.scenario.endpoints import PatternError, check_pattern, too_long
 from fleet.scenario.firmware import FIRMWARE_OBJECT, build_firmware
 from fleet.scenario.group_context import GroupContext, raw_key, resource_at
@@ -237,6 +238,9 @@ def build_group(
     security = build_security(g, raw.get("security"), first_index, count, str(raw["endpoint"]))
     if security is None and raw.get("security") is not None and not is_nosec(raw["security"]):
         return None  # reported
+    bootstrap = build_bootstrap(g, raw.get("bootstrap"), first_index, count, str(raw["endpoint"]))
+    if bootstrap is None and raw.get("bootstrap") is not None:
+        return None  # reported
     return Group(
         name=name if isinstance(name, str) else f"group-{position + 1}",
         count=count,
@@ -253,5 +257,6 @@ def build_group(
         template=template,
         awake_time=float(awake),
         security=security,
+        bootstrap=bootstrap,
         firmware=firmware,
     )
