@@ -40,9 +40,11 @@ from fleet.client.coap.wire import Address
 from fleet.client.coap.x509 import (
     NAME_MISMATCH,
     X509Credentials,
+    alert_cause,
     alert_reason,
     common_name,
     names_match,
+    verify_cause,
     verify_reason,
     x509_available,
 )
@@ -158,6 +160,7 @@ class X509ClientTransport(SecureClientTransport):
         self._closing = False
         self._established = False
         self._refused: str | None = None
+        self._cause: str | None = None
         self.lost: str | None = None
         self.handshake_seconds: float | None = None
         self.records_in = 0
@@ -201,6 +204,7 @@ class X509ClientTransport(SecureClientTransport):
                 if errno == 10:
                     detail = f"on {certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
                 self._refused = verify_reason(errno, depth, common_name(certificate), detail)
+                self._cause = verify_cause(errno)
             return False
         if depth == 0:
             certificate = cert.to_cryptography()
@@ -208,6 +212,7 @@ class X509ClientTransport(SecureClientTransport):
                 self._refused = verify_reason(
                     NAME_MISMATCH, 0, common_name(certificate), repr(self._expected)
                 )
+                self._cause = verify_cause(NAME_MISMATCH)
                 return False
         return True
 
@@ -222,7 +227,11 @@ class X509ClientTransport(SecureClientTransport):
             return
         except ssl.Error as error:
             self._flush()  # the alert
-            self._handshake_failed(self._refused or alert_reason(_text(error)))
+            if self._refused is not None:
+                self._handshake_failed(self._refused, self._cause)
+            else:
+                text = _text(error)
+                self._handshake_failed(alert_reason(text), alert_cause(text))
             return
         self._flush()
         if self._pinned is not None:
@@ -232,7 +241,8 @@ class X509ClientTransport(SecureClientTransport):
             if peer is None or der(peer) != self._pinned:
                 shown = "none" if peer is None else repr(common_name(peer))
                 self._handshake_failed(
-                    f"the server's certificate ({shown}) is not the pinned server certificate"
+                    f"the server's certificate ({shown}) is not the pinned server certificate",
+                    "pinned certificate mismatch",
                 )
                 self._send_alert()
                 return
@@ -240,10 +250,10 @@ class X509ClientTransport(SecureClientTransport):
         if self._connected is not None and not self._connected.done():
             self._connected.set_result(None)
 
-    def _handshake_failed(self, reason: str) -> None:
+    def _handshake_failed(self, reason: str, cause: str | None = None) -> None:
         if self._connected is not None and not self._connected.done():
             self._connected.set_exception(
-                DtlsHandshakeError(f"DTLS handshake with {self.peer_label()}: {reason}")
+                DtlsHandshakeError(f"DTLS handshake with {self.peer_label()}: {reason}", cause)
             )
 
     def _send_alert(self) -> None:

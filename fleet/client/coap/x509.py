@@ -265,6 +265,35 @@ def verify_reason(errno: int, depth: int, subject: str, detail: str = "") -> str
     return f"{what} {reason}{f' ({detail})' if detail else ''}"
 
 
+def verify_cause(errno: int) -> str:
+    """The short cause of a refused server certificate (what a summary counts)."""
+    if errno == 10:
+        return "server certificate expired"
+    if errno == 9:
+        return "server certificate not yet valid"
+    if errno == NAME_MISMATCH:
+        return "server certificate names another host"
+    if errno in (2, 18, 19, 20, 21):
+        return "wrong CA"
+    return "server certificate refused"
+
+
+_CAUSES: Final = (
+    ("unknown ca", "wrong CA (device certificate)"),
+    ("certificate expired", "expired certificate"),
+    ("certificate revoked", "revoked certificate"),
+)
+
+
+def alert_cause(library_message: str) -> str:
+    """The short cause of an alert from the server (what a summary counts)."""
+    text = library_message.lower()
+    for needle, cause in _CAUSES:
+        if needle in text:
+            return cause
+    return "certificate handshake refused"
+
+
 _ALERTS: Final = (
     ("unknown ca", "the server does not trust the device certificate's CA (wrong CA?)"),
     ("certificate expired", "the server refused the device certificate as expired"),
