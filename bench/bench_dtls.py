@@ -71,10 +71,14 @@ def free_port_pair() -> int:
     raise RuntimeError("no free pair of UDP ports")
 
 
-async def start_libcoap() -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
+async def start_libcoap(
+    args: list[str] | None = None,
+) -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
+    """coap-server-openssl with ``args`` (default: PSK ``KEY``), once it answers plain CoAP."""
     port = free_port_pair()
+    extra = ["-k", KEY.decode()] if args is None else args
     process = subprocess.Popen(
-        ["coap-server-openssl", "-A", HOST, "-p", str(port), "-k", KEY.decode(), "-v", "0"],
+        ["coap-server-openssl", "-A", HOST, "-p", str(port), "-v", "0", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
