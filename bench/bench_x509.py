@@ -42,7 +42,7 @@ from bench_dtls import (
     Row,
     memory_per_device,
     print_table,
-    rss_bytes,
+    registration_figures,
     start_libcoap,
 )
 
@@ -53,9 +53,7 @@ from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.x509 import X509Credentials, x509_available
 from fleet.client.config import DeviceConfig
 from fleet.client.credentials import SingleCredentials, key_lookup
-from fleet.client.device import Device
 from fleet.client.fleet_ca import CACHE_FILE, SERVER_FILE, SERVER_KEY, FleetCa
-from fleet.server import Lwm2mServer
 
 
 def device_credentials(ca: FleetCa, endpoint: str) -> X509Credentials:
@@ -84,39 +82,18 @@ async def devices(mode: str, count: int, window: int, ca: FleetCa) -> Row:
         options["psk"] = key_lookup([single])
     elif mode == "x509":
         options["certificate"] = ca.server_credentials()
-    async with await Lwm2mServer.start(HOST, 0, **options) as server:
-        uri = server.uri if mode == "udp" else server.secure_uri
-        assert uri is not None
-        semaphore = asyncio.Semaphore(window)
-        made = [
-            DeviceConfig(
-                f"bench-{i:06d}",
-                server=uri,
-                psk=single.psk if mode == "psk" else None,
-                x509=device_credentials(ca, f"bench-{i:06d}") if mode == "x509" else None,
-            )
-            for i in range(count)
-        ]
 
-        async def one(config: DeviceConfig) -> Device:
-            device = Device(config)
-            async with semaphore:
-                await device.start()
-                await asyncio.wait_for(device.registered.wait(), 30.0)
-            return device
+    def config_of(uri: str, index: int) -> DeviceConfig:
+        name = f"bench-{index:06d}"
+        return DeviceConfig(
+            name,
+            server=uri,
+            psk=single.psk if mode == "psk" else None,
+            x509=device_credentials(ca, name) if mode == "x509" else None,
+        )
 
-        gc.collect()
-        tracemalloc.start()
-        heap_before, rss_before = tracemalloc.get_traced_memory()[0], rss_bytes()
-        started = time.perf_counter()
-        running = await asyncio.wait_for(asyncio.gather(*(one(c) for c in made)), LIMIT)
-        per_second = count / (time.perf_counter() - started)
-        gc.collect()
-        heap = (tracemalloc.get_traced_memory()[0] - heap_before) / count
-        rss = (rss_bytes() - rss_before) / count
-        tracemalloc.stop()
-        await asyncio.gather(*(device.stop(deregister=False) for device in running))
-    return (f"LwM2M device, {mode} (+server)", "registrations/s", per_second, heap, rss)
+    label = f"LwM2M device, {mode} (+server)"
+    return await registration_figures(label, options, config_of, count, window)
 
 
 def minting(count: int) -> list[Row]:

@@ -278,37 +278,28 @@ def verify_cause(errno: int) -> str:
     return "server certificate refused"
 
 
-_CAUSES: Final = (
-    ("unknown ca", "wrong CA (device certificate)"),
-    ("certificate expired", "expired certificate"),
-    ("certificate revoked", "revoked certificate"),
-)
-
-
-def alert_cause(library_message: str) -> str:
-    """The short cause of an alert from the server (what a summary counts)."""
-    text = library_message.lower()
-    for needle, cause in _CAUSES:
-        if needle in text:
-            return cause
-    return "certificate handshake refused"
-
-
+REFUSED: Final = "certificate handshake refused"
 _ALERTS: Final = (
-    ("unknown ca", "the server does not trust the device certificate's CA (wrong CA?)"),
-    ("certificate expired", "the server refused the device certificate as expired"),
-    ("certificate revoked", "the server refused the device certificate as revoked"),
-    ("bad certificate", "the server refused the device certificate (bad certificate)"),
-    ("unsupported certificate", "the server refused the device certificate (unsupported)"),
-    ("handshake failure", "the server refused the handshake (handshake failure alert)"),
-    ("decrypt error", "the server could not verify the device's signature (decrypt error)"),
-)
+    ("unknown ca", "the server does not trust the device certificate's CA (wrong CA?)",
+     "wrong CA (device certificate)"),
+    ("certificate expired", "the server refused the device certificate as expired",
+     "expired certificate"),
+    ("certificate revoked", "the server refused the device certificate as revoked",
+     "revoked certificate"),
+    ("bad certificate", "the server refused the device certificate (bad certificate)", REFUSED),
+    ("unsupported certificate", "the server refused the device certificate (unsupported)",
+     REFUSED),
+    ("handshake failure", "the server refused the handshake (handshake failure alert)", REFUSED),
+    ("decrypt error", "the server could not verify the device's signature (decrypt error)",
+     REFUSED),
+)  # fmt: skip
 
 
-def alert_reason(library_message: str) -> str:
-    """What an alert from the server means, from the library's error text."""
+def alert_reason(library_message: str) -> tuple[str, str]:
+    """What an alert from the server means, from the library's error text: the words for
+    the log and the short cause a summary counts."""
     text = library_message.lower()
-    for needle, reason in _ALERTS:
+    for needle, reason, cause in _ALERTS:
         if needle in text:
-            return reason
-    return f"the handshake failed: {library_message}"
+            return reason, cause
+    return f"the handshake failed: {library_message}", REFUSED

@@ -22,10 +22,10 @@ from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.x509 import der, load_certificates
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
-from fleet.client.events import ClientEvent, Handshake, RegistrationFailed
+from fleet.client.events import Handshake, RegistrationFailed
 from fleet.client.fleet_ca import SERVER_FILE, SERVER_KEY, FleetCa
 
-from ..dtls.helpers import free_port_pair, libcoap_server
+from ..dtls.helpers import first_event, free_port_pair, libcoap_server
 from .helpers import credentials, requires_x509, write_pair
 
 SERVERS = [name for name in ("coap-server-openssl", "coap-server-gnutls") if shutil.which(name)]
@@ -143,17 +143,6 @@ async def test_a_pinned_server_certificate(
     assert caught.value.cause == "pinned certificate mismatch"
 
 
-async def _first(device: Device, kind: type[ClientEvent]) -> asyncio.Future[ClientEvent]:
-    future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
-
-    def listen(event: ClientEvent) -> None:
-        if isinstance(event, kind) and not future.done():
-            future.set_result(event)
-
-    device.add_listener(listen)
-    return future
-
-
 async def test_a_device_sends_its_register_over_x509(libcoap: tuple[str, int], ca: FleetCa) -> None:
     """libcoap is no LwM2M server: the Register gets its 4.04 over the certificate session."""
     config = DeviceConfig(
@@ -162,8 +151,8 @@ async def test_a_device_sends_its_register_over_x509(libcoap: tuple[str, int], c
         x509=credentials(ca, "sim-000010"),
     )
     device = Device(config)
-    handshake = await _first(device, Handshake)
-    failed = await _first(device, RegistrationFailed)
+    handshake = await first_event(device, Handshake)
+    failed = await first_event(device, RegistrationFailed)
     try:
         await asyncio.wait_for(device.start(), 10.0)
         done = await asyncio.wait_for(handshake, 10.0)
@@ -183,7 +172,7 @@ async def test_a_device_of_the_wrong_ca_reports_why(
         x509=credentials(ca, "sim-000011", trust=(other_ca.certificate_der,)),
     )
     device = Device(config)
-    handshake = await _first(device, Handshake)
+    handshake = await first_event(device, Handshake)
     try:
         await asyncio.wait_for(device.start(), 10.0)
         event = await asyncio.wait_for(handshake, 10.0)
