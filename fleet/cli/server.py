@@ -37,6 +37,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.options import loop_option
 from fleet.client.coap.x509 import X509Credentials, X509Error, x509_available
 from fleet.client.credentials import (
     CredentialError,
@@ -48,6 +49,7 @@ from fleet.client.credentials import (
 from fleet.client.fleet_ca import FleetCa
 from fleet.errors import FleetError
 from fleet.model.reading import MAX_COMMANDS_BYTES, FileTooLarge, read_bounded
+from fleet.runner import loops
 from fleet.runner.configs import scenario_key_lookup
 from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
@@ -314,6 +316,7 @@ async def run_server(
 
 
 @click.command("server")
+@loop_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5683, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -403,6 +406,7 @@ def server(
     http_host: str,
     tenant: str,
     token: str | None,
+    loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
     certificate = None
@@ -414,7 +418,7 @@ def server(
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
     http = http_options(http_port, http_host, tenant, token)
     try:
-        asyncio.run(
+        loops.run(
             run_server(
                 host,
                 port,
@@ -426,7 +430,8 @@ def server(
                 dtls_port,
                 http,
                 certificate,
-            )
+            ),
+            loop,
         )
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None

@@ -59,6 +59,7 @@ def device_config(
         x509=x509,
         resolved=resolved,
         resolver=resolver,
+        firmware=group.firmware,
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fleet.client.config import DEFAULT_AWAKE_TIME
+from fleet.client.firmware.settings import FirmwareSettings
 from fleet.codec import ContentFormat
 from fleet.device import DeviceLayout, TreeTemplate
 from fleet.model import ModelRegistry, Path
@@ -85,6 +86,8 @@ class Group:
     security: CredentialSource | CertificateSource | None = field(
         default=None, compare=False, repr=False
     )
+    firmware: FirmwareSettings | None = None
+    """Object 5 behaviour (``firmware:``); ``None``: the defaults, when the group has /5."""
 
     @property
     def indexes(self) -> range:
