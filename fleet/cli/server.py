@@ -22,6 +22,10 @@ the server presents and whose ``ca.pem`` device certificates must verify to.
 ``--http PORT`` also serves the platform's HTTP API and the web console
 (:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
 optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
+
+``--bootstrap-port N`` also runs the embedded Bootstrap-Server
+(:mod:`fleet.cli.bootstrap_options`); its ``bootstrap-request`` and
+``bootstrap-finish`` messages (with the code) are printed like the others.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.bootstrap_options import BootstrapOptions, bootstrap_from_options, bootstrap_options
 from fleet.cli.options import loop_option
 from fleet.client.coap.x509 import X509Credentials, X509Error, x509_available
 from fleet.client.credentials import (
@@ -242,6 +247,7 @@ async def run_server(
     psk: KeyLookup | None = None,
     dtls_port: int = 5684,
     http: HttpOptions | None = None,
+    bootstrap: BootstrapOptions | None = None,
     certificate: X509Credentials | None = None,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
@@ -257,6 +263,16 @@ async def run_server(
     )
     secure = f" and {server.secure_uri}" if server.secure_uri is not None else ""
     click.echo(f"fleet server listening on {server.uri}{secure} (HELP for commands)", err=True)
+    if bootstrap is not None:
+        try:
+            started = await server.start_bootstrap(
+                bootstrap.configs(server.uri), bootstrap.port, dtls_port=bootstrap.dtls_port
+            )
+        except BaseException:
+            await server.stop()
+            raise
+        also = f" and {started.secure_uri}" if started.secure_uri is not None else ""
+        click.echo(f"fleet bootstrap server listening on {started.uri}{also}", err=True)
     web = None
     if http is None:
         console = Console(server, emit, say=say)
@@ -389,6 +405,7 @@ async def run_server(
     metavar="TEXT",
     help="Require Authorization: Bearer TEXT on the HTTP API [env FLEET_HTTP_TOKEN].",
 )
+@bootstrap_options
 def server(
     host: str,
     port: int,
@@ -406,6 +423,11 @@ def server(
     http_host: str,
     tenant: str,
     token: str | None,
+    bootstrap_port: int | None,
+    bootstrap_config: FilePath | None,
+    bootstrap_dtls_port: int,
+    bootstrap_psk_identity: str | None,
+    bootstrap_psk_key: str | None,
     loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
@@ -416,6 +438,13 @@ def server(
         certificate = fleet_ca_credentials(ca_dir)
         scenario = None  # its certificate groups need no keys: the CA checks the devices
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
+    bootstrap = bootstrap_from_options(
+        bootstrap_port,
+        bootstrap_config,
+        bootstrap_dtls_port,
+        bootstrap_psk_identity,
+        bootstrap_psk_key,
+    )
     http = http_options(http_port, http_host, tenant, token)
     try:
         loops.run(
@@ -429,6 +458,7 @@ def server(
                 psk,
                 dtls_port,
                 http,
+                bootstrap,
                 certificate,
             ),
             loop,
