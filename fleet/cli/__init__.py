@@ -6,17 +6,20 @@ assembles them. No protocol logic lives here.
 
 from __future__ import annotations
 
-import click
+try:  # a Ctrl-C while the commands load ends the program quietly (130), not with a traceback
+    import click
 
-from fleet.cli.codec import decode, encode
-from fleet.cli.demo import demo
-from fleet.cli.device import device
-from fleet.cli.merge import merge
-from fleet.cli.objects import objects
-from fleet.cli.report import report
-from fleet.cli.run import run
-from fleet.cli.scenario import init, schema, validate
-from fleet.cli.server import server
+    from fleet.cli.codec import decode, encode
+    from fleet.cli.demo import demo
+    from fleet.cli.device import device
+    from fleet.cli.merge import merge
+    from fleet.cli.objects import objects
+    from fleet.cli.report import report
+    from fleet.cli.run import run
+    from fleet.cli.scenario import init, schema, validate
+    from fleet.cli.server import server
+except KeyboardInterrupt:
+    raise SystemExit(130) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -142,3 +142,21 @@ async def test_a_ctrl_c_reaching_a_worker_while_it_starts_does_not_kill_it(
     stop.set()
     summary = await asyncio.wait_for(running, WAIT)
     assert summary.aborted and summary.device_states == {"stopped": 30}
+
+
+async def test_a_worker_killed_with_sigkill_says_how_many_registrations_it_left() -> None:
+    pool = WorkerPool(
+        load_scenario_text(TEXT),
+        ScenarioSource(TEXT),
+        workers=2,
+        factory=stand_in,
+        report_every=0.05,
+    )
+    running = asyncio.ensure_future(pool.run())
+    await asyncio.wait_for(until_registered(pool, 30), WAIT)
+    os.kill(pool.pids()[1], signal.SIGKILL)
+    with pytest.raises(WorkerError) as caught:
+        await asyncio.wait_for(running, WAIT)
+    message = str(caught.value)
+    assert "worker 1 (devices 15..29) failed: the process was killed by signal 9" in message
+    assert "15 of its devices were registered at its last report and could not" in message
