@@ -67,6 +67,6 @@ async def test_ctrl_c_at_any_moment_of_the_start_of_fleet_run(tmp_path: Path, wo
         )
         await asyncio.sleep(delay)  # a moment of the start-up (real time is the point here)
         process.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(process.communicate(), 60.0)
+        _, err = await asyncio.wait_for(process.communicate(), 60.0)
         assert b"Traceback" not in err, (delay, err.decode())
         assert process.returncode == 130, (delay, err.decode())
