@@ -72,7 +72,20 @@ async def test_a_device_survives_hostile_datagrams_with_flat_memory(server: Fake
             response = await server.request("fuzzed", GET, "/3/0/0")
             assert code(response) == "2.05" and response.payload == b"lwm2m-fleet"
 
-        grown = await _fuzz(lambda data: transport.sendto(data, target), alive)
+        # the fuzz comes from the server's own socket (a device ignores other sources), so
+        # its message ids keep clear of the server's: a reused id would be deduplicated
+        first = (server.endpoint._mid + 1024) & 0xFFFF
+        sent = 0
+
+        def send(data: bytes) -> None:
+            nonlocal sent
+            if len(data) >= 4:
+                mid = (first + sent % 60_000) & 0xFFFF
+                data = data[:2] + mid.to_bytes(2, "big") + data[4:]
+            sent += 1
+            transport.sendto(data, target)
+
+        grown = await _fuzz(send, alive)
         endpoint = device.endpoint
         assert endpoint is not None
         stats = endpoint.stats()
