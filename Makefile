@@ -1,6 +1,7 @@
 # The two commands of the quick start. Each creates what it needs on a fresh machine.
 #   make demo   installs the package into .venv and runs the main job
 #   make test   installs the package, its test tools and the interop peers, then runs every check
+#               (the whole suite on asyncio, the client/server/acceptance tests again on uvloop)
 
 PYTHON ?= python3
 VENV := .venv
@@ -27,3 +28,6 @@ test: install tools
 	$(BIN)/ruff format --check fleet tests bench
 	$(BIN)/mypy --strict fleet
 	$(BIN)/pytest
+	# the same tests again on uvloop (the `fast` extra) where the loop carries the traffic:
+	# the CoAP client and server, and the end-to-end runs (tests/conftest.py --event-loop)
+	$(BIN)/pytest -q --event-loop uvloop tests/client tests/server tests/acceptance tests/runner/test_loops.py

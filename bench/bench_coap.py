@@ -6,12 +6,20 @@ Prints two tables:
    resident set size), each measured in a fresh process; aiocoap server contexts for comparison.
 2. Confirmable GETs answered per second by one server process pinned to one core, under the
    same bounded load from a load generator pinned to the other core: our CoapEndpoint, a bare
-   aiocoap server Context (one trivial resource, transports=["udp6"]) and a bare asyncio UDP
-   echo; plus our endpoint in the client role (N concurrent requests) against our server.
+   aiocoap server Context (one trivial resource, transports=["udp6"]), a bare UDP echo, and a
+   full virtual device (fleet.client.device.Device) answering ``GET /3/0/0`` and ``GET /3/0``
+   (whole instance, SenML CBOR); plus our endpoint in the client role (N concurrent requests)
+   against our server. Each server runs on each event loop of ``--loops`` (asyncio, uvloop).
+
+   Every leg is measured ``--repeat`` times, interleaved (round 1: every leg on every loop,
+   round 2: again, ...), and reported as min/median/max, so one leg disturbed by another
+   process cannot swing a ratio. The device's ``GET /3/0/0`` is reported as a share of the
+   echo on the same loop, computed per round (paired) and summarised the same way.
 
 Everything is bounded in count and seconds and stays on 127.0.0.1.
 
-    .venv/bin/python bench/bench_coap.py [--seconds 5] [--window 64] [--memory 1000,5000]
+    .venv/bin/python bench/bench_coap.py [--seconds 3] [--repeat 3] [--window 64]
+        [--loops asyncio,uvloop] [--memory 1000,5000] [--json FILE]
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import json
 import os
 import resource
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -36,6 +45,10 @@ from aiocoap.numbers.codes import Code
 from aiocoap.resource import Resource, Site
 
 from fleet.client.coap import CoapEndpoint
+from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
+from fleet.runner import loops
+from fleet.server import Lwm2mServer
 
 HOST = "127.0.0.1"
 SERVER_CPU, LOAD_CPU = 0, 1
@@ -155,11 +168,20 @@ async def serve(kind: str) -> None:
         port = free_port()
         context = await Context.create_server_context(site, bind=(HOST, port), transports=["udp6"])
         closers.append(context.shutdown)
+    elif kind.startswith("device"):
+        # a full device, registered with the embedded server, answering the load generator too
+        server = await Lwm2mServer.start(HOST)
+        device = Device(DeviceConfig(endpoint="bench-1", server=server.uri, any_source=True))
+        await device.start()
+        await asyncio.wait_for(device.registered.wait(), 10)
+        assert device.address is not None
+        port = device.address[1]
+        closers += [lambda: device.stop(deregister=False), server.stop]
     else:
         transport, _ = await loop.create_datagram_endpoint(Echo, local_addr=(HOST, 0))
         port = transport.get_extra_info("sockname")[1]
         closers.append(transport.close)
-    print(f"PORT {port}", flush=True)
+    print(f"PORT {port} {loops.loop_name(loop)}", flush=True)
     stop = loop.create_future()
     loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or stop.set_result(None))
     try:
@@ -176,9 +198,15 @@ async def serve(kind: str) -> None:
 # -- load generator (parent process, blocking socket: cheaper per request than asyncio) --------
 
 _PATH_X = bytes([0xB1]) + b"x"
+# Uri-Path 3/0/0; Uri-Path 3/0 + Accept 112 (SenML CBOR)
+_PATH_3_0_0 = bytes([0xB1]) + b"3" + bytes([0x01]) + b"0" + bytes([0x01]) + b"0"
+_PATH_3_0 = bytes([0xB1]) + b"3" + bytes([0x01]) + b"0" + bytes([0x61, 112])
+REQUESTS = {"device-3/0/0": _PATH_3_0_0, "device-3/0": _PATH_3_0}
 
 
-def load(port: int, seconds: float, window: int, max_requests: int) -> dict[str, float]:
+def load(
+    port: int, seconds: float, window: int, max_requests: int, options: bytes = _PATH_X
+) -> dict[str, float]:
     """Keep ``window`` CON GETs in flight for ``seconds``; answered requests per second."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.connect((HOST, port))
@@ -193,7 +221,7 @@ def load(port: int, seconds: float, window: int, max_requests: int) -> dict[str,
         nonlocal mid, sent
         mid = (mid + 1) & 0xFFFF
         token = mid.to_bytes(2, "big")
-        sock.send(header.pack(0x42, 1, mid) + token + _PATH_X)
+        sock.send(header.pack(0x42, 1, mid) + token + options)
         sent_at[mid] = time.perf_counter()
         sent += 1
 
@@ -239,11 +267,11 @@ def load(port: int, seconds: float, window: int, max_requests: int) -> dict[str,
 class Server:
     """A server child process (started and stopped by us, by its own handle)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, loop: str = "asyncio") -> None:
         # the child's stderr goes to a file: aiocoap logs noise when shut down under load
         self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind],
+            [sys.executable, __file__, "--serve", kind, "--loop", loop],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -251,10 +279,10 @@ class Server:
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().split()
-        if len(line) != 2 or line[0] != "PORT":
+        if len(line) != 3 or line[0] != "PORT" or line[2] != loop:
             self.stop()
             self.errors.seek(0)
-            raise RuntimeError(f"{kind} server did not start:\n{self.errors.read()}")
+            raise RuntimeError(f"{kind} server on {loop} did not start:\n{self.errors.read()}")
         self.port = int(line[1])
         time.sleep(0.2)  # let the child reach its loop before the clock starts
 
@@ -293,20 +321,101 @@ async def client_rate(port: int, seconds: float, concurrency: int) -> float:
 # -- main -------------------------------------------------------------------------------------
 
 
+LABELS = {
+    "ours": "CoapEndpoint, GET /x",
+    "aiocoap": "aiocoap Context, 1 resource",
+    "echo": "bare UDP echo (DatagramProtocol)",
+    "device-3/0/0": "Device, GET /3/0/0",
+    "device-3/0": "Device, GET /3/0 (SenML CBOR)",
+    "client": "CoapEndpoint as client -> ours",
+}
+
+
+def measure(kind: str, loop: str, args: argparse.Namespace) -> float:
+    """One leg: answered requests per second (``client``: our client against ``ours``)."""
+    server = Server("ours" if kind == "client" else kind, loop)
+    try:
+        if kind == "client":
+            return loops.run(client_rate(server.port, args.seconds, args.window), loop)
+        options = REQUESTS.get(kind, _PATH_X)
+        return load(server.port, args.seconds, args.window, args.max_requests, options)["rate"]
+    finally:
+        server.stop()
+
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    return min(values), statistics.median(values), max(values)
+
+
+def run_rates(args: argparse.Namespace) -> dict[str, Any]:
+    """Every leg on every loop, ``repeat`` interleaved rounds; the rates and paired ratios."""
+    chosen = [name for name in args.loops.split(",") if name]
+    kinds = [k for k in LABELS if k != "aiocoap" or not args.no_aiocoap]
+    rates: dict[str, dict[str, list[float]]] = {n: {k: [] for k in kinds} for n in chosen}
+    pin(LOAD_CPU)
+    for round_number in range(args.repeat):
+        for name in chosen:
+            for kind in kinds:
+                rates[name][kind].append(measure(kind, name, args))
+        print(f"  round {round_number + 1}/{args.repeat} done", file=sys.stderr, flush=True)
+    ratios = {
+        name: {
+            "device-3/0/0/echo": [
+                d / e for d, e in zip(rates[name]["device-3/0/0"], rates[name]["echo"], strict=True)
+            ],
+            "ours/echo": [
+                o / e for o, e in zip(rates[name]["ours"], rates[name]["echo"], strict=True)
+            ],
+        }
+        for name in chosen
+    }
+    return {"rates": rates, "ratios": ratios, "seconds": args.seconds, "window": args.window}
+
+
+def print_rates(result: dict[str, Any], args: argparse.Namespace) -> None:
+    print(
+        f"Confirmable GET round trips answered by one server process on one core "
+        f"({args.seconds:g} s per leg, {args.window} in flight, {args.repeat} interleaved rounds)"
+    )
+    print(f"{'server':<34}{'loop':>9}{'min/s':>9}{'median/s':>10}{'max/s':>9}")
+    for name, legs in result["rates"].items():
+        for kind, values in legs.items():
+            low, mid, high = spread(values)
+            print(f"{LABELS[kind]:<34}{name:>9}{low:>9.0f}{mid:>10.0f}{high:>9.0f}")
+    print()
+    print("Paired ratios (each round's legs on the same loop), min / median / max")
+    for name, pairs in result["ratios"].items():
+        for what, values in pairs.items():
+            low, mid, high = spread(values)
+            print(f"{what:<34}{name:>9}{low:>9.0%}{mid:>10.0%}{high:>9.0%}")
+    if "asyncio" in result["rates"] and "uvloop" in result["rates"]:
+        print()
+        print("uvloop / asyncio, median rate of each leg")
+        for kind in result["rates"]["asyncio"]:
+            a = statistics.median(result["rates"]["asyncio"][kind])
+            u = statistics.median(result["rates"]["uvloop"][kind])
+            print(f"{LABELS[kind]:<34}{u / a:>9.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per server")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per leg")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds of every leg")
     parser.add_argument("--window", type=int, default=64, help="requests kept in flight")
     parser.add_argument("--max-requests", type=int, default=2_000_000)
+    parser.add_argument("--loops", default="asyncio,uvloop", help="event loops of the servers")
+    parser.add_argument("--no-aiocoap", action="store_true", help="skip the aiocoap leg")
+    parser.add_argument("--json", type=argparse.FileType("w"), help="also write the rates here")
     parser.add_argument("--memory", default="1000,5000", help="endpoint counts ('' to skip)")
     parser.add_argument("--no-aiocoap-memory", action="store_true")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--loop", default="asyncio", help=argparse.SUPPRESS)
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.serve:
-        asyncio.run(serve(args.serve))
+        loops.run(serve(args.serve), args.loop)
         return
     if args.memory_child:
         kind, count = args.memory_child
@@ -332,42 +441,11 @@ def main() -> None:
                     assert plain["ports"] == count and plain["tasks"] == 0
         print()
 
-    print(
-        f"Confirmable GET round trips answered by one server process on one core "
-        f"({args.seconds:g} s, {args.window} in flight)"
-    )
-    results: dict[str, dict[str, float]] = {}
-    pin(LOAD_CPU)
-    for kind in ("ours", "aiocoap", "echo"):
-        server = Server(kind)
-        try:
-            results[kind] = load(server.port, args.seconds, args.window, args.max_requests)
-            if kind == "ours":
-                ours_client = asyncio.run(client_rate(server.port, args.seconds, args.window))
-        finally:
-            server.stop()
-    ours, base, echo = results["ours"]["rate"], results["aiocoap"]["rate"], results["echo"]["rate"]
-    print(f"{'server':<34}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'lost':>6}{'ratio':>20}")
-    labels = {
-        "ours": "CoapEndpoint",
-        "aiocoap": "aiocoap Context, 1 resource",
-        "echo": "bare asyncio UDP echo",
-    }
-    ratios = {
-        "ours": f"{ours / base:.2f}x aiocoap",
-        "aiocoap": "1.00x",
-        "echo": f"ours = {ours / echo:.0%} of it",
-    }
-    for kind, label in labels.items():
-        r = results[kind]
-        print(
-            f"{label:<34}{r['rate']:>9.0f}{r['p50_ms']:>8.2f}{r['p99_ms']:>8.2f}"
-            f"{int(r['lost']):>6}{ratios[kind]:>20}"
-        )
-    print(
-        f"{'CoapEndpoint as client -> ours':<34}{ours_client:>9.0f}"
-        f"{'':>22}{'(client role, both ends ours)':>30}"
-    )
+    result = run_rates(args)
+    print_rates(result, args)
+    if args.json is not None:
+        json.dump(result, args.json, indent=1)
+        args.json.close()
 
 
 if __name__ == "__main__":

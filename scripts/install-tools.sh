@@ -7,6 +7,8 @@
 #   .venv exists: it needs autoconf, automake and libtool (Debian) to compile.
 #   The optional Python packages of the `x509` extra (pyOpenSSL, cryptography: DTLS with
 #   certificates and the fleet CA) installed into .venv when .venv exists (wheels, no build).
+#   The optional Python package uvloop (the `fast` extra) installed into .venv when .venv exists,
+#   so that the suite also runs on uvloop (make test; tests/conftest.py --event-loop).
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
 #   Debian's prometheus for its `promtool check metrics`, run on a live scrape of `fleet run
 #   --metrics-port` by tests/deploy/test_grafana.py.
@@ -114,3 +116,18 @@ install_x509_extra() {
 }
 
 install_x509_extra
+
+# Installs the `fast` extra (uvloop) into .venv: the event loop the suite also runs on.
+install_uvloop() {
+    local python=.venv/bin/python
+    [ -x "$python" ] || return 0
+    if "$python" -c "import uvloop" >/dev/null 2>&1; then
+        return 0
+    fi
+    "$python" -m pip install --quiet -e ".[fast]" >"$log" 2>&1 ||
+        fail "pip install -e .[fast] (uvloop) failed"
+    "$python" -c "import uvloop" >"$log" 2>&1 || fail "uvloop installed but not importable"
+    echo "install-tools: installed the fast extra (uvloop) into .venv"
+}
+
+install_uvloop

@@ -15,6 +15,7 @@ try:  # a Ctrl-C while the commands load ends the program quietly (130), not wit
     import click
 
     from fleet.cli.codec import decode, encode
+    from fleet.cli.credentials import credentials
     from fleet.cli.demo import demo
     from fleet.cli.device import device
     from fleet.cli.merge import merge
@@ -67,3 +68,4 @@ main.add_command(demo)
 main.add_command(run)
 main.add_command(merge)
 main.add_command(report)
+main.add_command(credentials)

@@ -19,11 +19,13 @@ import sys
 
 import click
 
+from fleet.cli.options import loop_option
 from fleet.client.config import ConfigError
 from fleet.client.uri import parse_uri
 from fleet.demo import DemoOptions, run_demo, summary_lines
 from fleet.demo.view import DemoState
 from fleet.errors import FleetError
+from fleet.runner import loops
 from fleet.server.http.launch import HttpOptions
 
 
@@ -47,6 +49,7 @@ async def _main(options: DemoOptions) -> DemoState:
 
 
 @click.command("demo")
+@loop_option
 @click.option("--devices", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option(
     "--duration", type=click.FloatRange(min=0.1), help="Seconds to run (default: until Ctrl-C)."
@@ -82,6 +85,7 @@ def demo(
     web_port: int,
     web_host: str,
     no_browser: bool,
+    loop: str,
 ) -> None:
     """Run a demo fleet against the embedded server, with a live view."""
     if web and server_uri is not None:
@@ -103,7 +107,7 @@ def demo(
         open_browser=web and not no_browser,
     )
     try:
-        state = asyncio.run(_main(options))
+        state = loops.run(_main(options), loop)
     except FleetError as error:  # the web port cannot be bound
         raise click.ClickException(str(error)) from None
     for line in summary_lines(state):

@@ -14,6 +14,12 @@ A ``coaps://`` server needs ``--psk-identity`` and ``--psk-key`` (hex or base64;
 also from ``FLEET_PSK_IDENTITY`` / ``FLEET_PSK_KEY``, which keeps the key out of
 the process list and shell history); the handshake is logged with its duration,
 never the key.
+
+With ``--bootstrap URI`` instead of ``--server`` the device starts knowing only its
+Bootstrap-Server (LwM2M 1.1 client-initiated bootstrap): it logs the
+Bootstrap-Request, each Delete/Write/Discover/Read and the Finish it answers, then
+registers with the server account written. A ``coaps://`` bootstrap server takes
+the PSK options (the bootstrap account's key).
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ from collections.abc import Sequence
 
 import click
 
-from fleet.cli.options import objects_option, registry_from_options
+from fleet.cli.options import loop_option, objects_option, registry_from_options
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
 from fleet.client.device import Device
 from fleet.client.events import (
+    BootstrapDone,
+    BootstrapFailed,
     ClientEvent,
     Deregistered,
     Handshake,
@@ -50,6 +58,7 @@ from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout, ObjectLayout
 from fleet.errors import FleetError
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
+from fleet.runner import loops
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT: Ctrl-C (or SIGTERM) ends the device, as it ends ``fleet run``."""
@@ -61,6 +70,8 @@ def describe(event: ClientEvent) -> str | None:
     """One log line for an event (``None``: not worth a line)."""
     if isinstance(event, RequestServed):
         fmt = "-" if event.content_format is None else format_label(event.content_format)
+        if event.operation.value.startswith("Bootstrap-"):
+            return f"{event.operation.value} {event.path} {fmt} {event.code}"
         return f"{event.method} {event.path} {fmt} {event.code}"
     if isinstance(event, Registered):
         return f"registered at {event.location} (lifetime {event.lifetime} s)"
@@ -88,6 +99,12 @@ def describe(event: ClientEvent) -> str | None:
         if event.error is None:
             return f"DTLS handshake with {host}:{port} done in {event.duration * 1000:.0f} ms"
         return f"DTLS handshake with {host}:{port} failed: {event.error}"
+    if isinstance(event, BootstrapDone):
+        took = "" if event.duration is None else f" in {event.duration * 1000:.0f} ms"
+        return f"bootstrapped{took}: registering with {event.server} ({event.mode})"
+    if isinstance(event, BootstrapFailed):
+        then = "giving up" if event.final else f"retry in {event.retry_in:g} s"
+        return f"bootstrap {event.step} failed: {event.reason}; {then}"
     if isinstance(event, SendDone):
         outcome = event.code or event.error
         return f"send {','.join(str(p) for p in event.paths)}: {outcome}"
@@ -130,11 +147,16 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 
 
 @click.command()
+@loop_option
 @click.option(
     "--server",
-    required=True,
     metavar="URI",
     help="The LwM2M server: coap://HOST:PORT, or coaps://HOST:PORT (DTLS-PSK, default port 5684).",
+)
+@click.option(
+    "--bootstrap",
+    metavar="URI",
+    help="Start from this Bootstrap-Server instead (coap:// or coaps:// with the PSK options).",
 )
 @click.option("--endpoint", required=True, metavar="NAME", help="The endpoint client name.")
 @click.option("--lifetime", type=click.IntRange(1), default=86400, show_default=True)
@@ -181,7 +203,8 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 )
 @objects_option
 def device(
-    server: str,
+    server: str | None,
+    bootstrap: str | None,
     endpoint: str,
     lifetime: int,
     binding: str,
@@ -194,18 +217,27 @@ def device(
     psk_key: str | None,
     handshake_timeout: float,
     objects_dirs: tuple[pathlib.Path, ...],
+    loop: str,
 ) -> None:
     """Run one virtual device until Ctrl-C, logging every request it answers."""
     psk = psk_from_options(psk_identity, psk_key)
-    if psk is None and server.strip().lower().startswith("coaps:"):
+    if (server is None) == (bootstrap is None):
+        raise click.UsageError("give either --server or --bootstrap")
+    target = server if server is not None else bootstrap
+    assert target is not None
+    if psk is None and target.strip().lower().startswith("coaps:"):
         raise click.UsageError("a coaps:// server needs --psk-identity and --psk-key")
+    where: dict[str, object] = (
+        {"server": server, "psk": psk}
+        if server is not None
+        else {"bootstrap": bootstrap, "bootstrap_psk": psk}
+    )
     registry = registry_from_options(objects_dirs)
     try:
         layout = device_layout(registry)
         preferred = parse_format(format_name) if format_name is not None else None
         config = DeviceConfig(
             endpoint=endpoint,
-            server=server,
             lifetime=lifetime,
             binding=binding,
             lwm2m_version=lwm2m_version,
@@ -215,14 +247,14 @@ def device(
             values=parse_values(values),
             send_enabled=not no_send,
             reboot_delay=reboot_delay,
-            psk=psk,
             handshake_timeout=handshake_timeout,
+            **where,  # type: ignore[arg-type]
         )
     except UriError as exc:  # a command-line mistake, as for fleet run and fleet validate
         raise click.UsageError(str(exc)) from None
     except (ConfigError, FleetError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    code = asyncio.run(_run(config))
+    code = loops.run(_run(config), loop)
     sys.exit(code)
 
 
@@ -239,7 +271,7 @@ async def _run(config: DeviceConfig) -> int:
         line = describe(event)
         if line is not None:
             click.echo(f"{config.endpoint}: {line}", err=True)
-        if isinstance(event, RegistrationFailed) and event.final:
+        if isinstance(event, RegistrationFailed | BootstrapFailed) and event.final:
             outcome["code"] = 1
             stop.set()
 
@@ -254,13 +286,19 @@ async def _run(config: DeviceConfig) -> int:
     try:
         await virtual.start()
         address = virtual.address
-        click.echo(
-            f"{config.endpoint}: listening on {address[0]}:{address[1]}, registering with "
-            f"{config.server} (Ctrl-C to stop)"
-            if address is not None
-            else f"{config.endpoint}: started",
-            err=True,
-        )
+        if config.bootstrap is not None:
+            click.echo(
+                f"{config.endpoint}: bootstrapping from {config.bootstrap} (Ctrl-C to stop)",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"{config.endpoint}: listening on {address[0]}:{address[1]}, registering with "
+                f"{config.server} (Ctrl-C to stop)"
+                if address is not None
+                else f"{config.endpoint}: started",
+                err=True,
+            )
         await stop.wait()
     except FleetError as exc:
         click.echo(f"{config.endpoint}: error: {exc}", err=True)

@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable
 
 import click
 
-from fleet.cli.options import objects_option
+from fleet.cli.options import loop_option, objects_option
 from fleet.cli.outputs import RunOutputs, output_options
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
 from fleet.client.config import ConfigError
@@ -45,6 +45,7 @@ from fleet.client.uri import UnresolvedName, parse_uri, resolve_blocking
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
+from fleet.runner import loops
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
@@ -236,6 +237,7 @@ def _split_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Seconds between progress updates (0.5 on a terminal, 5 otherwise).",
 )
 @click.option("--ascii", is_flag=True, help="ASCII marks in the summary (ok/FAIL).")
+@loop_option
 @output_options
 def run(
     scenario_file: pathlib.Path,
@@ -255,6 +257,7 @@ def run(
     quiet: bool,
     progress_interval: float | None,
     ascii: bool,
+    loop: str,
     outputs: RunOutputs,
 ) -> None:
     """Run the fleet of SCENARIO against its server and print the summary.
@@ -310,6 +313,7 @@ def run(
             quiet=quiet,
             interval=progress_interval,
             outputs=outputs,
+            loop=loop,
         )
         summary.scenario_path, summary.server_uri = str(scenario_file), scenario.server.uri
     finally:
@@ -333,6 +337,7 @@ def _execute(
     quiet: bool,
     interval: float | None,
     outputs: RunOutputs,
+    loop: str = "auto",
 ) -> Summary:
     metrics = RunMetrics()
     pool: WorkerPool | None = None
@@ -345,6 +350,7 @@ def _execute(
             addresses=capacity.addresses,
             interval=outputs.sampling,
             on_interval=outputs.record,
+            loop=loop,
         )
     exporter = None
     if metrics_port is not None:
@@ -360,14 +366,15 @@ def _execute(
         click.echo(capacity.describe(), err=True)
     try:
         if pool is not None:
-            return asyncio.run(_run_pool(pool, quiet=quiet, interval=interval))
+            return loops.run(_run_pool(pool, quiet=quiet, interval=interval), loop)
         factory: DeviceFactory = fleet_device
         if capacity.addresses:
             factory = SourceAddresses(capacity.addresses)
-        return asyncio.run(
+        return loops.run(
             _run_here(
                 scenario, metrics, indexes, factory, quiet=quiet, interval=interval, outputs=outputs
-            )
+            ),
+            loop,
         )
     except (OSError, WorkerError) as exc:
         click.echo(f"run failed: {exc}", err=True)

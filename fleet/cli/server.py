@@ -35,6 +35,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.options import loop_option
 from fleet.client.credentials import (
     CredentialError,
     KeysFile,
@@ -44,6 +45,7 @@ from fleet.client.credentials import (
 )
 from fleet.errors import FleetError
 from fleet.model.reading import MAX_COMMANDS_BYTES, FileTooLarge, read_bounded
+from fleet.runner import loops
 from fleet.runner.configs import scenario_key_lookup
 from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
@@ -297,6 +299,7 @@ async def run_server(
 
 
 @click.command("server")
+@loop_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5683, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -378,15 +381,17 @@ def server(
     http_host: str,
     tenant: str,
     token: str | None,
+    loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
     http = http_options(http_port, http_host, tenant, token)
     try:
-        asyncio.run(
+        loops.run(
             run_server(
                 host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port, http
-            )
+            ),
+            loop,
         )
     except OSError as error:
         raise click.ClickException(f"cannot serve on {host}:{port}: {error}") from None

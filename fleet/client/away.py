@@ -83,7 +83,8 @@ class Away:
     def _come_back(self) -> None:
         self.timer = None
         # the Register opens the socket first; a failure there is retried by the policy
-        self._device.registrar.start()
+        # (begin(): a device that must bootstrap first does so)
+        self._device.begin()
 
     # -- silence ------------------------------------------------------------------------
 

@@ -71,6 +71,8 @@ NO_SEC: Final = 3
 """Security Mode (/0/x/2) 3: NoSec."""
 PRE_SHARED_KEY: Final = 0
 """Security Mode (/0/x/2) 0: Pre-Shared Key (DTLS-PSK)."""
+DEFAULT_BOOTSTRAP_TIMEOUT: Final = 247.0
+"""Seconds a device waits for Bootstrap-Finish: CoAP's EXCHANGE_LIFETIME."""
 SECRET_PATHS: Final = ("/0/0/3", "/0/0/4", "/0/0/5")
 """The device's credentials in the Security object (PSK identity and key; certificate, server
 certificate or trust anchor, private key): per device, never in a shared template."""
@@ -124,6 +126,17 @@ class DeviceConfig:
     requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
     ``firmware``: what Object 5 does (downloads, storage, faults;
     :mod:`fleet.client.firmware.settings`; ``None``: defaults).
+
+    ``bootstrap``: the Bootstrap-Server URI (``coap://`` NoSec, ``coaps://`` with
+    ``bootstrap_psk``); the device then starts with only its Bootstrap-Server
+    Account in ``/0/0`` and no Server instance, and bootstraps before it
+    registers (:mod:`fleet.client.bootstrap`) — unless ``factory_server``, where it
+    keeps the ``server`` account in ``/0/0`` and ``/1/0`` and holds the
+    Bootstrap-Server Account in ``/0/1`` (for server-initiated bootstrap and the
+    fall-back when every server refuses it). ``bootstrap_timeout``: seconds to
+    wait for Bootstrap-Finish after the Bootstrap-Request was accepted;
+    ``bootstrap_retry``: the back-off of failed attempts; ``bootstrap_hold_off``:
+    the Client Hold Off Time (``/0/x/11``) before the first Bootstrap-Request.
     """
 
     endpoint: str
@@ -156,6 +169,12 @@ class DeviceConfig:
     resolver: Resolver | None = field(default=None, repr=False)
     uri: ServerUri = field(init=False, repr=False)
     x509: X509Credentials | None = None
+    bootstrap: str | None = None
+    bootstrap_psk: PskCredentials | None = None
+    factory_server: bool = False
+    bootstrap_timeout: float = DEFAULT_BOOTSTRAP_TIMEOUT
+    bootstrap_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    bootstrap_hold_off: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
@@ -173,6 +192,7 @@ class DeviceConfig:
                 f"server {self.server}: a coaps:// server needs a pre-shared key (psk) "
                 "or a certificate (x509)"
             )
+        _check_bootstrap(self)
         if self.secure and not is_secure_uri(self.server):
             what = "a pre-shared key" if self.psk is not None else "a certificate"
             raise ConfigError(f"server {self.server}: {what} needs a coaps:// server, not coap://")
@@ -229,6 +249,30 @@ class DeviceConfig:
         if self.bind_host is not None:
             return self.bind_host
         return default_bind_host(server[0])
+
+
+def _check_bootstrap(config: DeviceConfig) -> None:
+    if config.bootstrap is None:
+        if config.bootstrap_psk is not None or config.factory_server:
+            raise ConfigError("bootstrap_psk and factory_server need a bootstrap server URI")
+        return
+    parse_uri(config.bootstrap, what="bootstrap server URI")
+    if config.bootstrap_psk is not None and not isinstance(config.bootstrap_psk, PskCredentials):
+        raise ConfigError("bootstrap_psk must be PskCredentials (identity and key)")
+    if is_secure_uri(config.bootstrap) and config.bootstrap_psk is None:
+        raise ConfigError(
+            f"bootstrap server {config.bootstrap}: a coaps:// server needs a pre-shared key "
+            "(bootstrap_psk)"
+        )
+    if config.bootstrap_psk is not None and not is_secure_uri(config.bootstrap):
+        raise ConfigError(
+            f"bootstrap server {config.bootstrap}: a pre-shared key needs a coaps:// server"
+        )
+    if not (config.bootstrap_timeout > 0 and math.isfinite(config.bootstrap_timeout)):
+        raise ConfigError("bootstrap_timeout must be a positive number of seconds")
+    hold = config.bootstrap_hold_off
+    if isinstance(hold, bool) or not isinstance(hold, int) or not 0 <= hold <= UINT32_MAX:
+        raise ConfigError(f"bootstrap_hold_off must be whole seconds, got {hold!r}")
 
 
 def server_values(config: DeviceConfig) -> dict[str, object]:

@@ -48,6 +48,10 @@ from typing import Any
 
 from fleet.client import settings
 from fleet.client.away import Away
+from fleet.client.bootstrap import rules as bootstrap_rules
+from fleet.client.bootstrap.driver import Bootstrapper
+from fleet.client.bootstrap.factory import install_bootstrap_account, wants_bootstrap
+from fleet.client.bootstrap.site import serve_bootstrap
 from fleet.client.clockskew import skew_current_time
 from fleet.client.coap.dtls import DtlsEndpoint
 from fleet.client.coap.endpoint import CoapEndpoint
@@ -65,10 +69,11 @@ from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.site import intercept, serve
 from fleet.client.transport import open_endpoint, warn_wildcard_bind
-from fleet.client.uri import resolve
+from fleet.client.uri import parse_uri, resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
+    BootstrapRequested,
     DeviceEvent,
     DisableRequested,
     ObjectsChanged,
@@ -101,7 +106,9 @@ class Device(DeviceSeams):
         "_observations",
         "_rng",
         "_server",
+        "_target",
         "_tasks",
+        "bootstrap",
         "clock",
         "config",
         "profile",
@@ -131,9 +138,14 @@ class Device(DeviceSeams):
         self.tree = ObjectTree(
             self.profile.template, clock=self.clock, rng=rng, values=overrides or None
         )
+        if config.bootstrap is not None:
+            install_bootstrap_account(self.tree, config)
         self.tree.add_change_listener(self._on_change)
         self.tree.add_event_listener(self._on_event)
         self.registrar = Registrar(self)
+        self.bootstrap = Bootstrapper(self) if config.bootstrap is not None else None
+        """The bootstrap driver of a device with a Bootstrap-Server (``config.bootstrap``)."""
+        self._target: bootstrap_rules.ServerAccount | None = None
         self.registered = Flag()
         """Set while the device is registered: ``await device.registered``."""
         self._endpoint: CoapEndpoint | None = None
@@ -172,6 +184,9 @@ class Device(DeviceSeams):
         """
         if self._endpoint is not None or self.state is not RegistrationState.STOPPED:
             raise FleetError(f"{self.name}: already started")
+        if self.bootstrap is not None:
+            self.begin()
+            return
         try:
             await self.connect()
         except (FleetError, OSError) as error:
@@ -182,6 +197,8 @@ class Device(DeviceSeams):
     async def stop(self, *, deregister: bool = True) -> None:
         """De-register (unless told not to), drop observations and close the socket."""
         self._away.cancel()
+        if self.bootstrap is not None:
+            self.bootstrap.cancel()
         for task in list(self._tasks or ()):
             if task is not asyncio.current_task():
                 task.cancel()
@@ -206,6 +223,7 @@ class Device(DeviceSeams):
         endpoint = await open_endpoint(
             self.config,
             server,
+            account=self._target,
             handler=self._handle,
             clock=self.clock,
             rng=self._rng,
@@ -219,12 +237,20 @@ class Device(DeviceSeams):
         warn_wildcard_bind(self.config, server, endpoint.address)
 
     def _listen_to(self, server: Address) -> None:
-        """Ignore datagrams from any address but the server's (unless ``any_source``)."""
+        """Ignore datagrams from any address but the server's (unless ``any_source``); a
+        device with a Bootstrap-Server hears it too (server-initiated bootstrap)."""
         if self._endpoint is not None and not self.config.any_source:
-            self._endpoint.peers = frozenset({server})
+            peers = {server}
+            account = bootstrap_rules.bootstrap_account(self.tree) if self.bootstrap else None
+            if account is not None and account.address is not None:
+                peers.add(account.address)
+            self._endpoint.peers = frozenset(peers)
 
     async def _lookup(self) -> Address:
         """The server's numeric address for a new socket (see :meth:`connect`)."""
+        if self._target is not None:  # an account from the Bootstrap-Server, or its own
+            self._server = await resolve(parse_uri(self._target.uri), self.config.resolver)
+            return self._server
         uri = self.config.uri
         if uri.literal is not None:
             self._server = uri.literal
@@ -246,6 +272,105 @@ class Device(DeviceSeams):
             self._fresh = True
         else:
             self._listen_to(self._server)
+
+    # -- bootstrap (fleet.client.bootstrap) ---------------------------------------------
+
+    def begin(self) -> None:
+        """Register, or bootstrap first when a Bootstrap-Server is configured and no LwM2M
+        Server account is usable (LwM2M 1.1 Core 6.1); after a reboot what the bootstrap
+        wrote is kept, so the device registers with it."""
+        if self.bootstrap is not None and wants_bootstrap(self.tree, self.config):
+            self.registrar.state = RegistrationState.STOPPED
+            self.bootstrap.start()
+            return
+        if self.bootstrap is not None:
+            self._use(bootstrap_rules.server_accounts(self.tree)[0][0])
+        self.registrar.start()
+
+    @property
+    def account(self) -> bootstrap_rules.ServerAccount | None:
+        """The account the device talks to now when it has a Bootstrap-Server (``None``:
+        the configured ``server``)."""
+        return self._target
+
+    def _use(self, account: bootstrap_rules.ServerAccount) -> None:
+        if self._target != account:
+            self.close_endpoint()
+            self._server = None
+        self._target = account
+
+    async def connect_to(self, account: bootstrap_rules.ServerAccount) -> None:
+        """Open the endpoint toward ``account`` (the one open toward another is closed)."""
+        self._use(account)
+        await self.connect()
+
+    def bootstrapped(self, account: bootstrap_rules.ServerAccount) -> None:
+        """Bootstrap-Finish was accepted: leave the old registration, register at ``account``."""
+        self.spawn(self._switch(account))
+
+    async def _switch(self, account: bootstrap_rules.ServerAccount) -> None:
+        await asyncio.sleep(0)  # the Finish's answer goes out over the old endpoint first
+        if self.bootstrap is not None:
+            self.bootstrap.report_done(account)
+        if self.registrar.location is not None:
+            await self.registrar.deregister("bootstrapped")
+        self.registrar.cancel()
+        self._use(account)
+        self.registrar.start()
+
+    @property
+    def _bootstrapping(self) -> bool:
+        return self.bootstrap is not None and self.bootstrap.active
+
+    async def _bootstrap_triggered(self) -> None:
+        """/1/x/9 Bootstrap-Request Trigger: leave the server, bootstrap now."""
+        await asyncio.sleep(0)  # the Execute's answer goes out first
+        if self.bootstrap is None:  # pragma: no cover - only spawned with one
+            return
+        if self.registrar.location is not None:
+            await self.registrar.deregister("bootstrap requested")
+        self.registrar.cancel()
+        self.registrar.state = RegistrationState.STOPPED
+        self.bootstrap.start(hold_off=False)
+
+    def bootstrap_finish(self) -> str | None:
+        assert self.bootstrap is not None
+        return self.bootstrap.finish()
+
+    def bootstrap_touched(self) -> None:
+        assert self.bootstrap is not None
+        self.bootstrap.touched()
+
+    def registration_gave_up(self) -> None:
+        """Every Register failed: with a Bootstrap-Server, bootstrap again (1.1 /1/x/16)."""
+        if self.bootstrap is None:
+            return
+        instance = self.server_instance
+        allowed = self.tree.stored(1, instance, 16) if instance is not None else None
+        if allowed is not False:
+            self.registrar.state = RegistrationState.STOPPED
+            self.bootstrap.fall_back()
+
+    @property
+    def server_instance(self) -> int | None:
+        """The Server object instance of the account in use (``0`` without bootstrap)."""
+        return 0 if self._target is None else self._target.server_instance
+
+    @property
+    def _instance(self) -> int:
+        instance = self.server_instance
+        return 0 if instance is None else instance
+
+    def _from_bootstrap_server(self, remote: Any) -> bool:
+        if self.bootstrap is None:
+            return False
+        account = bootstrap_rules.bootstrap_account(self.tree)
+        if account is None:
+            return False
+        address = (remote[0], remote[1])
+        if address != account.address:
+            return False
+        return self.bootstrap.active or address != self._server
 
     def close_endpoint(self, *, notify: bool = True) -> None:
         """Drop observations, stored notifications and the socket (no CoAP message sent).
@@ -387,7 +512,7 @@ class Device(DeviceSeams):
     def attributes(self) -> AttributeStore:
         """The server's Write-Attributes (created on first use)."""
         if self._attributes is None:
-            pmin, pmax = settings.default_periods(self.tree, self.config)
+            pmin, pmax = settings.default_periods(self.tree, self.config, self._instance)
             self._attributes = AttributeStore(default_pmin=pmin, default_pmax=pmax)
         return self._attributes
 
@@ -405,17 +530,19 @@ class Device(DeviceSeams):
         return self._observations is not None and len(self._observations) > 0
 
     def registration_params(self) -> RegistrationParams:
-        return settings.registration_params(self.tree, self.config)
+        return settings.registration_params(self.tree, self.config, self._instance)
 
     def register_payload(self) -> bytes:
         return settings.register_links(self.tree, self.config)
 
     def retry_policy(self) -> RetryPolicy:
-        return settings.retry_policy(self.tree, self.config)
+        return settings.retry_policy(self.tree, self.config, self._instance)
 
     def registration_changed(self, registered: bool) -> None:
         if registered:
             self.registered.set()
+            if self.bootstrap is not None:
+                self.bootstrap.registered()
             return
         self.registered.clear()
         if self._queue is not None:
@@ -427,6 +554,8 @@ class Device(DeviceSeams):
     # -- wiring -------------------------------------------------------------------------
 
     def _handle(self, request: Any) -> Any:
+        if self.bootstrap is not None and self._from_bootstrap_server(request.remote):
+            return serve_bootstrap(self, request)
         if self._interceptors:
             response = intercept(self, request, self._interceptors)
         else:
@@ -451,19 +580,26 @@ class Device(DeviceSeams):
         if self._observations is not None and len(self._observations):
             self._observations.on_change(paths)
         for path in paths:
-            if settings.touches_server_resource(path, _REGISTRATION_SETTINGS):
+            if self._bootstrapping:
+                continue
+            if settings.touches_server_resource(path, _REGISTRATION_SETTINGS, self._instance):
                 self.registrar.settings_changed()
             if self._attributes is not None and settings.touches_server_resource(
-                path, _DEFAULT_PERIODS
+                path, _DEFAULT_PERIODS, self._instance
             ):
-                self._attributes.set_defaults(*settings.default_periods(self.tree, self.config))
+                periods = settings.default_periods(self.tree, self.config, self._instance)
+                self._attributes.set_defaults(*periods)
                 if self._observations is not None:
                     self._observations.attributes_changed(None)
 
     def _on_event(self, event: DeviceEvent) -> None:
         # Runs inside the operation (e.g. the Execute): act after its answer is sent.
         if isinstance(event, RegistrationUpdateRequested | ObjectsChanged):
-            self.registrar.request_update()
+            if not self._bootstrapping:
+                self.registrar.request_update()
+        elif isinstance(event, BootstrapRequested):
+            if self.bootstrap is not None:
+                self.spawn(self._bootstrap_triggered())
         elif isinstance(event, RebootRequested):
             self.reboot_soon()
         elif isinstance(event, DisableRequested):

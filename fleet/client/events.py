@@ -40,6 +40,11 @@ class Operation(Enum):
     EXECUTE = "Execute"
     CREATE = "Create"
     DELETE = "Delete"
+    BOOTSTRAP_WRITE = "Bootstrap-Write"
+    BOOTSTRAP_READ = "Bootstrap-Read"
+    BOOTSTRAP_DISCOVER = "Bootstrap-Discover"
+    BOOTSTRAP_DELETE = "Bootstrap-Delete"
+    BOOTSTRAP_FINISH = "Bootstrap-Finish"
     UNKNOWN = "unknown"
 
 
@@ -245,3 +250,48 @@ ClientListener = Callable[[ClientEvent], None]
 def code_text(code: int) -> str:
     """A CoAP code number (``69``) as the specification writes it (``2.05``)."""
     return f"{code >> 5}.{code & 31:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class BootstrapDone(ClientEvent):
+    """Bootstrap-Finish was accepted (2.04): the device now registers with ``server``.
+
+    ``mode`` is the security mode of that account (``NoSec``, ``PSK``); ``initiated``
+    says who began (``client``: a Bootstrap-Request, ``server``: the Bootstrap-Server
+    wrote unasked); ``started`` is when the bootstrap began (first Bootstrap-Request
+    of this attempt, or the server's first operation).
+    """
+
+    server: str
+    mode: str
+    initiated: str = "client"
+    started: float | None = None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started is None else self.time - self.started
+
+
+@dataclass(frozen=True, slots=True)
+class BootstrapFailed(ClientEvent):
+    """A bootstrap attempt failed at ``step`` (``Bootstrap-Request``: refused or no answer;
+    ``Bootstrap-Finish``: never came in time; ``connect``: no socket or handshake).
+
+    ``retry_in`` is when the next Bootstrap-Request goes out, ``None`` when the device
+    gave up (:attr:`final`).
+    """
+
+    step: str
+    reason: str
+    attempt: int
+    retry_in: float | None
+    started: float | None = None
+    injected: bool = False
+
+    @property
+    def final(self) -> bool:
+        return self.retry_in is None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started is None else self.time - self.started

@@ -252,6 +252,11 @@ class FleetCa:
         return found
 
     @property
+    def cached(self) -> int:
+        """Device certificates in the cache (those on disk and those minted since)."""
+        return len(self._load_cache())
+
+    @property
     def minted(self) -> int:
         """Device certificates minted since the cache was last saved."""
         return self._minted

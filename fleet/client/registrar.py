@@ -415,6 +415,8 @@ class Registrar:
                     cause,
                 )
             )
+        if delay is None:
+            host.registration_gave_up()
 
     def _retry(self) -> None:
         self._timer = None

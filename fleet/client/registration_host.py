@@ -41,6 +41,10 @@ class RegistrationHost(EndpointHost, Protocol):
 
     def retry_policy(self) -> RetryPolicy: ...
 
+    def registration_gave_up(self) -> None:
+        """The retry policy is exhausted (a device with a Bootstrap-Server bootstraps again)."""
+        ...
+
     def registration_changed(self, registered: bool) -> None:
         """The device became registered (``True``) or lost its registration."""
         ...

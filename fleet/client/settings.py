@@ -1,6 +1,7 @@
 """What a device tells its server, read from its Server object with the configuration as fallback.
 
-The Server object instance ``/1/0`` holds what the server may change:
+The Server object instance ``/1/0`` (or, after a bootstrap, the instance of the
+account in use: the ``instance`` argument) holds what the server may change:
 lifetime (1), default pmin/pmax (2, 3), binding (7) and the retry resources
 (17..20). These functions read them from the tree, falling back on the
 :class:`~fleet.client.config.DeviceConfig` when the layout lacks the object
@@ -24,19 +25,21 @@ LIFETIME, DEFAULT_PMIN, DEFAULT_PMAX, BINDING = 1, 2, 3, 7
 RETRY_RESOURCES: Final = (17, 18, 19, 20)
 
 
-def server_setting(tree: DeviceStore, resource_id: int) -> object:
-    """A resource of ``/1/0`` as stored (``None`` when the device has none)."""
-    return tree.stored(SERVER_OBJECT, SERVER_INSTANCE, resource_id)
+def server_setting(tree: DeviceStore, resource_id: int, instance: int = SERVER_INSTANCE) -> object:
+    """A resource of ``/1/<instance>`` as stored (``None`` when the device has none)."""
+    return tree.stored(SERVER_OBJECT, instance, resource_id)
 
 
 def _integer(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def registration_params(tree: DeviceStore, config: DeviceConfig) -> RegistrationParams:
+def registration_params(
+    tree: DeviceStore, config: DeviceConfig, instance: int = SERVER_INSTANCE
+) -> RegistrationParams:
     """Endpoint, lifetime (``/1/0/1``), LwM2M version and binding (``/1/0/7``) as of now."""
-    lifetime = _integer(server_setting(tree, LIFETIME))
-    binding = server_setting(tree, BINDING)
+    lifetime = _integer(server_setting(tree, LIFETIME, instance))
+    binding = server_setting(tree, BINDING, instance)
     return RegistrationParams(
         endpoint=config.endpoint,
         lifetime=config.lifetime if lifetime is None else lifetime,
@@ -64,10 +67,12 @@ def register_links(tree: DeviceStore, config: DeviceConfig) -> bytes:
     return register_payload(objects, lwm2m_version=version, content_formats=formats).encode()
 
 
-def retry_policy(tree: DeviceStore, config: DeviceConfig) -> RetryPolicy:
+def retry_policy(
+    tree: DeviceStore, config: DeviceConfig, instance: int = SERVER_INSTANCE
+) -> RetryPolicy:
     """The retry policy of ``/1/0/17..20`` (each missing one from the configuration)."""
     count, timer, delay, sequences = (
-        _integer(server_setting(tree, rid)) for rid in RETRY_RESOURCES
+        _integer(server_setting(tree, rid, instance)) for rid in RETRY_RESOURCES
     )
     configured = config.retry
     return RetryPolicy(
@@ -78,20 +83,24 @@ def retry_policy(tree: DeviceStore, config: DeviceConfig) -> RetryPolicy:
     )
 
 
-def default_periods(tree: DeviceStore, config: DeviceConfig) -> tuple[int | None, int | None]:
+def default_periods(
+    tree: DeviceStore, config: DeviceConfig, instance: int = SERVER_INSTANCE
+) -> tuple[int | None, int | None]:
     """Default Minimum and Maximum Period (``/1/0/2``, ``/1/0/3``)."""
-    pmin = _integer(server_setting(tree, DEFAULT_PMIN))
-    pmax = _integer(server_setting(tree, DEFAULT_PMAX))
+    pmin = _integer(server_setting(tree, DEFAULT_PMIN, instance))
+    pmax = _integer(server_setting(tree, DEFAULT_PMAX, instance))
     return (
         config.default_pmin if pmin is None else pmin,
         config.default_pmax if pmax is None else pmax,
     )
 
 
-def touches_server_resource(path: Path, resources: tuple[int, ...]) -> bool:
+def touches_server_resource(
+    path: Path, resources: tuple[int, ...], instance: int = SERVER_INSTANCE
+) -> bool:
     """Whether a changed ``path`` (it and everything below) covers one of ``/1/0/<resources>``."""
     if len(path) >= 1 and path[0] != SERVER_OBJECT:
         return False
-    if len(path) >= 2 and path[1] != SERVER_INSTANCE:
+    if len(path) >= 2 and path[1] != instance:
         return False
     return len(path) < 3 or path[2] in resources

@@ -199,11 +199,11 @@ def serve(host: SiteHost, request: Any) -> Any:
         _log.exception("device %s failed to answer %s", host.name, request)
         response = Message(code=INTERNAL_SERVER_ERROR)
     if listening:
-        _report(host, request, operation, method, response, started)
+        report_served(host, request, operation, method, response, started)
     return response
 
 
-def _report(
+def report_served(
     host: SiteHost,
     request: Any,
     operation: Operation,
@@ -213,6 +213,7 @@ def _report(
     *,
     injected: bool = False,
 ) -> None:
+    """Tell the listeners how ``request`` was answered (a :class:`RequestServed`)."""
     answered = response.opt.content_format
     requested = request.opt.content_format
     given = answered if answered is not None else requested
@@ -354,7 +355,9 @@ def intercept(host: SiteHost, request: Any, interceptors: tuple[Interceptor, ...
     if verdict.code is not None:
         response = Message(code=verdict.code)
         if host.listening:
-            _report(host, request, operation, method, response, host.clock.now(), injected=True)
+            report_served(
+                host, request, operation, method, response, host.clock.now(), injected=True
+            )
         return response
     if verdict.delay_s > 0:
         return _delayed(host, request, verdict)

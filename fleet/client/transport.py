@@ -20,6 +20,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from fleet.client.bootstrap.rules import ServerAccount
 from fleet.client.coap.dtls import DtlsError, open_dtls_client
 from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.endpoint import CoapEndpoint, set_receive_buffer
@@ -51,6 +52,7 @@ async def open_endpoint(
     on_cancel: CancelCallback,
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,
+    account: ServerAccount | None = None,
 ) -> CoapEndpoint:
     """Bind the device's endpoint (an ephemeral port) to talk to ``remote``, the server's
     numeric address (default: ``config.server_address``, a literal or the shard's lookup):
@@ -63,8 +65,13 @@ async def open_endpoint(
     without the optional package). ``on_lost(reason)`` hears when a secure
     session ends under the device (the device must then open a new endpoint:
     a new handshake).
+
+    ``account``: an account a Bootstrap-Server wrote (or the Bootstrap-Server's own):
+    its security mode and keys replace the config's (NoSec: plain UDP, PSK: DTLS-PSK).
     """
     psk, x509 = config.psk, config.x509
+    if account is not None:
+        psk, x509 = account.psk, None
     if remote is None:
         remote = config.server_address
         if remote is None:

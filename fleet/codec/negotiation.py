@@ -26,12 +26,17 @@ version (SenML and CBOR before 1.1, LwM2M CBOR before 1.2) are not offered.
 
 :func:`choose_format` raises :class:`NotAcceptable` (4.06) for an Accept the
 device cannot honour; :func:`check_write_format` raises
-:class:`UnsupportedContentFormat` (4.15) for a payload it cannot read.
+:class:`UnsupportedContentFormat` (4.15) for a payload it cannot read. Both
+are thin wrappers of pure, cached decisions (:func:`read_decision`,
+:func:`write_decision`) keyed by what they depend on: the path only through
+its shape (:func:`path_shape`), so the cache stays small and the error names
+the actual path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 from typing import Final
 
 from fleet.codec.formats import ContentFormat, format_label
@@ -53,6 +58,27 @@ LEGACY_NUMBERS: Final[dict[int, ContentFormat]] = {1541: F.TEXT, 1542: F.TLV, 15
 """Pre-registration numbers some LwM2M 1.0 peers still send."""
 
 
+# What the decisions depend on is small and repeats on every request (a handful of LwM2M
+# versions, a few Accept values, three path shapes), so each decision is a pure function of
+# those, cached: a Read does not rebuild format sets or parse version strings again.
+ROOT_SHAPE: Final = 0
+"""The root path ``/`` (composites only)."""
+CONTAINER_SHAPE: Final = 1
+"""An object or an instance: never a single value."""
+RESOURCE_SHAPE: Final = 3
+"""A resource or a resource instance: a single value when the target holds one."""
+CACHE_SIZE: Final = 4096
+"""Decisions remembered per function (an Accept is any number a peer sends: bounded)."""
+
+
+def path_shape(path: Path) -> int:
+    """What of ``path`` a format decision depends on: root, container or resource level."""
+    if not path:
+        return ROOT_SHAPE
+    return RESOURCE_SHAPE if len(path) >= 3 else CONTAINER_SHAPE
+
+
+@lru_cache(maxsize=64)
 def formats_for(lwm2m_version: str) -> frozenset[ContentFormat]:
     """Every data format a device of this LwM2M version can use (not link format)."""
     have = version_key(lwm2m_version)
@@ -61,18 +87,48 @@ def formats_for(lwm2m_version: str) -> frozenset[ContentFormat]:
     )
 
 
+@lru_cache(maxsize=64)
+def _before_1_1(lwm2m_version: str) -> bool:
+    return version_key(lwm2m_version) < version_key("1.1")
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _usable(
+    lwm2m_version: str, supported: frozenset[ContentFormat] | None
+) -> frozenset[ContentFormat]:
+    usable = formats_for(lwm2m_version)
+    return usable if supported is None else usable & supported
+
+
+def _supported(supported: Collection[ContentFormat] | None) -> frozenset[ContentFormat] | None:
+    return None if supported is None else frozenset(supported)
+
+
+def _carries(
+    fmt: ContentFormat, shape: int, single_value: bool, resource_type: ResourceType | None
+) -> bool:
+    if shape == ROOT_SHAPE:
+        return fmt in COMPOSITE
+    if fmt in SINGLE_VALUE:
+        if not (single_value and shape == RESOURCE_SHAPE):
+            return False
+        return fmt is not F.OPAQUE or resource_type in (None, ResourceType.OPAQUE)
+    return fmt in STRUCTURED
+
+
 def can_carry(
     fmt: ContentFormat, path: Path, single_value: bool, resource_type: ResourceType | None = None
 ) -> bool:
     """Whether ``fmt`` can hold the content at ``path``."""
-    if not path:
-        return fmt in COMPOSITE
-    single = single_value and len(path) >= 3
-    if fmt in SINGLE_VALUE:
-        if not single:
-            return False
-        return fmt is not F.OPAQUE or resource_type in (None, ResourceType.OPAQUE)
-    return fmt in STRUCTURED
+    return _carries(fmt, path_shape(path), single_value, resource_type)
+
+
+def _default(
+    shape: int, lwm2m_version: str, single_value: bool, resource_type: ResourceType | None
+) -> ContentFormat:
+    if shape == RESOURCE_SHAPE and single_value:
+        return F.OPAQUE if resource_type is ResourceType.OPAQUE else F.TEXT
+    return F.TLV if _before_1_1(lwm2m_version) else F.SENML_CBOR
 
 
 def default_format(
@@ -82,11 +138,39 @@ def default_format(
     resource_type: ResourceType | None = None,
 ) -> ContentFormat:
     """The format a device answers with when the request has no Accept (see the table)."""
-    if path and single_value and len(path) >= 3:
-        return F.OPAQUE if resource_type is ResourceType.OPAQUE else F.TEXT
-    if version_key(lwm2m_version) < version_key("1.1"):
-        return F.TLV
-    return F.SENML_CBOR
+    return _default(path_shape(path), lwm2m_version, single_value, resource_type)
+
+
+_FALLBACKS: Final = (F.SENML_CBOR, F.SENML_JSON, F.LWM2M_CBOR, F.TLV, F.LWM2M_JSON, F.TEXT)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def read_decision(
+    accept: int | None,
+    shape: int,
+    lwm2m_version: str,
+    preferred: ContentFormat | None,
+    single_value: bool,
+    resource_type: ResourceType | None,
+    supported: frozenset[ContentFormat] | None,
+) -> ContentFormat | str:
+    """What :func:`choose_format` answers for a path of ``shape``: the format, or why none
+    (the text of the 4.06, after the path)."""
+    usable = _usable(lwm2m_version, supported)
+    if accept is not None:
+        fmt = _lookup(accept)
+        if fmt is None or fmt not in usable:
+            return f"{format_label(accept)} is not supported"
+        if not _carries(fmt, shape, single_value, resource_type):
+            return f"{format_label(fmt)} cannot carry this content"
+        return fmt
+    candidates = [preferred] if preferred is not None else []
+    candidates.append(_default(shape, lwm2m_version, single_value, resource_type))
+    candidates.extend(_FALLBACKS)
+    for fmt in candidates:
+        if fmt in usable and _carries(fmt, shape, single_value, resource_type):
+            return fmt
+    return "no supported format can carry this content"
 
 
 def choose_format(
@@ -105,23 +189,37 @@ def choose_format(
     resource or a resource instance); ``supported`` narrows what the device
     implements (default: everything its LwM2M version allows).
     """
-    usable = formats_for(lwm2m_version)
-    if supported is not None:
-        usable = usable & frozenset(supported)
-    if accept is not None:
-        fmt = _lookup(accept)
-        if fmt is None or fmt not in usable:
-            raise NotAcceptable(f"{path}: {format_label(accept)} is not supported")
-        if not can_carry(fmt, path, single_value, resource_type):
-            raise NotAcceptable(f"{path}: {format_label(fmt)} cannot carry this content")
-        return fmt
-    candidates = [preferred] if preferred is not None else []
-    candidates.append(default_format(path, lwm2m_version, single_value, resource_type))
-    candidates.extend([F.SENML_CBOR, F.SENML_JSON, F.LWM2M_CBOR, F.TLV, F.LWM2M_JSON, F.TEXT])
-    for fmt in candidates:
-        if fmt in usable and can_carry(fmt, path, single_value, resource_type):
-            return fmt
-    raise NotAcceptable(f"{path}: no supported format can carry this content")
+    decided = read_decision(
+        accept,
+        path_shape(path),
+        lwm2m_version,
+        preferred,
+        single_value,
+        resource_type,
+        _supported(supported),
+    )
+    if isinstance(decided, str):
+        raise NotAcceptable(f"{path}: {decided}")
+    return decided
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def write_decision(
+    content_format: int,
+    shape: int,
+    lwm2m_version: str,
+    single_value: bool,
+    resource_type: ResourceType | None,
+    supported: frozenset[ContentFormat] | None,
+) -> ContentFormat | str:
+    """What :func:`check_write_format` answers for a path of ``shape``: the format, or why
+    not (the text of the 4.15, after the path)."""
+    fmt = _lookup(content_format)
+    if fmt is None or fmt not in _usable(lwm2m_version, supported):
+        return f"{format_label(content_format)} is not supported"
+    if not _carries(fmt, shape, single_value, resource_type):
+        return f"{format_label(fmt)} cannot carry this content"
+    return fmt
 
 
 def check_write_format(
@@ -140,15 +238,17 @@ def check_write_format(
     """
     if content_format is None:
         raise UnsupportedContentFormat(f"{path}: a payload must carry a Content-Format")
-    fmt = _lookup(content_format)
-    usable = formats_for(lwm2m_version)
-    if supported is not None:
-        usable = usable & frozenset(supported)
-    if fmt is None or fmt not in usable:
-        raise UnsupportedContentFormat(f"{path}: {format_label(content_format)} is not supported")
-    if not can_carry(fmt, path, single_value, resource_type):
-        raise UnsupportedContentFormat(f"{path}: {format_label(fmt)} cannot carry this content")
-    return fmt
+    decided = write_decision(
+        content_format,
+        path_shape(path),
+        lwm2m_version,
+        single_value,
+        resource_type,
+        _supported(supported),
+    )
+    if isinstance(decided, str):
+        raise UnsupportedContentFormat(f"{path}: {decided}")
+    return decided
 
 
 def _lookup(number: int) -> ContentFormat | None:

@@ -22,10 +22,11 @@ from typing import Final, NamedTuple
 from fleet.clock import Clock
 from fleet.device.arguments import parse_arguments
 from fleet.device.behaviour import Behaviour
+from fleet.device.bootstrap_store import BootstrapStore
 from fleet.device.events import Executed, ObjectsChanged
 from fleet.device.layout import DeviceLayout, InitialValues
 from fleet.device.spec_limits import SERVER
-from fleet.device.store import DEVICE, DeviceStore, as_path, resource_instance
+from fleet.device.store import DEVICE, as_path, resource_instance
 from fleet.device.template import ABSENT, ObjectPlan, Slot, TreeTemplate
 from fleet.device.writing import checked, multi_checked, stage_write
 from fleet.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
@@ -54,7 +55,7 @@ class Link(NamedTuple):
     version: str | None = None
 
 
-class ObjectTree(DeviceStore):
+class ObjectTree(BootstrapStore):
     """The objects, instances and current values of one device."""
 
     __slots__ = ()

@@ -7,13 +7,17 @@ was chosen with :meth:`ModelRegistry.set_default`); ``get(3, "1.1")`` a given on
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from fleet.errors import NotFound
 from fleet.model.definitions import ObjectModel
 
 
+@lru_cache(maxsize=1024)
 def version_key(version: str) -> tuple[int, ...]:
-    """Sort key for ``"1.0"``, ``"1.10"``, ``"2.0"``; non-numeric parts sort first."""
+    """Sort key for ``"1.0"``, ``"1.10"``, ``"2.0"``; non-numeric parts sort first.
+
+    Cached: the same few version strings are compared on every request."""
     parts: list[int] = []
     for part in version.split("."):
         parts.append(int(part) if part.isdigit() else -1)
@@ -26,6 +30,7 @@ class ModelRegistry:
     def __init__(self, models: Iterable[ObjectModel] = ()) -> None:
         self._models: dict[int, dict[str, ObjectModel]] = {}
         self._defaults: dict[int, str] = {}
+        self._newest: dict[int, str] = {}  # per object, its newest version (get's default)
         for model in models:
             self.add(model)
 
@@ -35,6 +40,9 @@ class ModelRegistry:
         if not replace and model.version in versions:
             return
         versions[model.version] = model
+        newest = self._newest.get(model.id)
+        if newest is None or version_key(model.version) > version_key(newest):
+            self._newest[model.id] = model.version
 
     def set_default(self, object_id: int, version: str) -> None:
         """Make ``version`` the one ``get(object_id)`` answers."""
@@ -47,7 +55,7 @@ class ModelRegistry:
         if not versions:
             raise NotFound(f"no definition for object {object_id}")
         if version is None:
-            version = self._defaults.get(object_id) or max(versions, key=version_key)
+            version = self._defaults.get(object_id) or self._newest[object_id]
         try:
             return versions[version]
         except KeyError:

@@ -11,8 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fleet.client.certificates import CertificateSource
+from fleet.client.coap.psk import PskCredentials
+from fleet.client.coap.x509 import X509Credentials
 from fleet.client.config import DeviceConfig
-from fleet.client.credentials import CredentialError, KeyStore, PatternCredentials, key_lookup
+from fleet.client.credentials import (
+    CredentialError,
+    CredentialSource,
+    KeyStore,
+    PatternCredentials,
+    key_lookup,
+)
 from fleet.client.uri import Address, Resolver
 from fleet.scenario import Scenario
 
@@ -34,7 +43,7 @@ def device_config(
     """
     group = scenario.group_of(index)
     endpoint = group.endpoint(index)
-    security = group.security
+    psk, x509 = _credentials(group.security, index, endpoint)
     return DeviceConfig(
         endpoint=endpoint,
         server=scenario.server.uri if server is None else server,
@@ -46,10 +55,23 @@ def device_config(
         registry=scenario.registry,
         send_enabled=group.send_enabled,
         awake_time=group.awake_time,
-        psk=None if security is None else security.credentials(index, endpoint),
+        psk=psk,
+        x509=x509,
         resolved=resolved,
         resolver=resolver,
+        firmware=group.firmware,
     )
+
+
+def _credentials(
+    security: CredentialSource | CertificateSource | None, index: int, endpoint: str
+) -> tuple[PskCredentials | None, X509Credentials | None]:
+    """The PSK or the certificate credentials of a device (``CredentialError`` if none)."""
+    if security is None:
+        return None, None
+    if isinstance(security, CertificateSource):
+        return None, security.x509(index, endpoint)
+    return security.credentials(index, endpoint), None
 
 
 def scenario_key_lookup(scenario: Scenario) -> Callable[[bytes], bytes | None]:
@@ -78,7 +100,7 @@ def credential_problems(scenario: Scenario, limit: int = 5) -> list[str]:
             continue
         for index in range(group.first_index, group.first_index + group.count):
             try:
-                security.credentials(index, group.endpoint(index))
+                _credentials(security, index, group.endpoint(index))
             except CredentialError as error:
                 missing += 1
                 if len(problems) < limit:

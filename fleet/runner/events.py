@@ -11,6 +11,9 @@ One :class:`MetricsBridge` per shard listens to every device of the shard
 - ``NotificationSent`` -> ``notify``; ``SendDone`` -> ``send``;
 - ``Handshake`` (DTLS) -> ``handshake`` (failed when it did not complete).
 
+- ``FirmwareDownloaded`` -> ``firmware_download`` (failed unless Downloaded; a failure
+  the device's firmware fault made counts as injected), its bytes and Update Result;
+  ``FirmwareUpdated`` -> ``firmware_update`` and its Update Result;
 - ``Retransmitted`` -> ``metrics.retransmitted()`` (one per CoAP retransmission).
 
 Durations are measured by the device: each registration event says when its
@@ -50,8 +53,10 @@ from fleet.client.events import (
     Updated,
 )
 from fleet.client.events import Operation as ClientOperation
+from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
 from fleet.client.reasons import code_reason
 from fleet.metrics import Operation, RunMetrics
+from fleet.metrics.firmware import result_key, result_reason
 
 SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
     ClientOperation.READ: Operation.READ,
@@ -136,6 +141,30 @@ class MetricsBridge:
         elif isinstance(event, NotificationSent):
             ok = _ok(event.code)
             self._record(Operation.NOTIFY, event.delay, ok, reason=None if ok else event.code)
+        elif isinstance(event, FirmwareDownloaded):
+            ok = event.result == 0
+            reason = None if ok else result_reason(event.result)
+            self._record(
+                Operation.FIRMWARE_DOWNLOAD,
+                event.duration,
+                ok,
+                injected=event.injected,
+                reason=reason,
+            )
+            self.metrics.firmware_count("bytes", event.size)
+            if not ok:
+                self.metrics.firmware_count(result_key(event.result))
+        elif isinstance(event, FirmwareUpdated):
+            ok = event.result == 1
+            reason = None if ok else result_reason(event.result)
+            self._record(
+                Operation.FIRMWARE_UPDATE,
+                event.duration,
+                ok,
+                injected=event.injected,
+                reason=reason,
+            )
+            self.metrics.firmware_count(result_key(event.result))
         elif isinstance(event, Retransmitted):
             self.metrics.retransmitted()
         elif isinstance(event, Registered):

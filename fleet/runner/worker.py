@@ -40,6 +40,7 @@ from typing import Any
 
 from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
+from fleet.runner import loops
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import Fleet
 from fleet.runner.limits import SourceAddresses
@@ -101,6 +102,8 @@ class WorkerJob:
     log_level: int = logging.WARNING
     interval: float | None = None
     """Seconds between time series records (``None``: no time series)."""
+    loop: str = "auto"
+    """The event loop (:mod:`fleet.runner.loops`): ``auto``, ``asyncio`` or ``uvloop``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ def worker_main(conn: Connection, job: WorkerJob) -> None:
         format=f"%(levelname)s worker {job.number} %(name)s: %(message)s",
     )
     try:
-        asyncio.run(_work(conn, job))
+        loops.run(_work(conn, job), job.loop)
     except BaseException as exc:  # every failure goes to the parent, then exit 1
         _send(conn, ("error", f"{type(exc).__name__}: {exc}"))
         raise SystemExit(1) from None

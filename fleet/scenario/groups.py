@@ -25,12 +25,14 @@ from fleet.device.template import multi_from
 from fleet.errors import FleetError, InvalidValue
 from fleet.model import ModelRegistry, Path, coerce_value
 from fleet.scenario.endpoints import PatternError, check_pattern, too_long
+from fleet.scenario.firmware import FIRMWARE_OBJECT, build_firmware
 from fleet.scenario.group_context import GroupContext, raw_key, resource_at
 from fleet.scenario.group_generators import check_generators
 from fleet.scenario.kinds import INVALID, Context, label
 from fleet.scenario.model import Group
 from fleet.scenario.problems import KeyPath
 from fleet.scenario.security import build_security
+from fleet.scenario.security_modes import is_nosec
 from fleet.scenario.spec import MANDATORY_OBJECTS
 
 
@@ -195,6 +197,11 @@ def build_group(
     g = GroupContext(path, ctx, registry, version, {}, base_dir)
     ok = _protocol(g, raw) and ok
     ok = _objects(g, raw.get("objects")) and ok
+    firmware = build_firmware(g, raw.get("firmware"))
+    if raw.get("firmware") is not None:
+        ok = firmware is not None and ok
+        if FIRMWARE_OBJECT not in g.layouts and FIRMWARE_OBJECT in registry:
+            g.layouts[FIRMWARE_OBJECT] = ObjectLayout((0,), None)
     values = _values(g, raw.get("values"))
     generators = check_generators(g, raw.get("generators"), values or {})
     if values is None or generators is None or not ok or INVALID in raw.values():
@@ -211,7 +218,7 @@ def build_group(
     assert isinstance(count, int) and isinstance(lifetime, int)
     assert isinstance(awake, int | float)
     security = build_security(g, raw.get("security"), first_index, count, str(raw["endpoint"]))
-    if security is None and raw.get("security") is not None:
+    if security is None and raw.get("security") is not None and not is_nosec(raw["security"]):
         return None  # reported
     return Group(
         name=name if isinstance(name, str) else f"group-{position + 1}",
@@ -228,4 +235,5 @@ def build_group(
         template=template,
         awake_time=float(awake),
         security=security,
+        firmware=firmware,
     )

@@ -275,7 +275,7 @@ def _security_fits(
             ctx.error(
                 where,
                 f"group {group.name}: the server {server.uri} speaks DTLS; give the group "
-                "security: with its pre-shared keys",
+                "security: with its pre-shared keys or certificates",
             )
         elif server.scheme == "coap" and group.security is not None:
             ctx.error(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fleet.client.config import DEFAULT_AWAKE_TIME
+from fleet.client.firmware.settings import FirmwareSettings
 from fleet.codec import ContentFormat
 from fleet.device import DeviceLayout, TreeTemplate
 from fleet.model import ModelRegistry, Path
@@ -28,6 +29,7 @@ from fleet.scenario.phases import Churn, Phase
 from fleet.scenario.thresholds import Threshold
 
 if TYPE_CHECKING:
+    from fleet.client.certificates import CertificateSource
     from fleet.client.credentials import CredentialSource
     from fleet.device.generators import GeneratorSpec
     from fleet.faults import Fault
@@ -81,7 +83,11 @@ class Group:
     send_enabled: bool
     template: TreeTemplate = field(compare=False, repr=False)
     awake_time: float = DEFAULT_AWAKE_TIME
-    security: CredentialSource | None = field(default=None, compare=False, repr=False)
+    security: CredentialSource | CertificateSource | None = field(
+        default=None, compare=False, repr=False
+    )
+    firmware: FirmwareSettings | None = None
+    """Object 5 behaviour (``firmware:``); ``None``: the defaults, when the group has /5."""
 
     @property
     def indexes(self) -> range:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
+from fleet.client.certificates import CertificateSource
 from fleet.client.credentials import (
     CredentialError,
     CredentialSource,
@@ -35,6 +36,7 @@ from fleet.scenario.containers import Field, Record, Variants
 from fleet.scenario.group_context import GroupContext
 from fleet.scenario.kinds import Text, label
 from fleet.scenario.problems import KeyPath
+from fleet.scenario.security_modes import SecurityEntry, build_certificates, is_nosec, is_x509
 
 PATTERNS: Final = Record(
     "security (patterns)",
@@ -71,7 +73,9 @@ KEYS_FILE: Final = Record(
 )
 CHECK_ALL: Final = 100_000
 """Groups up to this many devices get every device's credentials rendered at load."""
-SECURITY: Final = Variants("security entry", (("identity", PATTERNS), ("keys_file", KEYS_FILE)))
+PSK_SECURITY: Final = Variants("security entry", (("identity", PATTERNS), ("keys_file", KEYS_FILE)))
+SECURITY: Final = SecurityEntry(PSK_SECURITY)
+"""``security:``: the PSK forms, or ``mode: x509|nosec`` (:mod:`fleet.scenario.security_modes`)."""
 
 
 def build_security(
@@ -80,14 +84,19 @@ def build_security(
     first_index: int,
     count: int,
     endpoint_pattern: str | None = None,
-) -> CredentialSource | None:
-    """The group's credential source; problems go to ``g.error``.
+) -> CredentialSource | CertificateSource | None:
+    """The group's credential source (``None`` without one or with ``mode: nosec``);
+    problems go to ``g.error``. ``mode: x509`` gives a certificate source.
 
     With the group's ``endpoint_pattern``, a keys file must list every device of the
     group and a key pattern using ``{endpoint}`` is rendered for real names.
     """
-    if raw is None or not isinstance(raw, dict):
+    if raw is None or not isinstance(raw, dict) or is_nosec(raw):
         return None
+    if is_x509(raw):
+        pattern = endpoint_pattern or "device-{index}"
+        indexes = list(checked_indexes(first_index, count))
+        return build_certificates(g, raw, indexes, lambda index: _render(pattern, index))
     where = (*g.path, "security")
     if raw.get("_variant") == "keys_file":
         keys = _keys_file(g, raw.get("keys_file"), (*where, "keys_file"))

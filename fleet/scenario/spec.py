@@ -21,6 +21,7 @@ from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
 from fleet.scenario.containers import Alternatives, Field, Key, ListOf, MapOf, Record, Variants
 from fleet.scenario.faults import FAULT
+from fleet.scenario.firmware import FIRMWARE
 from fleet.scenario.kinds import (
     JSON,
     AnyValue,
@@ -189,6 +190,12 @@ GROUP: Final = Record(
             "security",
             SECURITY,
             "DTLS pre-shared keys of the group's devices (for a coaps:// server).",
+        ),
+        Field(
+            "firmware",
+            FIRMWARE,
+            "Firmware updates (Object 5, added when not listed): link speed, storage, "
+            "loss handling, update duration; failures come from faults: firmware-*.",
         ),
     ),
 )

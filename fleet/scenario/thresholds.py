@@ -106,6 +106,20 @@ def _all_metrics() -> Mapping[str, MetricInfo]:
         MetricInfo(
             "notification_failed", _R, "Confirmable notifications the server never acknowledged."
         ),
+        MetricInfo(
+            "firmware_download_duration",
+            _T,
+            "A firmware download: Package URI (or pushed package) received until Downloaded "
+            "or failed.",
+        ),
+        MetricInfo(
+            "firmware_download_failed",
+            _R,
+            "Firmware downloads that ended with an Update Result other than Downloaded (those "
+            "a firmware fault caused are counted apart).",
+        ),
+        MetricInfo("firmware_update_duration", _T, "Execute Update until the update's result."),
+        MetricInfo("firmware_update_failed", _R, "Firmware updates that did not succeed."),
         MetricInfo("notifications_sent", _C, "Notifications the fleet sent."),
         MetricInfo("retransmissions", _C, "Confirmable messages the fleet had to send again."),
         MetricInfo(

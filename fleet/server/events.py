@@ -2,9 +2,11 @@
 
 Each :class:`ServerEvent` has a kind named after the platform's ``messageType``
 (``registration``, ``update``, ``deregistration``, ``registration-expire``, ``notify``,
-``response``, plus ``send``), the endpoint, a wall-clock time and what belongs to the kind: the
-registration, the :class:`~fleet.server.results.Result` of a response (or the error of a request
-that got none), the notification, the values of a Send.
+``response``, plus ``send`` and the embedded Bootstrap-Server's ``bootstrap-request``,
+``bootstrap-discover``, ``bootstrap-read``, ``bootstrap-delete``, ``bootstrap-write``,
+``bootstrap-finish``), the endpoint, a wall-clock time and what belongs to the kind: the
+registration, the :class:`~fleet.server.results.Result` of a response (or the error of a
+request that got none), the notification, the values of a Send, a bootstrap step's code.
 
 The :class:`EventBus` delivers them three ways: synchronous listeners (``listen``), async
 iterators with a bounded queue (``stream``), and one-shot futures (``expect``) that a test
@@ -40,6 +42,12 @@ class EventKind(StrEnum):
     SEND = "send"
     NOTIFICATION = "notify"
     RESPONSE = "response"
+    BOOTSTRAP_REQUEST = "bootstrap-request"
+    BOOTSTRAP_DISCOVER = "bootstrap-discover"
+    BOOTSTRAP_READ = "bootstrap-read"
+    BOOTSTRAP_DELETE = "bootstrap-delete"
+    BOOTSTRAP_WRITE = "bootstrap-write"
+    BOOTSTRAP_FINISH = "bootstrap-finish"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,12 @@ class ServerEvent:
     """Sends: every value with its time as the device stamped it."""
     request_id: str = ""
     """Responses and notifications: the id of the request (shared by an observation's chain)."""
+    code: str | None = None
+    """Bootstrap events: the code answered (``2.04``, ``4.06``; ``None``: no answer)."""
+    path: str | None = None
+    """Bootstrap events: the path of the operation (``/0/1``)."""
+    detail: str = ""
+    """Bootstrap events: what went wrong, or what was done."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))

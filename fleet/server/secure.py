@@ -29,8 +29,10 @@ from typing import Any, cast
 from fleet.client.coap import Address, CoapEndpoint
 from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT, require_dtls
 from fleet.client.coap.dtls_server import DtlsServerStats, DtlsServerTransport
+from fleet.client.coap.dtls_x509_server import X509ServerTransport
 from fleet.client.coap.endpoint import set_receive_buffer
 from fleet.client.coap.errors import BindError
+from fleet.client.coap.x509 import X509Credentials, require_x509
 
 KeyLookup = Callable[[bytes], "bytes | None"]
 
@@ -60,7 +62,7 @@ class DualTransport(asyncio.DatagramTransport):
         super().__init__()
         self.endpoint = endpoint
         self.plain: asyncio.DatagramTransport | None = None
-        self.secure: DtlsServerTransport | None = None
+        self.secure: DtlsServerTransport | X509ServerTransport | None = None
         self._secure_peers: OrderedDict[Address, None] = OrderedDict()
         """Addresses with a DTLS session now (from its first datagram until it ends)."""
         self._ended: OrderedDict[Address, None] = OrderedDict()
@@ -155,17 +157,30 @@ async def open_server_endpoint(
     port: int,
     *,
     dtls_port: int,
-    lookup: KeyLookup,
+    lookup: KeyLookup | None,
+    certificate: X509Credentials | None = None,
     handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
     max_peers: int = 100_000,
     **endpoint_options: Any,
 ) -> tuple[CoapEndpoint, DualTransport]:
     """Bind UDP ``(host, port)`` and DTLS ``(host, dtls_port)`` under one endpoint.
 
+    DTLS-PSK with ``lookup`` (tinydtls); with the server's ``certificate`` instead (its
+    ``trust``: the CAs of the devices' certificates) OpenSSL takes certificate devices.
+    Both at once on one port is refused (``ValueError``): pyOpenSSL has no PSK callbacks.
     ``endpoint_options`` go to :class:`CoapEndpoint` (handler, clock, params, limits).
-    Raises :class:`BindError` or :class:`~fleet.client.coap.dtls.DtlsUnavailable`.
+    Raises :class:`BindError`, :class:`~fleet.client.coap.dtls.DtlsUnavailable` or
+    :class:`~fleet.client.coap.x509.X509Error` (a package missing).
     """
-    require_dtls()
+    if certificate is not None:
+        if lookup is not None:
+            raise ValueError(
+                "DTLS with pre-shared keys and with certificates on one port is not supported "
+                "(the certificate library, pyOpenSSL, has no PSK server); serve one of them"
+            )
+        require_x509()
+    else:
+        require_dtls()
     endpoint = CoapEndpoint(**endpoint_options)
     dual = DualTransport(endpoint, max_peers=max_peers)
     loop = asyncio.get_running_loop()
@@ -177,13 +192,24 @@ async def open_server_endpoint(
     except OSError as error:
         raise BindError(error.errno, f"cannot bind UDP {host!r} port {port}: {error}") from error
     try:
-        secure = DtlsServerTransport(
-            _Side(dual, True),
-            lookup,
-            handshake_timeout=handshake_timeout,
-            max_peers=max_peers,
-            on_gone=dual.session_gone,
-        )
+        secure: DtlsServerTransport | X509ServerTransport
+        if certificate is not None:
+            secure = X509ServerTransport(
+                _Side(dual, True),
+                certificate,
+                handshake_timeout=handshake_timeout,
+                max_peers=max_peers,
+                on_gone=dual.session_gone,
+            )
+        else:
+            assert lookup is not None
+            secure = DtlsServerTransport(
+                _Side(dual, True),
+                lookup,
+                handshake_timeout=handshake_timeout,
+                max_peers=max_peers,
+                on_gone=dual.session_gone,
+            )
         await loop.create_datagram_endpoint(
             lambda: secure, local_addr=(host, dtls_port), family=family
         )

@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any
 
 from fleet.client.coap import Address, CoapEndpoint, EndpointLimits, TransmissionParameters
+from fleet.client.coap.x509 import X509Credentials
 from fleet.clock import Clock, LoopClock
 from fleet.model import ModelRegistry
 from fleet.model.shipped import shipped_registry
@@ -123,6 +124,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         dtls_port: int = 0,
         handshake_timeout: float | None = None,
         receive_buffer: int | None = SERVER_RECEIVE_BUFFER,
+        certificate: X509Credentials | None = None,
     ) -> Lwm2mServer:
         """Bind the server's UDP socket (and with ``psk`` its DTLS one) and start answering.
 
@@ -140,6 +142,9 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         - ``psk``: ``lookup(identity) -> key | None``; given, the server accepts DTLS-PSK on
           ``dtls_port`` (0: a free port) of the same host, and ``handshake_timeout`` (real
           seconds, default 10) drops handshakes that do not finish;
+        - ``certificate``: the server's certificate and key, and (its ``trust``) the CAs
+          device certificates must verify to: the DTLS port then takes certificate devices
+          over OpenSSL instead of PSK devices (not both: docs/dtls.md);
         - ``receive_buffer``: bytes of UDP receive buffer asked of the kernel (default 4 MiB:
           a burst of thousands of devices de-registering at once otherwise overflows the
           kernel's default ~208 KiB, and the dropped datagrams come back only after CoAP's
@@ -169,7 +174,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             "params": params if params is not None else TransmissionParameters(),
             "limits": limits,
         }
-        if psk is None:
+        if psk is None and certificate is None:
             server._endpoint = await CoapEndpoint.bind(
                 host, port, receive_buffer=receive_buffer, **options
             )
@@ -177,7 +182,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             if handshake_timeout is not None:
                 options["handshake_timeout"] = handshake_timeout
             server._endpoint, server._dual = await open_server_endpoint(
-                host, port, dtls_port=dtls_port, lookup=psk, **options
+                host, port, dtls_port=dtls_port, lookup=psk, certificate=certificate, **options
             )
             if receive_buffer is not None:
                 server._dual.set_receive_buffer(receive_buffer)

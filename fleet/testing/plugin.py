@@ -8,6 +8,9 @@ Fixtures (see ``docs/testing.md``):
   configured by the ``@pytest.mark.lwm2m_device(...)`` marker or the factory's arguments,
   pointed at ``lwm2m_server`` or at ``--lwm2m-server-url`` / ``$LWM2M_SERVER_URL``;
 - ``lwm2m_fleet``: a factory of :class:`Fleet` (N devices inline, or a scenario file);
+- ``lwm2m_campaign``: ``await lwm2m_campaign(package, ["dev1", ...], push=False)`` runs a
+  firmware campaign (:class:`~fleet.server.campaign.Campaign`) on ``lwm2m_server`` and
+  returns it, finished (``.outcomes``, ``.report()``);
 - ``lwm2m_clock``: a :class:`~fleet.clock.ManualClock`; when a test requests it, the server
   and the devices of that test run on it;
 - ``lwm2m_loop``, ``lwm2m_server_sync``, ``lwm2m_device_factory_sync``, ``lwm2m_device_sync``:
@@ -20,13 +23,14 @@ log); a failing test gets each involved device's request log as a report section
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 import pytest
 
 from fleet.clock import Clock, ManualClock
 from fleet.server import Lwm2mServer
+from fleet.server.campaign import Campaign, CampaignOptions
 from fleet.testing.exchanges import ExpectationError
 from fleet.testing.fleet import Fleet, fleet_configs, scenario_configs
 from fleet.testing.sync import BackgroundLoop, SyncDevice, SyncServer
@@ -48,6 +52,7 @@ MAX_REPORTED_DEVICES = 20
 
 DeviceFactory = Callable[..., Awaitable[VirtualDevice]]
 FleetFactory = Callable[..., Awaitable[Fleet]]
+CampaignRunner = Callable[..., Awaitable[Campaign]]
 SyncDeviceFactory = Callable[..., SyncDevice]
 
 _INVOLVED = pytest.StashKey[list[VirtualDevice]]()
@@ -243,6 +248,19 @@ async def lwm2m_fleet(
     for fleet in fleets:
         await fleet.stop()
     _fail_unmet(errors)
+
+
+@async_fixture
+async def lwm2m_campaign(lwm2m_server: Lwm2mServer) -> AsyncIterator[CampaignRunner]:
+    """``await lwm2m_campaign(package, endpoints, **CampaignOptions fields)`` -> the finished
+    :class:`~fleet.server.campaign.Campaign` (its image served by a file server of its own)."""
+
+    async def run(package: bytes, endpoints: Iterable[str], **options: Any) -> Campaign:
+        campaign = Campaign(lwm2m_server, package, options=CampaignOptions(**options))
+        await campaign.run(endpoints)
+        return campaign
+
+    yield run
 
 
 # -- the synchronous face -----------------------------------------------------------------

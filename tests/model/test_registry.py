@@ -96,3 +96,20 @@ def test_object_model_resource_lookup() -> None:
     assert obj.resource(2).name == "R2"
     with pytest.raises(NotFound, match=r"object 3442 \(Test\) v1.0 has no resource 3"):
         obj.resource(3)
+
+
+def test_the_default_follows_later_additions_without_comparing_on_every_get(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = ModelRegistry([model(5, "1.10"), model(5, "1.9")])
+    assert registry.get(5).version == "1.10"  # not the last added
+    registry.add(model(5, "1.11"))
+    registry.add(model(5, "1.2"))
+    assert registry.get(5).version == "1.11"
+    assert registry.merged(ModelRegistry([model(5, "1.3")])).get(5).version == "1.11"
+    assert registry.merged(ModelRegistry([model(5, "3.0")])).get(5).version == "3.0"
+    compared: list[str] = []
+    monkeypatch.setattr("fleet.model.registry.version_key", compared.append)
+    for _ in range(10):
+        assert registry.get(5).version == "1.11"
+    assert compared == []  # a Read looks the default up, it does not sort versions again

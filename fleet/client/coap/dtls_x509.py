@@ -118,7 +118,7 @@ def _pyopenssl_cert(certificate: Any) -> Any:
     return importlib.import_module("OpenSSL.crypto").X509.from_cryptography(certificate)
 
 
-def _weak(owner: X509ClientTransport, name: str, dead: Any) -> Callable[..., Any]:
+def _weak(owner: object, name: str, dead: Any) -> Callable[..., Any]:
     """A callback for OpenSSL that does not keep ``owner`` alive (no reference cycle)."""
     ref = weakref.ref(owner)
 

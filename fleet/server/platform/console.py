@@ -15,6 +15,8 @@ chain's labels. :meth:`Console.run_line` takes one console line:
 - ``WAIT ENDPOINT [SECONDS]``: wait until the endpoint is registered and its device info read
   (default 10 s; for scripts);
 - ``SLEEP SECONDS``: pause the script (e.g. to let notifications arrive);
+- ``FOTA ENDPOINT|* FILE [--push] [--version V]`` / ``FOTA-STATUS [ENDPOINT] [--wait]``:
+  firmware campaigns (:mod:`fleet.server.campaign.console`);
 - ``HELP``; ``QUIT`` / ``EXIT`` (the caller ends the session).
 
 Only one OBSERVE per device and resource: a second one is refused (409) until UNOBSERVE
@@ -42,6 +44,7 @@ from fleet.server import (
     ServerEvent,
     UnknownEndpoint,
 )
+from fleet.server.campaign.console import FOTA_WORDS, FotaDesk
 from fleet.server.platform import texts
 from fleet.server.platform.commands import (
     Command,
@@ -69,12 +72,13 @@ REGISTRATION_KINDS = (
     EventKind.DEREGISTRATION,
     EventKind.EXPIRATION,
 )
-CONSOLE_WORDS = ("DEVICES", "INFO", "WAIT", "SLEEP", "HELP", "QUIT", "EXIT")
+CONSOLE_WORDS = ("DEVICES", "INFO", "WAIT", "SLEEP", "HELP", "QUIT", "EXIT", *FOTA_WORDS)
 HELP = """\
 ENDPOINT COMMAND[; COMMAND...]   READ|RD, WRITE|WR path value, EXECUTE|EXE,
                                  OBSERVE|OBS path [pmin=N pmax=N gt=X lt=X st=X], UNOBSERVE|UOBS
 ENDPOINT {"method": "GET", "path": "/3/0/0"}   REST mode (GET/PUT/POST), or a JSON list
-DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | HELP | QUIT"""
+DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | HELP | QUIT
+FOTA ENDPOINT|* FILE [--push] [--version V] | FOTA-STATUS [ENDPOINT] [--wait]"""
 
 
 @dataclass(slots=True)
@@ -111,10 +115,14 @@ class Console:
         self._remove = server.add_listener(self._on_event)
         self.finished = False
         """Set by QUIT / EXIT."""
+        self.fota: FotaDesk | None = None
+        """The firmware campaigns of FOTA (:mod:`fleet.server.campaign.console`)."""
 
     def close(self) -> None:
-        """Stop listening to the server."""
+        """Stop listening to the server (and end the FOTA campaigns still running)."""
         self._remove()
+        if self.fota is not None:
+            self.fota.close()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -273,7 +281,11 @@ class Console:
     # -- console commands -----------------------------------------------------------------
 
     async def _console_command(self, word: str, args: list[str]) -> None:
-        if word in ("QUIT", "EXIT"):
+        if word in FOTA_WORDS:
+            if self.fota is None:
+                self.fota = FotaDesk(self.server)
+            await self.fota.command(word, args, self.say)
+        elif word in ("QUIT", "EXIT"):
             self.finished = True
         elif word == "HELP":
             self.say(HELP)

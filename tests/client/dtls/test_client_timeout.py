@@ -28,8 +28,8 @@ async def test_silent_server_fails_after_the_timeout_on_the_clock() -> None:
             open_dtls_client("127.0.0.1", server, credentials, handshake_timeout=30.0, clock=clock)
         )
         loop = asyncio.get_running_loop()
-        hello = await asyncio.wait_for(loop.sock_recvfrom(silent, 2048), 5.0)
-        assert hello[0][0] == 22  # a DTLS handshake record: the ClientHello went out
+        hello = await asyncio.wait_for(loop.sock_recv(silent, 2048), 5.0)  # uvloop: no recvfrom
+        assert hello[0] == 22  # a DTLS handshake record: the ClientHello went out
         await clock.advance(29.0)
         assert not attempt.done()
         await clock.advance(1.0)

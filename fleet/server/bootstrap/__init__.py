@@ -1,0 +1,29 @@
+"""The embedded LwM2M Bootstrap-Server (Core TS 1.1 §5.2.7, §6.1).
+
+- :mod:`.config`: per-endpoint configurations (servers, security, PSK patterns) and their
+  YAML/JSON loader;
+- :mod:`.plan`: the pure order of operations (Discover, Delete, Write, Finish) and payloads;
+- :mod:`.faults`: seeded server-side failures;
+- :mod:`.server`: :class:`BootstrapServer`, the driver on one CoAP endpoint (UDP, DTLS-PSK).
+"""
+
+from fleet.server.bootstrap.config import (
+    BootstrapConfig,
+    BootstrapConfigError,
+    BootstrapConfigs,
+    ServerAccountSpec,
+    load_configs,
+)
+from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
+from fleet.server.bootstrap.server import BootstrapServer
+
+__all__ = [
+    "BootstrapConfig",
+    "BootstrapConfigError",
+    "BootstrapConfigs",
+    "BootstrapFault",
+    "BootstrapFaults",
+    "BootstrapServer",
+    "ServerAccountSpec",
+    "load_configs",
+]

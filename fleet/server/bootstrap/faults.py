@@ -1,0 +1,98 @@
+"""Faults of the embedded Bootstrap-Server: how a real one fails a device, seeded and counted.
+
+A :class:`BootstrapFaults` holds :class:`BootstrapFault` entries, each for the
+endpoints matching its ``fnmatch`` pattern, firing with its probability (drawn
+from a generator seeded with ``seed`` and the endpoint name, so a run replays):
+
+- ``unauthorized``: the Bootstrap-Request is answered 4.01 Unauthorized;
+- ``no-config``: answered 4.00 as if no configuration matched the endpoint;
+- ``fail-write``: the first Bootstrap-Write carries a payload the device cannot
+  decode (the device answers 4.00 and the session ends without Finish);
+- ``fail-finish``: every step is sent but Bootstrap-Finish never is (the
+  device's wait for Finish runs out);
+- ``slow``: the server waits ``seconds`` before its first operation.
+
+:attr:`BootstrapFaults.counts` says how often each fired.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Final
+
+KINDS: Final = ("unauthorized", "no-config", "fail-write", "fail-finish", "slow")
+REFUSALS: Final = frozenset({"unauthorized", "no-config"})
+
+
+class BootstrapFaultError(ValueError):
+    """A bootstrap server fault that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class BootstrapFault:
+    """One kind of failure for the endpoints matching ``endpoints``."""
+
+    kind: str
+    endpoints: str = "*"
+    probability: float = 1.0
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise BootstrapFaultError(
+                f"bootstrap server fault {self.kind!r} is not one of {', '.join(KINDS)}"
+            )
+        if not 0.0 <= self.probability <= 1.0:
+            raise BootstrapFaultError("probability must be between 0 and 1")
+        if self.kind == "slow" and not self.seconds > 0:
+            raise BootstrapFaultError("a slow bootstrap server needs seconds > 0")
+
+
+@dataclass(slots=True)
+class BootstrapFaults:
+    """The faults of one Bootstrap-Server (see the module docstring)."""
+
+    faults: tuple[BootstrapFault, ...] = ()
+    seed: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    _draws: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
+
+    def _fires(self, kind: str, endpoint: str) -> BootstrapFault | None:
+        for fault in self.faults:
+            if fault.kind != kind or not fnmatch.fnmatchcase(endpoint, fault.endpoints):
+                continue
+            if fault.probability < 1.0:
+                nth = self._draws[(kind, endpoint)]
+                self._draws[(kind, endpoint)] += 1
+                # a string seed is hashed the same way in every process: the run replays
+                if random.Random(f"{self.seed}:{kind}:{endpoint}:{nth}").random() >= (
+                    fault.probability
+                ):
+                    continue
+            self.counts[kind] += 1
+            return fault
+        return None
+
+    def refusal(self, endpoint: str) -> str | None:
+        """``unauthorized``, ``no-config`` or ``None`` for this Bootstrap-Request."""
+        for kind in ("unauthorized", "no-config"):
+            if self._fires(kind, endpoint) is not None:
+                return kind
+        return None
+
+    def slow(self, endpoint: str) -> float:
+        fault = self._fires("slow", endpoint)
+        return 0.0 if fault is None else fault.seconds
+
+    def failing_write(self, endpoint: str, index: int) -> bool:
+        return index == 0 and self._fires("fail-write", endpoint) is not None
+
+    def failing_finish(self, endpoint: str) -> bool:
+        return self._fires("fail-finish", endpoint) is not None
+
+    def fired(self) -> dict[str, int]:
+        """How often each kind fired."""
+        return {kind: self.counts[kind] for kind in KINDS if self.counts[kind]}
