@@ -30,4 +30,4 @@ test: install tools
 	$(BIN)/pytest
 	# the same tests again on uvloop (the `fast` extra) where the loop carries the traffic:
 	# the CoAP client and server, and the end-to-end runs (tests/conftest.py --event-loop)
-	$(BIN)/pytest -q --event-loop uvloop tests/client tests/server tests/acceptance tests/runner/test_loops.py
+	$(BIN)/pytest -q --event-loop=uvloop tests/client tests/server tests/acceptance tests/runner/test_loops.py
