@@ -16,7 +16,10 @@ live in.
   deregister (de-register, come back after ``duration`` if given), reregister (a fresh
   Register while registered), clock-skew (/3/0/13 moves by ``skew``), lose-session (the
   DTLS session is gone: a new socket and handshake at once, then an Update) and
-  handshake-storm (the same, named for many devices at once). Each device fault holds one
+  handshake-storm (the same, named for many devices at once); firmware actions
+  (``firmware-hang``, ``-integrity``, ``-lose``, ``-reject``, ``-brick``, ``-fail-update``)
+  are given to the device's Object 5 when it is installed and hold for the whole run
+  (counted once per device). Each device fault holds one
   timer per device, its next start (a start already past when the device arrives is
   missed); a recurring window arms the following start each time it fires.
 
@@ -36,11 +39,12 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fleet.client.device import Device
 from fleet.client.events import Operation
+from fleet.client.firmware.settings import FirmwareFault
 from fleet.client.registration import RegistrationState
 from fleet.client.site import Verdict
 from fleet.clock import TimerHandle
@@ -167,9 +171,13 @@ class FaultInjector:
             hooks.uplink = _Uplink(self, device, index, uplink, rng)
             device.add_uplink_interceptor(hooks.uplink)
         self._hooks[index] = hooks
+        firmware = next((f for f, _ in chosen if f.firmware), None)
+        if firmware is not None:  # the first one declared wins
+            give_firmware_fault(device, firmware)
+            self.record(Injected(device.name, index, firmware.action, 0.0))
         after = device.clock.now() - self.origin
         for slot, (fault, offset) in enumerate(chosen):
-            if not fault.per_request:
+            if not fault.per_request and not fault.firmware:
                 first = fault.window.next_start(
                     self.phase_start(fault), after - offset, self.horizon
                 )
@@ -220,6 +228,13 @@ class FaultInjector:
         task: asyncio.Future[None] = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def give_firmware_fault(device: Device, fault: Fault) -> None:
+    """Make ``device``'s firmware updates fail as the firmware action ``fault`` says."""
+    kind = fault.action.removeprefix("firmware-")
+    firmware = device.firmware
+    firmware.settings = replace(firmware.settings, fault=FirmwareFault(kind, fault.at))
 
 
 def _fire(injector: FaultInjector, device: Device, index: int, fault: Fault) -> None:

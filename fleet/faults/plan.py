@@ -19,9 +19,11 @@ One entry (a mapping, as a scenario's ``faults:`` list gives it)::
     duration: 30s           # silence / deregister (omitted: for good), reboot / flap (away)
     spread: 10s             # device actions: each device acts at a random moment this long
     skew: -1h               # clock-skew only: added to /3/0/13
+    at: 0.5                 # firmware-lose only: share of the download after which it is lost
 
 Request actions (:data:`REQUEST_ACTIONS`) act on requests; device actions
-(:data:`DEVICE_ACTIONS`) act once on the device each time their window opens. The rules
+(:data:`DEVICE_ACTIONS`) act once on the device each time their window opens; firmware
+actions (:data:`FIRMWARE_ACTIONS`) decide how the selected devices' firmware updates fail. The rules
 an entry must follow live in :mod:`fleet.faults.rules` (the one place that knows them).
 """
 
@@ -40,7 +42,13 @@ DEVICE_ACTIONS: Final = (
     "silence", "reboot", "flap", "deregister", "reregister", "clock-skew", "lose-session",
     "handshake-storm",
 )  # fmt: skip
-ACTIONS: Final = REQUEST_ACTIONS + DEVICE_ACTIONS
+FIRMWARE_ACTIONS: Final = (
+    "firmware-hang", "firmware-integrity", "firmware-lose", "firmware-reject",
+    "firmware-brick", "firmware-fail-update",
+)  # fmt: skip
+"""What a device's firmware update does wrong (Object 5): set when the device is installed, for
+the whole run (no window); see :data:`fleet.client.firmware.settings.FAULT_KINDS`."""
+ACTIONS: Final = REQUEST_ACTIONS + DEVICE_ACTIONS + FIRMWARE_ACTIONS
 UPLINK_ACTIONS: Final = frozenset({"drop", "delay", "reject"})
 """What a fault can do to the device's own Register / Update."""
 SECURE_ACTIONS: Final = frozenset({"lose-session", "handshake-storm"})
@@ -156,6 +164,8 @@ class Fault:
     duration: float | None = None
     spread: float = 0.0
     skew: float = 0.0
+    at: float = 0.5
+    """``firmware-lose``: the share of the download after which the link is gone."""
     name: str = ""
     phase: str | None = None
     """The phase the window was written against (kept after :meth:`Window.resolved`)."""
@@ -163,6 +173,11 @@ class Fault:
     @property
     def per_request(self) -> bool:
         return self.action in REQUEST_ACTIONS
+
+    @property
+    def firmware(self) -> bool:
+        """A firmware action (how the device's Object 5 update fails)."""
+        return self.action in FIRMWARE_ACTIONS
 
     def covers_index(self, index: int) -> bool:
         if self.devices and not any(lo <= index <= hi for lo, hi in self.devices):

@@ -25,6 +25,7 @@ from fleet.client.events import Operation
 from fleet.faults.plan import (
     ACTIONS,
     DEVICE_ACTIONS,
+    FIRMWARE_ACTIONS,
     OPERATION_NAMES,
     OPERATIONS,
     REJECT_CODES,
@@ -49,7 +50,7 @@ from fleet.model.registry import ModelRegistry
 
 KEYS: Final = (
     "action", "name", "code", "operations", "paths", "groups", "devices", "fraction",
-    "probability", "window", "delay", "jitter", "duration", "spread", "skew",
+    "probability", "window", "delay", "jitter", "duration", "spread", "skew", "at",
 )  # fmt: skip
 WINDOW_KEYS: Final = ("start", "end", "phase", "every", "for")
 _REQUEST_ONLY: Final = ("operations", "paths", "probability")
@@ -126,7 +127,7 @@ def read_fault(spec: Mapping[str, object], env: FaultEnv) -> tuple[Fault | None,
         r.say("action", f"expected one of {', '.join(ACTIONS)}, got {action!r}")
         return None, r.problems
     assert isinstance(action, str)
-    device_action = action in DEVICE_ACTIONS
+    device_action = action in DEVICE_ACTIONS or action in FIRMWARE_ACTIONS
     code = r.get("code", parse_code_text, None)
     if action == "reject" and code is None and "code" not in r.spec:
         r.say("code", "reject needs a code (one of " + " ".join(REJECT_CODES) + ")")
@@ -144,6 +145,7 @@ def read_fault(spec: Mapping[str, object], env: FaultEnv) -> tuple[Fault | None,
     if paths and operations is not None and not operations:
         r.say("paths", "paths select server requests; register/update have none")
     _timing(r, action)
+    _firmware(r, action)
     window = _window(r)
     fault = Fault(
         action=action,
@@ -161,6 +163,7 @@ def read_fault(spec: Mapping[str, object], env: FaultEnv) -> tuple[Fault | None,
         duration=r.get("duration", duration_seconds, None),
         spread=r.get("spread", duration_seconds, 0.0),
         skew=r.get("skew", parse_signed_duration, 0.0),
+        at=r.get("at", _lose_share, 0.5),
         name=str(r.spec.get("name", "")),
         phase=window.phase,
     )
@@ -215,6 +218,25 @@ def _timing(r: _Reader, action: str) -> None:
         r.say("skew", "clock-skew needs skew: (like 1h or -90s)")
     elif action != "clock-skew" and "skew" in spec:
         r.say("skew", f"only clock-skew takes skew, not {action}")
+
+
+def _firmware(r: _Reader, action: str) -> None:
+    """Firmware actions last the whole run; only firmware-lose takes ``at``."""
+    if action in FIRMWARE_ACTIONS:
+        for key in ("window", "spread"):
+            if key in r.spec:
+                r.say(key, f"{action} holds for the whole run (it takes no {key})")
+    if "at" in r.spec and action != "firmware-lose":
+        r.say("at", f"only firmware-lose takes at, not {action}")
+
+
+def _lose_share(value: object) -> float:
+    share = _share(value)
+    if share >= 1:
+        raise ValueError(
+            f"expected a share below 1 (the download is lost before its end), got {value!r}"
+        )
+    return share
 
 
 def _window(r: _Reader) -> Window:

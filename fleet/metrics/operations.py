@@ -21,9 +21,14 @@ Per :class:`Operation` it keeps an :class:`OperationStats`:
   plus exact counts per Prometheus bucket.
 
 Durations mean: register/update/deregister/send: request sent until answer
-(retransmissions included); server requests (read ... write_attributes):
-request received until answered; ``notify``: how late the notification left
-compared with when it was due.
+(retransmissions included); bootstrap: Bootstrap-Request sent (or the
+Bootstrap-Server's first operation) until Finish accepted, or until the attempt
+failed; server requests (read ... write_attributes): request received until answered;
+``notify``: how late the notification left compared with when it was due;
+``firmware_download``: a Package URI (or pushed package) received until Downloaded
+or failed; ``firmware_update``: executed Update until its result. ``firmware``
+counts the firmware outcomes by Update Result (``result 1``, ``result 5``...) and
+the bytes downloaded (``bytes``).
 """
 
 from __future__ import annotations
@@ -56,6 +61,9 @@ class Operation(Enum):
     NOTIFY = "notify"
     SEND = "send"
     HANDSHAKE = "handshake"
+    BOOTSTRAP = "bootstrap"
+    FIRMWARE_DOWNLOAD = "firmware_download"
+    FIRMWARE_UPDATE = "firmware_update"
 
     @property
     def served(self) -> bool:
@@ -177,6 +185,8 @@ class RunMetrics:
         self.devices: dict[str, int] = {}
         self.faults: dict[str, int] = {}
         """Faults injected on purpose, by action (``reject 4.05``, ``drop``, ``reboot``...)."""
+        self.firmware: dict[str, int] = {}
+        """Firmware downloads and updates by Update Result (``result 5``), and ``bytes``."""
         self.groups: dict[str, RunMetrics] = {}
         """The same counts per device group (scenarios of several groups; see ``group``)."""
 
@@ -221,6 +231,10 @@ class RunMetrics:
         """A fault plan injected ``action`` (counted apart from failures the server caused)."""
         self.faults[action] = self.faults.get(action, 0) + times
 
+    def firmware_count(self, key: str, times: int = 1) -> None:
+        """Count a firmware outcome (``result N``) or downloaded ``bytes``."""
+        self.firmware[key] = self.firmware.get(key, 0) + times
+
     def set_devices(self, states: Mapping[str, int]) -> None:
         """Replace the device counts by state (``registered``, ``registering``, ...)."""
         self.devices = {state: n for state, n in states.items() if n}
@@ -249,6 +263,8 @@ class RunMetrics:
             self.devices[state] = self.devices.get(state, 0) + n
         for action, n in other.faults.items():
             self.faults[action] = self.faults.get(action, 0) + n
+        for key, n in other.firmware.items():
+            self.firmware[key] = self.firmware.get(key, 0) + n
         for name, group in other.groups.items():
             self.group(name).merge(group)
 

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from fleet.errors import FleetError
+from fleet.metrics.firmware import firmware_table
 from fleet.metrics.histogram import LatencyHistogram
 from fleet.metrics.operations import Operation, RunMetrics
 from fleet.metrics.version import package_version
@@ -154,6 +155,8 @@ class Summary:
     thresholds: tuple[ThresholdLine, ...] = ()
     faults: dict[str, int] = field(default_factory=dict)
     """Faults injected on purpose, by label (``reject 4.05``, ``silence``...)."""
+    firmware: dict[str, int] = field(default_factory=dict)
+    """Firmware outcomes by Update Result (``result 1``...) and ``bytes`` downloaded."""
     tool_version: str = ""
     scenario_path: str = ""
     server_uri: str = ""
@@ -199,6 +202,7 @@ class Summary:
             metrics.lateness.copy(),
             metrics.retransmissions,
             faults=dict(metrics.faults),
+            firmware=dict(metrics.firmware),
             tool_version=package_version(),
             groups=groups,
         )
@@ -231,7 +235,16 @@ class Summary:
         faults in their own section."""
         from fleet.metrics.report import render_summary
 
-        return render_summary(self, ascii=ascii) + self.faults_table()
+        operations = self.operations
+        return (
+            render_summary(self, ascii=ascii)
+            + self.faults_table()
+            + firmware_table(
+                self.firmware,
+                operations[Operation.FIRMWARE_DOWNLOAD],
+                operations[Operation.FIRMWARE_UPDATE],
+            )
+        )
 
     def faults_table(self) -> str:
         """The injected-faults section (empty text when none were injected)."""
@@ -279,6 +292,8 @@ class Summary:
             result.retransmissions += item.retransmissions
             for label, n in item.faults.items():
                 result.faults[label] = result.faults.get(label, 0) + n
+            for key, n in item.firmware.items():
+                result.firmware[key] = result.firmware.get(key, 0) + n
             result.lateness.merge(item.lateness)
             for state, n in item.device_states.items():
                 result.device_states[state] = result.device_states.get(state, 0) + n
@@ -313,6 +328,7 @@ class Summary:
             "lateness": self.lateness.to_json(),
             "retransmissions": self.retransmissions,
             "faults": dict(sorted(self.faults.items())),
+            "firmware": dict(sorted(self.firmware.items())),
             "groups": {
                 name: {
                     "operations": {
@@ -407,6 +423,8 @@ class Summary:
         summary.retransmissions = _count(data, "retransmissions")
         faults = _mapping(data.get("faults", {}), "faults")
         summary.faults = {str(k): _count(faults, k) for k in faults}
+        firmware = _mapping(data.get("firmware", {}), "firmware")
+        summary.firmware = {str(k): _count(firmware, k) for k in firmware}
         groups = _mapping(data.get("groups", {}), "groups")
         for name, group in groups.items():
             into = summary.groups[str(name)] = _all_operations()

@@ -9,8 +9,12 @@ One :class:`MetricsBridge` per shard listens to every device of the shard
 - ``Deregistered`` -> ``deregister`` (failed when no 2.02 came back);
 - ``RequestServed`` -> the served operation (``read``, ``write``, ...; failed on 4.xx/5.xx);
 - ``NotificationSent`` -> ``notify``; ``SendDone`` -> ``send``;
-- ``Handshake`` (DTLS) -> ``handshake`` (failed when it did not complete).
+- ``Handshake`` (DTLS) -> ``handshake`` (failed when it did not complete);
+- ``BootstrapDone`` / ``BootstrapFailed`` -> ``bootstrap`` (failed with its cause).
 
+- ``FirmwareDownloaded`` -> ``firmware_download`` (failed unless Downloaded; a failure
+  the device's firmware fault made counts as injected), its bytes and Update Result;
+  ``FirmwareUpdated`` -> ``firmware_update`` and its Update Result;
 - ``Retransmitted`` -> ``metrics.retransmitted()`` (one per CoAP retransmission).
 
 Durations are measured by the device: each registration event says when its
@@ -38,6 +42,8 @@ from __future__ import annotations
 from typing import Final
 
 from fleet.client.events import (
+    BootstrapDone,
+    BootstrapFailed,
     ClientEvent,
     Deregistered,
     Handshake,
@@ -50,8 +56,10 @@ from fleet.client.events import (
     Updated,
 )
 from fleet.client.events import Operation as ClientOperation
+from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
 from fleet.client.reasons import code_reason
 from fleet.metrics import Operation, RunMetrics
+from fleet.metrics.firmware import result_key, result_reason
 
 SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
     ClientOperation.READ: Operation.READ,
@@ -136,6 +144,30 @@ class MetricsBridge:
         elif isinstance(event, NotificationSent):
             ok = _ok(event.code)
             self._record(Operation.NOTIFY, event.delay, ok, reason=None if ok else event.code)
+        elif isinstance(event, FirmwareDownloaded):
+            ok = event.result == 0
+            reason = None if ok else result_reason(event.result)
+            self._record(
+                Operation.FIRMWARE_DOWNLOAD,
+                event.duration,
+                ok,
+                injected=event.injected,
+                reason=reason,
+            )
+            self.metrics.firmware_count("bytes", event.size)
+            if not ok:
+                self.metrics.firmware_count(result_key(event.result))
+        elif isinstance(event, FirmwareUpdated):
+            ok = event.result == 1
+            reason = None if ok else result_reason(event.result)
+            self._record(
+                Operation.FIRMWARE_UPDATE,
+                event.duration,
+                ok,
+                injected=event.injected,
+                reason=reason,
+            )
+            self.metrics.firmware_count(result_key(event.result))
         elif isinstance(event, Retransmitted):
             self.metrics.retransmitted()
         elif isinstance(event, Registered):
@@ -161,5 +193,12 @@ class MetricsBridge:
         elif isinstance(event, SendDone):
             reason = None if event.ok else (code_reason(event.code) if event.code else NO_ANSWER)
             self._record(Operation.SEND, None, event.ok, reason=reason)
+        elif isinstance(event, BootstrapDone):
+            self._record(Operation.BOOTSTRAP, event.duration, True)
+        elif isinstance(event, BootstrapFailed):
+            reason = event.cause or None
+            self._record(
+                Operation.BOOTSTRAP, event.duration, False, injected=event.injected, reason=reason
+            )
         elif isinstance(event, Handshake):
             self._record(Operation.HANDSHAKE, event.duration, event.ok, reason=event.cause or None)

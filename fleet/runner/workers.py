@@ -15,7 +15,7 @@ and :meth:`WorkerPool.snapshot` for the one progress line. At the end the
 workers' summaries merge exactly (histograms, not averages) and the
 thresholds are evaluated on the merged numbers. With ``interval`` every worker
 samples a time series (:mod:`fleet.runner.sampling`); the pool merges the
-records of each interval exactly (:class:`~fleet.metrics.timeseries.SeriesMerger`)
+records of each interval exactly (:class:`~fleet.metrics.series.SeriesMerger`)
 and hands each merged record once to ``on_interval``, and keeps them in ``series``.
 
 Stopping: setting ``stop`` sends every worker ``stop``; each de-registers its
@@ -41,7 +41,8 @@ from typing import Any, Final
 
 from fleet.errors import FleetError
 from fleet.metrics import RunMetrics, Summary
-from fleet.metrics.timeseries import Interval, SeriesMerger
+from fleet.metrics.series import SeriesMerger
+from fleet.metrics.timeseries import Interval
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import evaluate_thresholds, scenario_name
 from fleet.runner.planning import split_range

@@ -153,6 +153,12 @@ FAULT: Final = Record(
             ),
             "clock-skew: how far /3/0/13 Current Time moves (may be negative: -1h).",
         ),
+        Field(
+            "at",
+            Number(0, 1),
+            "firmware-lose: the share of the download after which the link is lost (0..<1).",
+            schema_default=0.5,
+        ),
     ),
 )
 

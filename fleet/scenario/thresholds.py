@@ -63,6 +63,7 @@ SENT: Final = {
     "deregister": "De-register",
     "send": "Send (LwM2M 1.1)",
     "handshake": "DTLS handshake",
+    "bootstrap": "Bootstrap (Bootstrap-Request until Finish)",
 }
 """Requests the devices send, by operation name."""
 SERVED: Final = {
@@ -106,6 +107,20 @@ def _all_metrics() -> Mapping[str, MetricInfo]:
         MetricInfo(
             "notification_failed", _R, "Confirmable notifications the server never acknowledged."
         ),
+        MetricInfo(
+            "firmware_download_duration",
+            _T,
+            "A firmware download: Package URI (or pushed package) received until Downloaded "
+            "or failed.",
+        ),
+        MetricInfo(
+            "firmware_download_failed",
+            _R,
+            "Firmware downloads that ended with an Update Result other than Downloaded (those "
+            "a firmware fault caused are counted apart).",
+        ),
+        MetricInfo("firmware_update_duration", _T, "Execute Update until the update's result."),
+        MetricInfo("firmware_update_failed", _R, "Firmware updates that did not succeed."),
         MetricInfo("notifications_sent", _C, "Notifications the fleet sent."),
         MetricInfo("retransmissions", _C, "Confirmable messages the fleet had to send again."),
         MetricInfo(

@@ -21,8 +21,9 @@ the download or update under way.
   with the new version.
 
 Faults (:class:`~.settings.FirmwareFault`) bend this: ``hang`` never finishes
-downloading, ``integrity`` and ``reject`` fail the check (5, 6), ``lose``
-loses the link at a share of the download (4 once the retries are spent),
+downloading (a push too stays in Downloading), ``integrity`` and ``reject`` fail
+the check (5, 6), ``lose`` loses the link at a share of the download (4 once the
+retries are spent; a push ends with 4 at once),
 ``brick`` goes away during the update for good, ``fail-update`` ends it with 8.
 """
 
@@ -115,7 +116,16 @@ class FirmwareClient:
 
     def _pushed(self, data: bytes) -> None:
         started = self._device.clock.now()
+        fault = self.settings.fault
+        if fault is not None and fault.kind == "hang":
+            return  # Downloading for good
         check = self._new_check()
+        if fault is not None and fault.kind == "lose":
+            check.feed(data[: int(len(data) * fault.at)])
+            self._failed_download(
+                started, check.received, UpdateResult.CONNECTION_LOST, 1, pushed=True
+            )
+            return
         check.feed(data)
         self._downloaded(started, self._verdict(check), pushed=True)
 
@@ -189,9 +199,10 @@ class FirmwareClient:
     ) -> None:
         device = self._device
         if device.listening:
+            injected = result != 0 and self.settings.fault is not None
             device.emit(
                 FirmwareDownloaded(
-                    device.name, device.clock.now(), started, size, result, pushed, losses
+                    device.name, device.clock.now(), started, size, result, pushed, losses, injected
                 )
             )
 
@@ -201,7 +212,8 @@ class FirmwareClient:
         device = self._device
         clock = device.clock
         settings = self.settings
-        await clock.sleep_until(clock.now() + settings.update_duration)
+        began = clock.now()
+        await clock.sleep_until(began + settings.update_duration)
         fault = settings.fault
         if fault is not None and fault.kind == "brick":
             _log.info("%s: bricked during the firmware update", device.name)
@@ -210,7 +222,7 @@ class FirmwareClient:
         tree = device.tree
         if fault is not None and fault.kind == "fail-update":
             advance(tree, Trigger.UPDATE_FAILED, UpdateResult.UPDATE_FAILED)
-            self._report_update(UpdateResult.UPDATE_FAILED, "")
+            self._report_update(UpdateResult.UPDATE_FAILED, "", began)
             return
         package = self.package
         version = package.version if package is not None else ""
@@ -220,7 +232,7 @@ class FirmwareClient:
             tree.set_value(f"/{FIRMWARE}/0/{PKG_VERSION}", version)
         advance(tree, Trigger.UPDATED)
         self.package = None
-        self._report_update(UpdateResult.SUCCESS, version)
+        self._report_update(UpdateResult.SUCCESS, version, began)
         if settings.reboot:
             delay = settings.reboot_delay
             await device.go_away(
@@ -229,10 +241,12 @@ class FirmwareClient:
                 deregister=settings.deregister,
             )
 
-    def _report_update(self, result: UpdateResult, version: str) -> None:
+    def _report_update(self, result: UpdateResult, version: str, started: float) -> None:
         device = self._device
         if device.listening:
-            device.emit(FirmwareUpdated(device.name, device.clock.now(), int(result), version))
+            injected = result is not UpdateResult.SUCCESS and self.settings.fault is not None
+            now = device.clock.now()
+            device.emit(FirmwareUpdated(device.name, now, int(result), version, injected, started))
 
 
 async def _awaiting(task: asyncio.Future[Any]) -> None:

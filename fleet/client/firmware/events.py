@@ -17,6 +17,8 @@ class FirmwareDownloaded(ClientEvent):
     result: int
     pushed: bool = False
     losses: int = 0
+    injected: bool = False
+    """The failure is the device's firmware fault (on purpose, not the server's doing)."""
 
     @property
     def duration(self) -> float:
@@ -29,3 +31,10 @@ class FirmwareUpdated(ClientEvent):
 
     result: int
     version: str = ""
+    injected: bool = False
+    started: float | None = None
+    """When Update was executed."""
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.started is None else self.time - self.started

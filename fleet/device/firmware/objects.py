@@ -56,8 +56,9 @@ def advance(
 ) -> Step:
     """Run ``trigger`` on the machine and store the new State and Update Result."""
     step = transition(firmware_state(tree, instance_id), trigger, result)
-    tree.store(FIRMWARE, instance_id, STATE, int(step.state))
-    tree.store(FIRMWARE, instance_id, RESULT, int(step.result))
+    # set_value (not store): outside an operation the change must still reach observers
+    tree.set_value(Path(FIRMWARE, instance_id, STATE), int(step.state))
+    tree.set_value(Path(FIRMWARE, instance_id, RESULT), int(step.result))
     return step
 
 

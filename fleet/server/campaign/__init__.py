@@ -8,3 +8,9 @@
   Update when Downloaded, wait for the device to come back, read the new
   ``/3/0/3`` Firmware Version.
 """
+
+from fleet.server.campaign.files import FileServer
+from fleet.server.campaign.outcome import CampaignReport, DeviceOutcome
+from fleet.server.campaign.run import Campaign, CampaignOptions
+
+__all__ = ["Campaign", "CampaignOptions", "CampaignReport", "DeviceOutcome", "FileServer"]

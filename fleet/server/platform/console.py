@@ -15,6 +15,8 @@ chain's labels. :meth:`Console.run_line` takes one console line:
 - ``WAIT ENDPOINT [SECONDS]``: wait until the endpoint is registered and its device info read
   (default 10 s; for scripts);
 - ``SLEEP SECONDS``: pause the script (e.g. to let notifications arrive);
+- ``FOTA ENDPOINT|* FILE [--push] [--version V]`` / ``FOTA-STATUS [ENDPOINT] [--wait]``:
+  firmware campaigns (:mod:`fleet.server.campaign.console`);
 - ``HELP``; ``QUIT`` / ``EXIT`` (the caller ends the session).
 
 Only one OBSERVE per device and resource: a second one is refused (409) until UNOBSERVE
@@ -42,6 +44,7 @@ from fleet.server import (
     ServerEvent,
     UnknownEndpoint,
 )
+from fleet.server.campaign.console import FOTA_WORDS, FotaDesk
 from fleet.server.platform import texts
 from fleet.server.platform.commands import (
     Command,
@@ -52,6 +55,7 @@ from fleet.server.platform.commands import (
 )
 from fleet.server.platform.messages import (
     Message,
+    bootstrap_message,
     labels_of,
     notify_message,
     response_message,
@@ -69,12 +73,15 @@ REGISTRATION_KINDS = (
     EventKind.DEREGISTRATION,
     EventKind.EXPIRATION,
 )
-CONSOLE_WORDS = ("DEVICES", "INFO", "WAIT", "SLEEP", "HELP", "QUIT", "EXIT")
+BOOTSTRAP_KINDS = (EventKind.BOOTSTRAP_REQUEST, EventKind.BOOTSTRAP_FINISH)
+"""The embedded Bootstrap-Server's steps the console shows (the first and the last)."""
+CONSOLE_WORDS = ("DEVICES", "INFO", "WAIT", "SLEEP", "HELP", "QUIT", "EXIT", *FOTA_WORDS)
 HELP = """\
 ENDPOINT COMMAND[; COMMAND...]   READ|RD, WRITE|WR path value, EXECUTE|EXE,
                                  OBSERVE|OBS path [pmin=N pmax=N gt=X lt=X st=X], UNOBSERVE|UOBS
 ENDPOINT {"method": "GET", "path": "/3/0/0"}   REST mode (GET/PUT/POST), or a JSON list
-DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | HELP | QUIT"""
+DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | HELP | QUIT
+FOTA ENDPOINT|* FILE [--push] [--version V] | FOTA-STATUS [ENDPOINT] [--wait]"""
 
 
 @dataclass(slots=True)
@@ -111,16 +118,23 @@ class Console:
         self._remove = server.add_listener(self._on_event)
         self.finished = False
         """Set by QUIT / EXIT."""
+        self.fota: FotaDesk | None = None
+        """The firmware campaigns of FOTA (:mod:`fleet.server.campaign.console`)."""
 
     def close(self) -> None:
-        """Stop listening to the server."""
+        """Stop listening to the server (and end the FOTA campaigns still running)."""
         self._remove()
+        if self.fota is not None:
+            self.fota.close()
 
     # -- events ---------------------------------------------------------------------------
 
     def _on_event(self, event: ServerEvent) -> None:
         if event.kind in REGISTRATION_KINDS:
             self.emit(status_message(str(event.kind), event.endpoint, event.time))
+            return
+        if event.kind in BOOTSTRAP_KINDS:
+            self.emit(bootstrap_message(event))
             return
         if event.kind is not EventKind.NOTIFICATION or event.notification is None:
             return
@@ -273,7 +287,11 @@ class Console:
     # -- console commands -----------------------------------------------------------------
 
     async def _console_command(self, word: str, args: list[str]) -> None:
-        if word in ("QUIT", "EXIT"):
+        if word in FOTA_WORDS:
+            if self.fota is None:
+                self.fota = FotaDesk(self.server)
+            await self.fota.command(word, args, self.say)
+        elif word in ("QUIT", "EXIT"):
             self.finished = True
         elif word == "HELP":
             self.say(HELP)

@@ -1,0 +1,76 @@
+"""The firmware section of a run's summary: downloads, throughput, outcomes by Update Result.
+
+:func:`firmware_table` renders what :attr:`RunMetrics.firmware <fleet.metrics.RunMetrics>`
+counted (``result N`` per Update Result, ``bytes`` downloaded) with the durations of the
+``firmware_download`` and ``firmware_update`` operations. Thresholds use the operations'
+named metrics (``firmware_download_duration``, ``firmware_download_failed``,
+``firmware_update_failed``); the throughput is shown, not a threshold metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Protocol
+
+from fleet.metrics.histogram import LatencyHistogram
+
+LABELS: Final = {
+    0: "initial",
+    1: "updated",
+    2: "not enough flash",
+    3: "out of RAM",
+    4: "connection lost",
+    5: "integrity check failure",
+    6: "unsupported package type",
+    7: "invalid URI",
+    8: "firmware update failed",
+    9: "unsupported protocol",
+}
+"""Update Result codes (``/5/0/5``) in words."""
+
+
+class Counts(Protocol):
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def durations(self) -> LatencyHistogram: ...
+
+
+def result_key(result: int) -> str:
+    """``result 5``: the key an Update Result is counted under."""
+    return f"result {result}"
+
+
+def result_reason(result: int) -> str:
+    """``result 5 integrity check failure``: a failed download's or update's reason."""
+    return f"{result_key(result)} {LABELS.get(result, 'unknown')}"
+
+
+def throughput(firmware: Mapping[str, int], downloads: Counts) -> float | None:
+    """Bytes per second of the average download (bytes over the summed download time)."""
+    seconds = downloads.durations.sum_ns / 1e9
+    total = firmware.get("bytes", 0)
+    return total / seconds if seconds > 0 and total else None
+
+
+def firmware_table(firmware: Mapping[str, int], downloads: Counts, updates: Counts) -> str:
+    """The summary's firmware section (empty text when no device downloaded anything)."""
+    if downloads.count == 0 and updates.count == 0:
+        return ""
+    hist = downloads.durations
+    p50, p95 = hist.percentile(50), hist.percentile(95)
+    timing = "" if p50 is None or p95 is None else f" (p50 {p50:.3g} s, p95 {p95:.3g} s)"
+    rate = throughput(firmware, downloads)
+    speed = "" if rate is None else f", {rate / 1000:.3g} kB/s a device"
+    lines = [
+        "",
+        f"firmware: {downloads.count} downloads{timing}, {firmware.get('bytes', 0)} bytes"
+        f"{speed}; {updates.count} updates",
+    ]
+    results = sorted(
+        (int(key.split()[1]), n) for key, n in firmware.items() if key.startswith("result ")
+    )
+    for code, n in results:
+        lines.append(f"  result {code} {LABELS.get(code, '?').ljust(26)} {n}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,131 @@
+"""The console's firmware commands: ``FOTA EP|* FILE [--push] [--version V]`` and
+``FOTA-STATUS [EP] [--wait]``.
+
+``FOTA`` starts a :class:`~.run.Campaign` in the background for one endpoint or every
+registered one (``*``), serving FILE from a :class:`~.files.FileServer` on the server's host
+(pull) or pushing it (``--push``). A FILE without our package header is wrapped in one when
+``--version V`` says which version it is (its name is the file's name); otherwise devices
+judge it themselves (a headerless image is "unsupported package type" unless they map its
+hash to a version). It answers at once with the campaign's number, its devices and URI.
+``FOTA-STATUS`` prints each campaign's tally (``--wait``: after the running ones finished);
+with an endpoint, that device's outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Final
+
+from fleet.device.firmware.package import PackageError, build_package, read_header
+from fleet.server.campaign.files import FileServer
+from fleet.server.campaign.run import Campaign, CampaignOptions
+from fleet.server.server import Lwm2mServer
+
+FOTA_WORDS: Final = ("FOTA", "FOTA-STATUS")
+USAGE: Final = "FOTA ENDPOINT|* FILE [--push] [--version V]"
+Say = Callable[[Any], None]
+
+
+class FotaDesk:
+    """The campaigns one console started, and the file server they share."""
+
+    def __init__(self, server: Lwm2mServer, options: CampaignOptions | None = None) -> None:
+        self.server = server
+        self.options = options if options is not None else CampaignOptions()
+        self.campaigns: list[Campaign] = []
+        self._tasks: list[asyncio.Future[Any]] = []
+        self._files: FileServer | None = None
+
+    async def command(self, word: str, args: list[str], say: Say) -> None:
+        if word == "FOTA":
+            await self._start(args, say)
+        else:
+            await self._status(args, say)
+
+    async def _start(self, args: list[str], say: Say) -> None:
+        push = "--push" in args
+        words = [a for a in args if a != "--push"]
+        version: str | None = None
+        if "--version" in words:
+            at = words.index("--version")
+            if at + 1 >= len(words):
+                say(USAGE)
+                return
+            version = words[at + 1]
+            del words[at : at + 2]
+        if len(words) != 2:
+            say(USAGE)
+            return
+        target, file = words
+        path = pathlib.Path(file)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            say(f"FOTA: cannot read {file}: {error.strerror or error}")
+            return
+        if version is not None and read_header(data) is None:
+            try:
+                data = build_package(data, name=path.name, version=version)
+            except PackageError as error:
+                say(f"FOTA: {error}")
+                return
+        endpoints = [r.endpoint for r in self.server.registrations()] if target == "*" else [target]
+        if target != "*" and self.server.registration(target) is None:
+            say(f"FOTA: {target} is not registered")
+            return
+        if push:
+            files = None
+        else:
+            if self._files is None:
+                self._files = await FileServer.start(self.server.address[0])
+            files = self._files
+        campaign = Campaign(
+            self.server,
+            data,
+            name=f"c{len(self.campaigns) + 1}-{path.name}",
+            files=files,
+            options=replace(self.options, push=push),
+        )
+        await campaign.prepare()
+        self.campaigns.append(campaign)
+        number = len(self.campaigns)
+        task = asyncio.ensure_future(campaign.run(endpoints))
+        task.add_done_callback(lambda _: say({"fota": number, **campaign.report().as_dict()}))
+        self._tasks.append(task)
+        say(
+            {
+                "fota": number,
+                "started": len(endpoints),
+                "mode": "push" if push else "pull",
+                "uri": campaign.uri,
+                "version": campaign.version,
+                "bytes": len(data),
+            }
+        )
+
+    async def _status(self, args: list[str], say: Say) -> None:
+        if "--wait" in args:
+            running = [t for t in self._tasks if not t.done()]
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        endpoints = [a for a in args if a != "--wait"]
+        if not self.campaigns:
+            say("FOTA-STATUS: no campaign yet")
+            return
+        if endpoints:
+            for name in endpoints:
+                found = [c.outcomes[name] for c in self.campaigns if name in c.outcomes]
+                say(found[-1].as_dict() if found else f"FOTA-STATUS: {name} is in no campaign")
+            return
+        for number, campaign in enumerate(self.campaigns, 1):
+            say({"fota": number, **campaign.report().as_dict()})
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._files is not None:
+            self._files.close()
+            self._files = None
