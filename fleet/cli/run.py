@@ -47,6 +47,7 @@ from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
 from fleet.runner import loops
 from fleet.runner.devices import DeviceFactory, fleet_device
+from fleet.runner.extras import missing_extras
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
 from fleet.runner.planning import PlanningError, machine_slice
@@ -276,6 +277,11 @@ def run(
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(EXIT_INVALID_SCENARIO) from None
+    missing = missing_extras(scenario)
+    if missing:
+        for reason in missing:
+            click.echo(f"cannot run: {reason}", err=True)
+        raise SystemExit(EXIT_ERROR)
     try:
         indexes, capacity = _plan(
             scenario, workers, shard_index, shard_count, _split_addresses(source_addresses)

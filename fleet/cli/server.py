@@ -20,6 +20,10 @@ The DTLS address goes to stderr too; keys are never printed.
 ``--http PORT`` also serves the platform's HTTP API and the web console
 (:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
 optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
+
+``--bootstrap-port N`` also runs the embedded Bootstrap-Server
+(:mod:`fleet.cli.bootstrap_options`); its ``bootstrap-request`` and
+``bootstrap-finish`` messages (with the code) are printed like the others.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any
 
 import click
 
+from fleet.cli.bootstrap_options import BootstrapOptions, bootstrap_from_options, bootstrap_options
 from fleet.cli.options import loop_option
 from fleet.client.credentials import (
     CredentialError,
@@ -227,6 +232,7 @@ async def run_server(
     psk: KeyLookup | None = None,
     dtls_port: int = 5684,
     http: HttpOptions | None = None,
+    bootstrap: BootstrapOptions | None = None,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
     emit, say = printer(as_json)
@@ -240,6 +246,16 @@ async def run_server(
     )
     secure = f" and {server.secure_uri}" if server.secure_uri is not None else ""
     click.echo(f"fleet server listening on {server.uri}{secure} (HELP for commands)", err=True)
+    if bootstrap is not None:
+        try:
+            started = await server.start_bootstrap(
+                bootstrap.configs(server.uri), bootstrap.port, dtls_port=bootstrap.dtls_port
+            )
+        except BaseException:
+            await server.stop()
+            raise
+        also = f" and {started.secure_uri}" if started.secure_uri is not None else ""
+        click.echo(f"fleet bootstrap server listening on {started.uri}{also}", err=True)
     web = None
     if http is None:
         console = Console(server, emit, say=say)
@@ -365,6 +381,7 @@ async def run_server(
     metavar="TEXT",
     help="Require Authorization: Bearer TEXT on the HTTP API [env FLEET_HTTP_TOKEN].",
 )
+@bootstrap_options
 def server(
     host: str,
     port: int,
@@ -381,15 +398,36 @@ def server(
     http_host: str,
     tenant: str,
     token: str | None,
+    bootstrap_port: int | None,
+    bootstrap_config: FilePath | None,
+    bootstrap_dtls_port: int,
+    bootstrap_psk_identity: str | None,
+    bootstrap_psk_key: str | None,
     loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
+    bootstrap = bootstrap_from_options(
+        bootstrap_port,
+        bootstrap_config,
+        bootstrap_dtls_port,
+        bootstrap_psk_identity,
+        bootstrap_psk_key,
+    )
     http = http_options(http_port, http_host, tenant, token)
     try:
         loops.run(
             run_server(
-                host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port, http
+                host,
+                port,
+                commands,
+                as_json,
+                exit_after_commands,
+                timeout,
+                psk,
+                dtls_port,
+                http,
+                bootstrap,
             ),
             loop,
         )

@@ -235,14 +235,17 @@ class BootstrapServer:
         config = None if refused == "no-config" else self.configs.for_endpoint(endpoint)
         if config is None:
             raise BadRequest(f"no bootstrap configuration for endpoint {endpoint}")
-        wanted = config.bootstrap_credentials(endpoint)
-        if wanted is not None:
+        if config.psk is not None:
             identity = self._dual.identity(address) if self._dual is not None else None
-            if identity != wanted.identity:
+            if identity is None or config.psk.key_for(identity) is None:
                 raise Unauthorized(
-                    f"{endpoint}: the Bootstrap-Request must come over DTLS with identity "
-                    f"{wanted.identity.decode(errors='replace')}"
+                    f"{endpoint}: the Bootstrap-Request must come over DTLS with an identity "
+                    f"of {config.psk.identity}"
                 )
+            if config.psk.uses("endpoint") and not config.psk.uses("index"):
+                wanted = config.bootstrap_credentials(endpoint)
+                if wanted is not None and identity != wanted.identity:
+                    raise Unauthorized(f"{endpoint}: PSK identity {identity!r} is another device's")
         return config
 
     def _begin(
