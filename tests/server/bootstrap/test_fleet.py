@@ -101,3 +101,14 @@ async def test_a_scenario_fault_rejects_bootstrap_requests_counted_as_injected()
     assert row.injected == 4 and row.failures == 0 and row.count == DEVICES
     assert bootstrap.counters["requests"] == DEVICES - 4
     assert summary.operations[Operation.REGISTER].count == DEVICES - 4
+
+
+async def test_forget_on_reboot_reaches_the_device_config() -> None:
+    scenario = load_scenario_text(
+        text("coap://127.0.0.1:5783").replace("timeout: 30s", "forget_on_reboot: true")
+    )
+    assert device_config(scenario, 0).bootstrap_forget is True
+    assert (
+        device_config(load_scenario_text(text("coap://127.0.0.1:5783")), 0).bootstrap_forget
+        is False
+    )
