@@ -34,7 +34,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
-from fleet.client.firmware.download import Pull, download_coap
+from fleet.client.firmware.download import Pull, awaiting, download_coap
 from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
 from fleet.client.firmware.settings import DEFAULT_SETTINGS, FirmwareSettings
 from fleet.client.firmware.software import SOFTWARE_EVENTS, SoftwareClient
@@ -120,7 +120,7 @@ class FirmwareClient:
     def _run(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
         self._task = task
-        self._device.spawn(_awaiting(task))
+        self._device.spawn(awaiting(task))
 
     def _stop_task(self) -> None:
         task, self._task = self._task, None
@@ -265,11 +265,3 @@ class FirmwareClient:
             injected = result is not UpdateResult.SUCCESS and self.settings.fault is not None
             now = device.clock.now()
             device.emit(FirmwareUpdated(device.name, now, int(result), version, injected, started))
-
-
-async def _awaiting(task: asyncio.Future[Any]) -> None:
-    try:
-        await task
-    except asyncio.CancelledError:
-        if not task.cancelled():
-            raise

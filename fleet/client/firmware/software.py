@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Final
 
-from fleet.client.firmware.download import Pull, download_coap
+from fleet.client.firmware.download import Pull, awaiting, download_coap
 from fleet.client.firmware.settings import FirmwareSettings
 from fleet.client.firmware.uri import Target, parse_package_uri
 from fleet.device.events import DeviceEvent
@@ -74,7 +74,7 @@ class SoftwareClient:
                 return
             task = asyncio.ensure_future(self._pull(instance, target))
             self._tasks[instance] = task
-            self._device.spawn(_awaiting(task))
+            self._device.spawn(awaiting(task))
         elif isinstance(event, SoftwarePackageWritten):
             check = self._new_check()
             check.feed(event.data)
@@ -112,11 +112,3 @@ class SoftwareClient:
         for task in self._tasks.values():
             task.cancel()
         self._tasks.clear()
-
-
-async def _awaiting(task: asyncio.Future[Any]) -> None:
-    try:
-        await task
-    except asyncio.CancelledError:
-        if not task.cancelled():
-            raise
