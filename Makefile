@@ -29,5 +29,7 @@ test: install tools
 	$(BIN)/mypy --strict fleet
 	$(BIN)/pytest
 	# the same tests again on uvloop (the `fast` extra) where the loop carries the traffic:
-	# the CoAP client and server, and the end-to-end runs (tests/conftest.py --event-loop)
-	$(BIN)/pytest -q --event-loop uvloop tests/client tests/server tests/acceptance tests/runner/test_loops.py
+	# the CoAP client and server, the end-to-end runs and the commands as users start them
+	# (--loop auto is uvloop when installed; tests/conftest.py --event-loop)
+	$(BIN)/pytest -q --event-loop=uvloop tests/client tests/server tests/acceptance tests/cli \
+		tests/demo tests/runner/test_loops.py

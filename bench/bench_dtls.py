@@ -71,10 +71,14 @@ def free_port_pair() -> int:
     raise RuntimeError("no free pair of UDP ports")
 
 
-async def start_libcoap() -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
+async def start_libcoap(
+    args: list[str] | None = None,
+) -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
+    """coap-server-openssl with ``args`` (default: PSK ``KEY``), once it answers plain CoAP."""
     port = free_port_pair()
+    extra = ["-k", KEY.decode()] if args is None else args
     process = subprocess.Popen(
-        ["coap-server-openssl", "-A", HOST, "-p", str(port), "-k", KEY.decode(), "-v", "0"],
+        ["coap-server-openssl", "-A", HOST, "-p", str(port), "-v", "0", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -129,21 +133,23 @@ Row = tuple[str, str, float | None, float | None, float | None]
 """(what, rate unit, rate, heap bytes per device, RSS bytes per device)."""
 
 
-async def device_figures(secure: bool, count: int, window: int) -> Row:
+async def registration_figures(
+    label: str,
+    server_options: dict[str, Any],
+    config_of: Callable[[str, int], DeviceConfig],
+    count: int,
+    window: int,
+) -> Row:
     """Whole LwM2M devices against the embedded server (same process: both sides' cost):
     registrations per second with ``window`` in flight, then heap and RSS per registered device
-    (Device, its endpoint and DTLS session, and the server's record and session)."""
-    single = SingleCredentials(PskCredentials(b"bench", KEY))
-    lookup = key_lookup([single]) if secure else None
-    async with await Lwm2mServer.start(HOST, 0, psk=lookup) as server:
-        uri = server.secure_uri if secure else server.uri
-        assert uri is not None
+    (Device, its endpoint and session, and the server's record and session).
+    ``config_of(server_uri, index)`` configures device ``index``."""
+    async with await Lwm2mServer.start(HOST, 0, **server_options) as server:
+        uri = server.secure_uri if server.secure_uri is not None else server.uri
         semaphore = asyncio.Semaphore(window)
+        configs = [config_of(uri, index) for index in range(count)]
 
-        async def one(index: int) -> Device:
-            config = DeviceConfig(
-                f"bench-{index:06d}", server=uri, psk=single.psk if secure else None
-            )
+        async def one(config: DeviceConfig) -> Device:
             device = Device(config)
             async with semaphore:
                 await device.start()
@@ -155,17 +161,26 @@ async def device_figures(secure: bool, count: int, window: int) -> Row:
         heap_before = tracemalloc.get_traced_memory()[0]
         rss_before = rss_bytes()
         started = time.perf_counter()
-        devices = await asyncio.wait_for(
-            asyncio.gather(*(one(index) for index in range(count))), LIMIT
-        )
+        devices = await asyncio.wait_for(asyncio.gather(*(one(c) for c in configs)), LIMIT)
         rate = count / (time.perf_counter() - started)
         gc.collect()
         heap = (tracemalloc.get_traced_memory()[0] - heap_before) / count
         rss = (rss_bytes() - rss_before) / count
         tracemalloc.stop()
         await asyncio.gather(*(device.stop(deregister=False) for device in devices))
-    label = "LwM2M device, coaps:// (+server)" if secure else "LwM2M device, coap:// (+server)"
     return (label, "registrations/s", rate, heap, rss)
+
+
+async def device_figures(secure: bool, count: int, window: int) -> Row:
+    """:func:`registration_figures` over coap:// or coaps:// with one PSK for all."""
+    single = SingleCredentials(PskCredentials(b"bench", KEY))
+    options: dict[str, Any] = {"psk": key_lookup([single])} if secure else {}
+
+    def config_of(uri: str, index: int) -> DeviceConfig:
+        return DeviceConfig(f"bench-{index:06d}", server=uri, psk=single.psk if secure else None)
+
+    label = "LwM2M device, coaps:// (+server)" if secure else "LwM2M device, coap:// (+server)"
+    return await registration_figures(label, options, config_of, count, window)
 
 
 async def main(arguments: argparse.Namespace) -> list[Row]:

@@ -103,31 +103,20 @@ install_dtlssocket() {
 
 install_dtlssocket
 
-# Installs the `x509` extra (pyOpenSSL and cryptography, pinned in pyproject.toml) into .venv.
-install_x509_extra() {
-    local python=.venv/bin/python
+# Installs an extra of pyproject.toml into .venv (when .venv exists) unless CHECK imports already.
+install_python_extra() {  # extra, python statement that works once installed, what it brings
+    local extra="$1" check="$2" what="$3" python=.venv/bin/python
     [ -x "$python" ] || return 0
-    if "$python" -c "import OpenSSL.SSL, cryptography.x509" >/dev/null 2>&1; then
+    if "$python" -c "$check" >/dev/null 2>&1; then
         return 0
     fi
-    "$python" -m pip install --quiet -e ".[x509]" >"$log" 2>&1 ||
-        fail "pip install -e .[x509] (pyOpenSSL, cryptography) failed"
-    echo "install-tools: installed the x509 extra (pyOpenSSL, cryptography) into .venv"
+    "$python" -m pip install --quiet -e ".[$extra]" >"$log" 2>&1 ||
+        fail "pip install -e .[$extra] ($what) failed"
+    "$python" -c "$check" >"$log" 2>&1 || fail "the $extra extra ($what) is installed but not importable"
+    echo "install-tools: installed the $extra extra ($what) into .venv"
 }
 
-install_x509_extra
-
-# Installs the `fast` extra (uvloop) into .venv: the event loop the suite also runs on.
-install_uvloop() {
-    local python=.venv/bin/python
-    [ -x "$python" ] || return 0
-    if "$python" -c "import uvloop" >/dev/null 2>&1; then
-        return 0
-    fi
-    "$python" -m pip install --quiet -e ".[fast]" >"$log" 2>&1 ||
-        fail "pip install -e .[fast] (uvloop) failed"
-    "$python" -c "import uvloop" >"$log" 2>&1 || fail "uvloop installed but not importable"
-    echo "install-tools: installed the fast extra (uvloop) into .venv"
-}
-
-install_uvloop
+# the `x509` extra (pyOpenSSL and cryptography, pinned in pyproject.toml)
+install_python_extra x509 "import OpenSSL.SSL, cryptography.x509" "pyOpenSSL, cryptography"
+# the `fast` extra: uvloop, the event loop the suite also runs on
+install_python_extra fast "import uvloop" "uvloop"

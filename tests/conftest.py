@@ -5,7 +5,8 @@ test runs, so pytest-asyncio's tests and fixtures, ``asyncio.run`` and
 ``asyncio.new_event_loop`` in tests all use it; it is also put into
 ``FLEET_LOOP`` (unless set already) so that ``fleet`` commands the tests start,
 in process or as subprocesses, run on the same loop. ``make test`` runs the
-whole suite on asyncio and the client, server and acceptance tests again on uvloop.
+whole suite on asyncio and the client, server, acceptance, command and demo tests again on
+uvloop.
 """
 
 from __future__ import annotations

@@ -6,21 +6,51 @@ assembles them. No protocol logic lives here.
 
 from __future__ import annotations
 
-import click
+import signal
+import threading
+from types import FrameType
+from typing import Any
 
-from fleet.cli.codec import decode, encode
-from fleet.cli.credentials import credentials
-from fleet.cli.demo import demo
-from fleet.cli.device import device
-from fleet.cli.merge import merge
-from fleet.cli.objects import objects
-from fleet.cli.report import report
-from fleet.cli.run import run
-from fleet.cli.scenario import init, schema, validate
-from fleet.cli.server import server
+try:  # a Ctrl-C while the commands load ends the program quietly (130), not with a traceback
+    import click
+
+    from fleet.cli.codec import decode, encode
+    from fleet.cli.credentials import credentials
+    from fleet.cli.demo import demo
+    from fleet.cli.device import device
+    from fleet.cli.merge import merge
+    from fleet.cli.objects import objects
+    from fleet.cli.report import report
+    from fleet.cli.run import run
+    from fleet.cli.scenario import init, schema, validate
+    from fleet.cli.server import server
+except KeyboardInterrupt:
+    raise SystemExit(130) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT: a Ctrl-C before a command took charge of it."""
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+class FleetGroup(click.Group):
+    """The ``fleet`` group: a Ctrl-C before a command handles it itself (``fleet run``
+    stops its devices) ends the program with 130 and no traceback or "Aborted!"."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return super().main(*args, **kwargs)
+        previous = signal.signal(signal.SIGINT, _interrupted)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+@click.group(cls=FleetGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lwm2m-fleet", prog_name="fleet")
 def main() -> None:
     """Simulate whole fleets of LwM2M devices."""

@@ -59,6 +59,7 @@ from fleet.errors import FleetError
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
 from fleet.runner import loops
+from fleet.runner.extras import missing_extra
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT: Ctrl-C (or SIGTERM) ends the device, as it ends ``fleet run``."""
@@ -162,7 +163,13 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
 @click.option("--lifetime", type=click.IntRange(1), default=86400, show_default=True)
 @click.option("--binding", type=click.Choice(["U", "UQ"]), default="U", show_default=True)
 @click.option(
-    "--lwm2m", "lwm2m_version", type=click.Choice(LWM2M_VERSIONS), default="1.1", show_default=True
+    "--lwm2m",
+    "lwm2m_version",
+    default="1.1",
+    show_default=True,
+    metavar="VERSIONS",
+    help=f"LwM2M version ({', '.join(LWM2M_VERSIONS)}), or several to fall back through when "
+    "the server refuses one with 4.12: 1.2,1.1",
 )
 @click.option(
     "--format",
@@ -220,6 +227,12 @@ def device(
     loop: str,
 ) -> None:
     """Run one virtual device until Ctrl-C, logging every request it answers."""
+    versions = tuple(part.strip() for part in lwm2m_version.split(",") if part.strip())
+    if not versions or any(v not in LWM2M_VERSIONS for v in versions):
+        raise click.BadParameter(
+            f"{lwm2m_version!r}: give {', '.join(LWM2M_VERSIONS)}, or several like 1.2,1.1",
+            param_hint="--lwm2m",
+        )
     psk = psk_from_options(psk_identity, psk_key)
     if (server is None) == (bootstrap is None):
         raise click.UsageError("give either --server or --bootstrap")
@@ -240,7 +253,8 @@ def device(
             endpoint=endpoint,
             lifetime=lifetime,
             binding=binding,
-            lwm2m_version=lwm2m_version,
+            lwm2m_version=versions[0],
+            lwm2m_fallback=versions[1:],
             content_format=preferred,
             layout=layout,
             registry=registry,
@@ -250,6 +264,9 @@ def device(
             handshake_timeout=handshake_timeout,
             **where,  # type: ignore[arg-type]
         )
+        missing = missing_extra(config)
+        if missing is not None:
+            raise click.ClickException(missing)
     except UriError as exc:  # a command-line mistake, as for fleet run and fleet validate
         raise click.UsageError(str(exc)) from None
     except (ConfigError, FleetError, ValueError) as exc:

@@ -13,7 +13,8 @@ import click
 
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO
 from fleet.metrics import Summary, SummaryError
-from fleet.metrics.timeseries import Interval, SeriesError, merge_series, read_lines
+from fleet.metrics.series import merge_series
+from fleet.metrics.timeseries import Interval, SeriesError, read_lines
 from fleet.report.html import render_report
 
 

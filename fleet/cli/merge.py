@@ -12,7 +12,7 @@ given twice).
 
 Time series: ``--series FILE`` (repeatable) names each machine's ``fleet run
 --timeseries`` file; they are aligned on wall time and added up
-(:func:`~fleet.metrics.timeseries.merge_series`). ``--timeseries OUT`` writes the
+(:func:`~fleet.metrics.series.merge_series`). ``--timeseries OUT`` writes the
 merged series, ``--report OUT`` one HTML report of the whole fleet.
 
 Exit status as ``fleet run``: 0 ok, 2 an input cannot be read (or an invalid

@@ -47,6 +47,7 @@ from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
 from fleet.runner import loops
 from fleet.runner.devices import DeviceFactory, fleet_device
+from fleet.runner.extras import missing_extras
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
 from fleet.runner.planning import PlanningError, machine_slice
@@ -63,14 +64,23 @@ SHARD_INDEX_VARS = ("FLEET_SHARD_INDEX", "JOB_COMPLETION_INDEX")
 async def _with_signals(
     work: Callable[[asyncio.Event], Awaitable[Summary]],
     progress: Callable[[], Progress | None],
+    cut_short: Callable[[], None] | None = None,
 ) -> Summary:
-    """Run ``work(stop)``; SIGINT/SIGTERM set ``stop``; the progress view runs meanwhile."""
+    """Run ``work(stop)``; SIGINT/SIGTERM set ``stop``, a second one calls ``cut_short``
+    (the De-registers at the end are given up); the progress view runs meanwhile."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     handled: list[signal.Signals] = []
+
+    def on_signal() -> None:
+        if stop.is_set() and cut_short is not None:
+            click.echo("fleet run: stopping now, without waiting for De-registers", err=True)
+            cut_short()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
             handled.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
             pass
@@ -111,15 +121,17 @@ async def _run_here(
             sampler.start()
             samplers.append(sampler)
 
+    cut = asyncio.Event()
+
     async def work(stop: asyncio.Event) -> Summary:
         try:
-            return await fleet.run(stop, on_started=started)
+            return await fleet.run(stop, on_started=started, cut=cut)
         finally:
             for sampler in samplers:
                 await sampler.finish()
 
     fleet = Fleet(scenario, clock=clock, metrics=metrics, factory=factory, indexes=indexes)
-    return await _with_signals(work, lambda: views[0] if views else None)
+    return await _with_signals(work, lambda: views[0] if views else None, cut.set)
 
 
 async def _run_pool(pool: WorkerPool, *, quiet: bool, interval: float | None) -> Summary:
@@ -130,7 +142,7 @@ async def _run_pool(pool: WorkerPool, *, quiet: bool, interval: float | None) ->
         source: Callable[[], Snapshot] = pool.snapshot
         view = Progress.of_source(source, sys.stderr, clock=clock, interval=interval)
         view.start()
-    return await _with_signals(pool.run, lambda: view)
+    return await _with_signals(pool.run, lambda: view, pool.cut_short)
 
 
 def _plan(
@@ -265,6 +277,11 @@ def run(
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(EXIT_INVALID_SCENARIO) from None
+    missing = missing_extras(scenario)
+    if missing:
+        for reason in missing:
+            click.echo(f"cannot run: {reason}", err=True)
+        raise SystemExit(EXIT_ERROR)
     try:
         indexes, capacity = _plan(
             scenario, workers, shard_index, shard_count, _split_addresses(source_addresses)

@@ -17,6 +17,7 @@ from typing import Final, TypeVar
 import click
 
 from fleet.cli.options import objects_option
+from fleet.runner.extras import missing_extras
 from fleet.scenario import STARTER, ScenarioErrors, json_schema, load_scenario, run_settings
 from fleet.scenario.starter import SCHEMA_FILE
 
@@ -91,6 +92,8 @@ def validate(
             click.echo(f"{file}: {count} problem{'s' * (count != 1)}")
             continue
         click.echo(f"{file}: ok, {scenario.summary()}")
+        for reason in missing_extras(scenario):
+            click.echo(f"{file}: this machine cannot run it yet: {reason}")
     if failed:
         raise SystemExit(EXIT_INVALID_SCENARIO)
 

@@ -15,11 +15,17 @@ DTLS-PSK (``coaps://``) is served too when keys are given: ``--psk-keys FILE`` (
 ``endpoint,identity,key``), ``--scenario FILE`` (the keys of the scenario's groups),
 ``--psk-identity``/``--psk-key`` (one identity, also ``FLEET_PSK_IDENTITY``/``FLEET_PSK_KEY``),
 any of them together; ``--dtls-port`` (default 5684, 0: a free port) on the same host.
-The DTLS address goes to stderr too; keys are never printed.
+The DTLS address goes to stderr too; keys are never printed. ``--ca DIR`` serves DTLS with
+certificates instead: a fleet CA folder (``fleet credentials init``) whose ``server.pem``
+the server presents and whose ``ca.pem`` device certificates must verify to.
 
 ``--http PORT`` also serves the platform's HTTP API and the web console
 (:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
 optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
+
+``--bootstrap-port N`` also runs the embedded Bootstrap-Server
+(:mod:`fleet.cli.bootstrap_options`); its ``bootstrap-request`` and
+``bootstrap-finish`` messages (with the code) are printed like the others.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ from typing import Any
 
 import click
 
+from fleet.cli.bootstrap_options import BootstrapOptions, bootstrap_from_options, bootstrap_options
 from fleet.cli.options import loop_option
+from fleet.client.coap.x509 import X509Credentials, X509Error, x509_available
 from fleet.client.credentials import (
     CredentialError,
     KeysFile,
@@ -43,6 +51,7 @@ from fleet.client.credentials import (
     SingleCredentials,
     key_lookup,
 )
+from fleet.client.fleet_ca import FleetCa
 from fleet.errors import FleetError
 from fleet.model.reading import MAX_COMMANDS_BYTES, FileTooLarge, read_bounded
 from fleet.runner import loops
@@ -179,6 +188,17 @@ def printer(as_json: bool) -> tuple[Callable[[Message], None], Callable[[Any], N
     return emit, say
 
 
+def fleet_ca_credentials(folder: FilePath) -> X509Credentials:
+    """The server's certificate, key and trusted CA from a fleet CA folder (``--ca``)."""
+    reason = x509_available()
+    if reason is not None:
+        raise click.ClickException(reason)
+    try:
+        return FleetCa.load(folder).server_credentials()
+    except X509Error as error:
+        raise click.ClickException(f"--ca: {error}") from None
+
+
 def psk_lookup(
     keys_files: tuple[FilePath, ...],
     scenario: FilePath | None,
@@ -227,6 +247,8 @@ async def run_server(
     psk: KeyLookup | None = None,
     dtls_port: int = 5684,
     http: HttpOptions | None = None,
+    bootstrap: BootstrapOptions | None = None,
+    certificate: X509Credentials | None = None,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
     emit, say = printer(as_json)
@@ -237,9 +259,20 @@ async def run_server(
         request_timeout=timeout,
         psk=psk,
         dtls_port=dtls_port,
+        certificate=certificate,
     )
     secure = f" and {server.secure_uri}" if server.secure_uri is not None else ""
     click.echo(f"fleet server listening on {server.uri}{secure} (HELP for commands)", err=True)
+    if bootstrap is not None:
+        try:
+            started = await server.start_bootstrap(
+                bootstrap.configs(server.uri), bootstrap.port, dtls_port=bootstrap.dtls_port
+            )
+        except BaseException:
+            await server.stop()
+            raise
+        also = f" and {started.secure_uri}" if started.secure_uri is not None else ""
+        click.echo(f"fleet bootstrap server listening on {started.uri}{also}", err=True)
     web = None
     if http is None:
         console = Console(server, emit, say=say)
@@ -352,6 +385,13 @@ async def run_server(
     help="Its key: hex:..., base64:... or bare hex [env FLEET_PSK_KEY].",
 )
 @click.option(
+    "--ca",
+    "ca_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=FilePath),
+    help="Serve DTLS with certificates: a fleet CA folder (fleet credentials init), its "
+    "server.pem/server.key presented, devices of its ca.pem accepted (instead of PSK).",
+)
+@click.option(
     "--http",
     "http_port",
     type=click.IntRange(0, 65535),
@@ -365,6 +405,7 @@ async def run_server(
     metavar="TEXT",
     help="Require Authorization: Bearer TEXT on the HTTP API [env FLEET_HTTP_TOKEN].",
 )
+@bootstrap_options
 def server(
     host: str,
     port: int,
@@ -377,19 +418,48 @@ def server(
     scenario: FilePath | None,
     psk_identity: str | None,
     psk_key: str | None,
+    ca_dir: FilePath | None,
     http_port: int | None,
     http_host: str,
     tenant: str,
     token: str | None,
+    bootstrap_port: int | None,
+    bootstrap_config: FilePath | None,
+    bootstrap_dtls_port: int,
+    bootstrap_psk_identity: str | None,
+    bootstrap_psk_key: str | None,
     loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
+    certificate = None
+    if ca_dir is not None:
+        if keys_files or psk_identity or psk_key:
+            raise click.UsageError("--ca serves certificates: it takes no PSK keys (one port)")
+        certificate = fleet_ca_credentials(ca_dir)
+        scenario = None  # its certificate groups need no keys: the CA checks the devices
     psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
+    bootstrap = bootstrap_from_options(
+        bootstrap_port,
+        bootstrap_config,
+        bootstrap_dtls_port,
+        bootstrap_psk_identity,
+        bootstrap_psk_key,
+    )
     http = http_options(http_port, http_host, tenant, token)
     try:
         loops.run(
             run_server(
-                host, port, commands, as_json, exit_after_commands, timeout, psk, dtls_port, http
+                host,
+                port,
+                commands,
+                as_json,
+                exit_after_commands,
+                timeout,
+                psk,
+                dtls_port,
+                http,
+                bootstrap,
+                certificate,
             ),
             loop,
         )

@@ -6,6 +6,8 @@ lifetime, binding, LwM2M version, preferred content format, the objects
 :class:`~fleet.device.TreeTemplate` shared by a fleet), per-device initial
 values, whether Send is allowed, the registration retry policy and a few
 timings, and for a ``coaps://`` server the DTLS pre-shared key (``psk``). The
+``lwm2m_fallback``: the LwM2M versions to try next, in order, when a server refuses the
+Register with 4.12 (:meth:`DeviceConfig.falling_back`). The
 Security object ``/0/0`` and the Server object ``/1/0`` reflect it
 (:func:`server_values`): Server URI, Security Mode (0 PSK for ``coaps://``, 3
 NoSec for ``coap://``), PSK identity (``/0/0/3``) and key (``/0/0/5``, never
@@ -25,6 +27,7 @@ profile's cache: :func:`device_overrides` adds them to each device's own values.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 from collections import OrderedDict
@@ -165,6 +168,7 @@ class DeviceConfig:
     firmware: FirmwareSettings | None = None
     any_source: bool = False
     receive_buffer: int | None = DEVICE_RECEIVE_BUFFER
+    lwm2m_fallback: tuple[str, ...] = ()
     resolved: Address | None = None
     resolver: Resolver | None = field(default=None, repr=False)
     uri: ServerUri = field(init=False, repr=False)
@@ -202,18 +206,23 @@ class DeviceConfig:
             raise ConfigError(f"lifetime must be 1..{UINT32_MAX} seconds, got {self.lifetime!r}")
         if self.binding not in BINDINGS:
             raise ConfigError(f"binding must be one of {', '.join(BINDINGS)}, got {self.binding!r}")
-        if self.lwm2m_version not in LWM2M_VERSIONS:
-            raise ConfigError(
-                f"LwM2M version must be one of {', '.join(LWM2M_VERSIONS)}, "
-                f"got {self.lwm2m_version!r}"
-            )
+        object.__setattr__(self, "lwm2m_fallback", tuple(self.lwm2m_fallback))
+        versions = (self.lwm2m_version, *self.lwm2m_fallback)
+        for version in versions:
+            if version not in LWM2M_VERSIONS:
+                raise ConfigError(
+                    f"LwM2M version must be one of {', '.join(LWM2M_VERSIONS)}, got {version!r}"
+                )
+        if len(set(versions)) != len(versions):
+            raise ConfigError(f"LwM2M versions {', '.join(versions)}: each may be given once")
         if self.content_format is not None:
             fmt = ContentFormat(self.content_format)
             object.__setattr__(self, "content_format", fmt)
-            if fmt not in formats_for(self.lwm2m_version):
-                raise ConfigError(
-                    f"{format_label(fmt)} is not a data format of LwM2M {self.lwm2m_version}"
-                )
+            for version in versions:
+                if fmt not in formats_for(version):
+                    raise ConfigError(
+                        f"{format_label(fmt)} is not a data format of LwM2M {version}"
+                    )
         if not 1 <= self.short_server_id <= 65534:
             raise ConfigError(f"short server id must be 1..65534, got {self.short_server_id}")
         for name in ("default_pmin", "default_pmax"):
@@ -231,6 +240,14 @@ class DeviceConfig:
             raise ConfigError("awake_time must be a non-negative number of seconds")
         if self.exchange_timeout is not None and not self.exchange_timeout > 0:
             raise ConfigError("exchange_timeout must be positive")
+
+    def falling_back(self) -> DeviceConfig | None:
+        """The same configuration with the next LwM2M version of ``lwm2m_fallback`` (the
+        server answered the Register 4.12: it does not support this one), or ``None``."""
+        if not self.lwm2m_fallback:
+            return None
+        first, *rest = self.lwm2m_fallback
+        return dataclasses.replace(self, lwm2m_version=first, lwm2m_fallback=tuple(rest))
 
     @property
     def secure(self) -> bool:

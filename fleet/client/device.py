@@ -261,6 +261,14 @@ class Device(DeviceSeams):
         self._fresh = False
         return self._server
 
+    def fall_back(self) -> str | None:
+        """The next LwM2M version after a 4.12 (see :meth:`DeviceConfig.falling_back`)."""
+        config = self.config.falling_back()
+        if config is None:
+            return None
+        self.config = config
+        return config.lwm2m_version
+
     async def server_forgot(self) -> None:
         """An Update answered 4.04: a named server is looked up again (a new socket when
         its address family changed)."""

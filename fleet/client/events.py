@@ -287,6 +287,9 @@ class BootstrapFailed(ClientEvent):
     retry_in: float | None
     started: float | None = None
     injected: bool = False
+    cause: str = ""
+    """The short cause the summary counts (``timeout``, ``4.01 Unauthorized``,
+    ``no Bootstrap-Finish``: :mod:`fleet.client.reasons`); ``reason`` has the full words."""
 
     @property
     def final(self) -> bool:

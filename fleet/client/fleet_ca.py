@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from fleet.client.coap.x509 import (
+    X509Credentials,
     X509Error,
     common_name,
     der,
@@ -238,6 +239,18 @@ class FleetCa:
     @property
     def name(self) -> str:
         return common_name(self.certificate)
+
+    def server_credentials(self) -> X509Credentials:
+        """The embedded server's certificate and key (``server.pem``/``server.key``), trusting
+        the devices this CA signs."""
+        leaf = load_certificates(self.directory / SERVER_FILE)[0]
+        return X509Credentials(
+            der(leaf),
+            load_key_der(self.directory / SERVER_KEY),
+            common_name(leaf),
+            trust=(self.certificate_der,),
+            chain=(self.certificate_der,),
+        )
 
     def device(self, endpoint: str) -> DeviceCertificate:
         """The certificate and key of ``endpoint``: from the cache, or minted now."""

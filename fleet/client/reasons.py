@@ -93,6 +93,8 @@ def error_cause(error: BaseException) -> str:
     if isinstance(error, DtlsUnavailable):
         return DTLS_MISSING
     if isinstance(error, DtlsHandshakeError):
+        if error.cause:  # told by the library (a refused certificate: wrong CA, expired)
+            return error.cause
         text = str(error)
         alert = _ALERT.search(text)
         if alert is not None:

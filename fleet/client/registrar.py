@@ -17,7 +17,10 @@ exchange is in flight at a time; an Update asked for meanwhile follows it.
   the registration and a fresh Register is tried after the delay of the
   retry policy (``/1/0/17..20``: retry timer doubled per attempt, sequence
   delay between sequences); when the policy is exhausted the device gives up
-  (:attr:`RegistrationState.FAILED`).
+  (:attr:`RegistrationState.FAILED`). A Register answered 4.12 is the server
+  refusing the LwM2M version: with another version configured
+  (``lwm2m_fallback``) the device registers with it at once, else it is a failure
+  named "4.12 LwM2M 1.2 not supported".
 - De-register: ``DELETE <location>``.
 
 Before each of these the device is asked (:meth:`RegistrationHost.before_uplink`):
@@ -68,7 +71,7 @@ from fleet.errors import FleetError
 _log = logging.getLogger("fleet.client.registration")
 
 POST, DELETE = 2, 4
-CREATED, DELETED, CHANGED, NOT_FOUND = 65, 66, 68, 132
+CREATED, DELETED, CHANGED, NOT_FOUND, PRECONDITION_FAILED = 65, 66, 68, 132, 140
 LINK_FORMAT: Final = 40
 
 
@@ -261,6 +264,10 @@ class Registrar:
         response = answer.response
         code = int(response.code)
         location = tuple(response.opt.location_path)
+        if code == PRECONDITION_FAILED and not answer.injected:
+            host.after_uplink("Register", False)
+            self._version_refused(params.lwm2m_version, response.payload, started)
+            return
         if code != CREATED or not location:
             host.after_uplink("Register", False)
             missing = " without a Location-Path" if code == CREATED else ""
@@ -352,6 +359,35 @@ class Registrar:
         self._follow_up()
 
     # -- outcomes -----------------------------------------------------------------------
+
+    def _version_refused(self, version: str, payload: bytes, started: float) -> None:
+        """A Register answered 4.12: the server does not support this LwM2M version (Core
+        1.1 §6.2.1). The next configured version is tried at once; without one it is a
+        failure like any other, named as what it is."""
+        host = self._host
+        reason = f"{answered(PRECONDITION_FAILED, payload)}: the server refuses LwM2M {version}"
+        cause = f"4.12 LwM2M {version} not supported"
+        following = host.fall_back()
+        if following is None:
+            self._failed("Register", reason, started, cause=cause)
+            return
+        _log.info("%s: %s; registering with LwM2M %s", host.name, reason, following)
+        if host.listening:
+            host.emit(
+                RegistrationFailed(
+                    host.name,
+                    host.clock.now(),
+                    "Register",
+                    f"{reason}; trying LwM2M {following}",
+                    self._attempt,
+                    self._sequence,
+                    0.0,
+                    started,
+                    False,
+                    cause,
+                )
+            )
+        self._begin(self._register)
 
     def _succeeded(self, params: RegistrationParams, links: bytes) -> None:
         now = self._host.clock.now()

@@ -27,6 +27,11 @@ class RegistrationHost(EndpointHost, Protocol):
         Register (it may have moved); raises :class:`~fleet.client.uri.UnresolvedName`."""
         ...
 
+    def fall_back(self) -> str | None:
+        """The server refused the Register's LwM2M version (4.12): take the next version
+        configured and return it, or ``None`` when there is none left."""
+        ...
+
     def before_uplink(self, operation: str) -> Verdict | None:
         """``operation`` is about to be sent: wake up; an uplink fault's verdict, if any."""
         ...

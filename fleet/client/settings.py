@@ -15,7 +15,7 @@ from typing import Final
 from fleet.client.config import DeviceConfig
 from fleet.client.registration import RegistrationParams, RetryPolicy
 from fleet.codec.link import ObjectEntry, register_payload
-from fleet.codec.negotiation import default_format
+from fleet.codec.negotiation import announced_format
 from fleet.device.store import DeviceStore
 from fleet.model.path import Path
 
@@ -51,19 +51,17 @@ def registration_params(
 def register_links(tree: DeviceStore, config: DeviceConfig) -> bytes:
     """The link-format payload of a Register or Update: objects, versions, instances.
 
-    A root link ``</>;ct=..`` names the preferred content format when it is
-    not the one a server assumes for the LwM2M version (TLV for 1.0, SenML
-    CBOR since 1.1).
+    A root link ``</>;ct=..`` names the device's preferred format when servers of its
+    LwM2M version can be expected to know it (:func:`~fleet.codec.negotiation.announced_format`:
+    ``ct=112`` for SenML CBOR, none for TLV or for a 1.0 device).
     """
     objects = [
         ObjectEntry(oid, version, tree.instances(oid))
         for oid, version in tree.object_versions().items()
     ]
     version = config.lwm2m_version
-    preferred = config.content_format
-    formats: tuple[int, ...] = ()
-    if preferred is not None and preferred != default_format(Path(1), version, False):
-        formats = (int(preferred),)
+    announced = announced_format(version, config.content_format)
+    formats = () if announced is None else (int(announced),)
     return register_payload(objects, lwm2m_version=version, content_formats=formats).encode()
 
 

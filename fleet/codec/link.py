@@ -205,9 +205,14 @@ def needs_version(object_id: int, version: str, lwm2m_version: str) -> bool:
     """Whether a Register/Discover link must say ``ver`` for a server to know the version.
 
     A missing ``ver`` means 1.0, except for the core objects of an LwM2M 1.1+
-    client, where it means the enabler's version: those always say it.
+    client, where it means the enabler's version: those always say it. An LwM2M 1.0
+    client never gives a core object (Security, Server, Device...) a version: LwM2M 1.0
+    defines them at 1.0 only, and a 1.0 server knows no other (a ``</1>;ver=1.1`` from a
+    1.0 device names an object that does not exist for it).
     """
-    return version != "1.0" or (lwm2m_version != "1.0" and object_id in CORE_OBJECTS)
+    if lwm2m_version == "1.0" and object_id in CORE_OBJECTS:
+        return False
+    return version != "1.0" or object_id in CORE_OBJECTS
 
 
 def register_links(

@@ -261,3 +261,23 @@ def _known(number: int) -> ContentFormat | None:
         return ContentFormat(number)
     except ValueError:
         return None
+
+
+ANNOUNCEABLE: Final[dict[str, tuple[ContentFormat, ...]]] = {
+    "1.1": (F.SENML_JSON, F.SENML_CBOR, F.LWM2M_JSON),
+    "1.2": (F.SENML_JSON, F.SENML_CBOR, F.LWM2M_JSON, F.LWM2M_CBOR),
+}
+"""The formats a Register's ``</>;ct=`` may name, per LwM2M version: those a server of that
+version can be expected to know besides TLV (Core 1.1 §6.2.1 and Table 6.2.1-1 list
+SenML JSON 110, SenML CBOR 112 and LwM2M JSON 11543; 1.2 adds LwM2M CBOR 11544)."""
+
+
+def announced_format(lwm2m_version: str, preferred: ContentFormat | None) -> ContentFormat | None:
+    """The ``ct=`` a Register announces on ``</>``: the device's preferred structured format
+    (its version's default when it names none) when a server can be expected to know it;
+    ``None`` for TLV (servers assume TLV when ``ct`` is absent), for formats servers of that
+    version do not know (some refuse a Register naming one), and for LwM2M 1.0 (whose
+    Register has no ``ct``)."""
+    wanted = preferred if preferred is not None else default_format(Path(1), lwm2m_version, False)
+    known = ANNOUNCEABLE.get(lwm2m_version, ())
+    return wanted if wanted in known else None

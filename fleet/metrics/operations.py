@@ -21,12 +21,14 @@ Per :class:`Operation` it keeps an :class:`OperationStats`:
   plus exact counts per Prometheus bucket.
 
 Durations mean: register/update/deregister/send: request sent until answer
-(retransmissions included); server requests (read ... write_attributes):
-request received until answered; ``notify``: how late the notification left
-compared with when it was due; ``firmware_download``: a Package URI (or pushed
-package) received until Downloaded or failed; ``firmware_update``: executed
-Update until its result. ``firmware`` counts the firmware outcomes by Update
-Result (``result 1``, ``result 5``...) and the bytes downloaded (``bytes``).
+(retransmissions included); bootstrap: Bootstrap-Request sent (or the
+Bootstrap-Server's first operation) until Finish accepted, or until the attempt
+failed; server requests (read ... write_attributes): request received until answered;
+``notify``: how late the notification left compared with when it was due;
+``firmware_download``: a Package URI (or pushed package) received until Downloaded
+or failed; ``firmware_update``: executed Update until its result. ``firmware``
+counts the firmware outcomes by Update Result (``result 1``, ``result 5``...) and
+the bytes downloaded (``bytes``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class Operation(Enum):
     NOTIFY = "notify"
     SEND = "send"
     HANDSHAKE = "handshake"
+    BOOTSTRAP = "bootstrap"
     FIRMWARE_DOWNLOAD = "firmware_download"
     FIRMWARE_UPDATE = "firmware_update"
 

@@ -127,6 +127,22 @@ class FleetCollector(Collector):
         notifications.add_metric(["ok"], notify.count - notify.failures)
         notifications.add_metric(["failed"], notify.failures)
         yield notifications
+        bootstrap = metrics.operations[Operation.BOOTSTRAP]
+        bootstraps = CounterMetricFamily(
+            f"{PREFIX}_bootstrap",
+            "Bootstraps (Bootstrap-Request until Finish) by result.",
+            labels=["result"],
+        )
+        bootstraps.add_metric(["ok"], bootstrap.succeeded)
+        bootstraps.add_metric(["failed"], bootstrap.failures)
+        bootstraps.add_metric(["injected"], bootstrap.injected)
+        yield bootstraps
+        yield HistogramMetricFamily(
+            f"{PREFIX}_bootstrap_duration_seconds",
+            "Duration of bootstraps, Bootstrap-Request until Finish accepted or failed.",
+            buckets=_buckets(list(bootstrap.prometheus)),
+            sum_value=bootstrap.durations.sum_ns / 1e9,
+        )
         yield CounterMetricFamily(
             f"{PREFIX}_retransmissions",
             "Confirmable messages sent again.",

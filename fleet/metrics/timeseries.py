@@ -10,11 +10,10 @@ and the devices by state at the tick. Interval ``index`` k covers run seconds
 ends, after every device de-registered) is shorter, so the records of a run
 add up to its summary exactly.
 
-Merging. Shard processes of one run tick on the same run clock: their records
-of the same ``index`` add up (:func:`merge_intervals`; devices by state too,
-they are disjoint devices), and :class:`SeriesMerger` hands out each merged
-record once every source has passed it. Slices run on several machines
-(``fleet merge``) are aligned on wall time first (:func:`merge_series`).
+Merging (:mod:`fleet.metrics.series`): records of the same ``index`` from shard
+processes of one run add up (:meth:`Interval.merge`; devices by state too, they
+are disjoint devices); slices run on several machines are aligned on wall time
+first.
 
 JSON lines form (``--timeseries FILE``), one object per interval::
 
@@ -203,71 +202,6 @@ class Interval:
 _COUNTS: Final = frozenset({"count", "failures", "injected", "late"})
 
 
-def merge_intervals(records: Iterable[Interval]) -> list[Interval]:
-    """Records of the same ``index`` added up (shards of one run), ordered by index."""
-    merged: dict[int, Interval] = {}
-    for record in records:
-        into = merged.get(record.index)
-        if into is None:
-            into = merged[record.index] = _empty_like(record)
-        into.merge(record)
-    return [merged[index] for index in sorted(merged)]
-
-
-def _empty_like(record: Interval, shift: int = 0) -> Interval:
-    start = record.start + shift * record.interval
-    return Interval(record.index + shift, start, record.span, record.interval)
-
-
-def merge_series(series: Iterable[Iterable[Interval]]) -> list[Interval]:
-    """Several runs' records as one series: slices of one fleet on several machines.
-
-    Each run's records are moved onto the earliest run's clock by wall time
-    (whole intervals: the machines started at about the same time), then
-    records of the same index add up.
-    """
-    runs = [run for run in (list(records) for records in series) if run]
-    if not runs:
-        return []
-    intervals = {record.interval for run in runs for record in run}
-    if len(intervals) > 1:
-        raise SeriesError(f"the series have different intervals: {sorted(intervals)}")
-    interval = intervals.pop()
-    origins = [_origin(run) for run in runs]
-    first = min((o for o in origins if o is not None), default=None)
-    moved: list[Interval] = []
-    for run, origin in zip(runs, origins, strict=True):
-        shift = 0 if origin is None or first is None else round((origin - first) / interval)
-        for record in run:
-            copy = _empty_like(record, shift)
-            copy.merge(record)
-            copy.start, copy.span = record.start + shift * interval, record.span
-            copy.wall = None if first is None else first + copy.start
-            moved.append(copy)
-    return merge_intervals(moved)
-
-
-def _origin(run: list[Interval]) -> float | None:
-    """Wall time of a run's start (run second 0)."""
-    for record in run:
-        if record.wall is not None:
-            return record.wall - record.start
-    return None
-
-
-def totals(records: Iterable[Interval]) -> Interval:
-    """Every record added up into one (what the run's summary counts); the devices by state
-    are those of the last record."""
-    items = list(records)
-    if not items:
-        return Interval(0, 0.0, 0.0)
-    result = _empty_like(items[0])
-    for record in items:
-        result.merge(record)
-    result.devices = dict(items[-1].devices)
-    return result
-
-
 class IntervalRecorder:
     """Turns one shard's cumulative :class:`RunMetrics` into interval records."""
 
@@ -351,45 +285,6 @@ class _Snapshot:
 def _grown(now: Mapping[str, int], before: Mapping[str, int]) -> dict[str, int]:
     """The counts that grew since ``before``, by how much."""
     return {key: n - before.get(key, 0) for key, n in now.items() if n - before.get(key, 0)}
-
-
-class SeriesMerger:
-    """Merges the records of several sources (shard processes) as they arrive.
-
-    A merged record of ``index`` k is complete once every source has sent a
-    record past k or has finished; :meth:`add` and :meth:`finish` return the
-    records completed by that call, in order, each exactly once.
-    """
-
-    def __init__(self, sources: Iterable[int]) -> None:
-        self._last: dict[int, int] = {source: -1 for source in sources}
-        self._finished: set[int] = set()
-        self._pending: dict[int, list[Interval]] = {}
-        self._next = 0
-
-    def add(self, source: int, record: Interval) -> list[Interval]:
-        self._last[source] = max(self._last.get(source, -1), record.index)
-        self._pending.setdefault(record.index, []).append(record)
-        return self._ready()
-
-    def finish(self, source: int) -> list[Interval]:
-        """``source`` sends no more records."""
-        self._finished.add(source)
-        return self._ready()
-
-    def flush(self) -> list[Interval]:
-        """Every record still pending (the run is over)."""
-        self._finished.update(self._last)
-        return self._ready()
-
-    def _ready(self) -> list[Interval]:
-        # sources send their indexes in order: k is complete when every running one sent k
-        running = [last for source, last in self._last.items() if source not in self._finished]
-        limit = min(running) if running else math.inf
-        done: list[Interval] = []
-        for index in sorted(i for i in self._pending if i <= limit):
-            done += merge_intervals(self._pending.pop(index))
-        return done
 
 
 # -- JSON lines ---------------------------------------------------------------------------------

@@ -14,13 +14,18 @@ faults) is not drawn; :func:`time_charts` says so with a note instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from fleet.metrics import LatencyHistogram, Operation, Summary
 from fleet.metrics.histogram import NS, bucket_bounds
 from fleet.metrics.report import format_seconds
+from fleet.metrics.series import coarsen
 from fleet.metrics.timeseries import Interval
 from fleet.report.csv import device_states
 from fleet.report.svg import Series, bar_chart, line_chart, seconds
+
+MAX_POINTS: Final = 600
+"""Points per line at most; longer series are coarsened (see :func:`time_charts`)."""
 
 _LATENCY_OPERATIONS_SKIP = frozenset({Operation.NOTIFY})
 """``notify`` durations are lateness, drawn in their own chart."""
@@ -104,13 +109,19 @@ def faults_chart(records: Sequence[Interval]) -> list[str]:
 
 
 def time_charts(records: Sequence[Interval]) -> tuple[list[str], list[str]]:
-    """The charts over time, and notes on those left out for lack of data."""
+    """The charts over time, and notes on those left out for lack of data.
+
+    More than :data:`MAX_POINTS` records are first added up in runs of consecutive ones
+    (exactly: their histograms merge), so the page stays small for long runs."""
     if not records:
         return [], ["no time series: pass one to fleet report, or run with --report"]
+    notes = []
+    if len(records) > MAX_POINTS:
+        records = coarsen(records, MAX_POINTS)
+        notes.append(f"{records[0].interval:g} s per point (the run's intervals added up)")
     charts = [devices_chart(records), rate_chart(records)]
     charts += latency_charts(records)
     charts.append(retransmissions_chart(records))
-    notes = []
     lateness = lateness_charts(records)
     charts += lateness
     if not lateness:

@@ -10,6 +10,7 @@ endpoint missing from a keys file) before any of them starts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fleet.client.certificates import CertificateSource
 from fleet.client.coap.psk import PskCredentials
@@ -44,12 +45,24 @@ def device_config(
     group = scenario.group_of(index)
     endpoint = group.endpoint(index)
     psk, x509 = _credentials(group.security, index, endpoint)
+    bootstrap = group.bootstrap
+    boot: dict[str, Any] = {}
+    if bootstrap is not None:
+        psk = x509 = None  # the Bootstrap-Server writes the server account's keys
+        boot = {
+            "bootstrap": bootstrap.uri,
+            "bootstrap_hold_off": bootstrap.hold_off,
+            "bootstrap_timeout": bootstrap.timeout,
+        }
+        if bootstrap.security is not None:
+            boot["bootstrap_psk"] = bootstrap.security.credentials(index, endpoint)
     return DeviceConfig(
         endpoint=endpoint,
         server=scenario.server.uri if server is None else server,
         lifetime=group.lifetime,
         binding=group.binding,
         lwm2m_version=group.lwm2m_version,
+        lwm2m_fallback=group.lwm2m_fallback,
         content_format=group.content_format,
         layout=group.template,
         registry=scenario.registry,
@@ -60,6 +73,7 @@ def device_config(
         resolved=resolved,
         resolver=resolver,
         firmware=group.firmware,
+        **boot,
     )
 
 

@@ -9,7 +9,8 @@ One :class:`MetricsBridge` per shard listens to every device of the shard
 - ``Deregistered`` -> ``deregister`` (failed when no 2.02 came back);
 - ``RequestServed`` -> the served operation (``read``, ``write``, ...; failed on 4.xx/5.xx);
 - ``NotificationSent`` -> ``notify``; ``SendDone`` -> ``send``;
-- ``Handshake`` (DTLS) -> ``handshake`` (failed when it did not complete).
+- ``Handshake`` (DTLS) -> ``handshake`` (failed when it did not complete);
+- ``BootstrapDone`` / ``BootstrapFailed`` -> ``bootstrap`` (failed with its cause).
 
 - ``FirmwareDownloaded`` -> ``firmware_download`` (failed unless Downloaded; a failure
   the device's firmware fault made counts as injected), its bytes and Update Result;
@@ -41,6 +42,8 @@ from __future__ import annotations
 from typing import Final
 
 from fleet.client.events import (
+    BootstrapDone,
+    BootstrapFailed,
     ClientEvent,
     Deregistered,
     Handshake,
@@ -190,5 +193,12 @@ class MetricsBridge:
         elif isinstance(event, SendDone):
             reason = None if event.ok else (code_reason(event.code) if event.code else NO_ANSWER)
             self._record(Operation.SEND, None, event.ok, reason=reason)
+        elif isinstance(event, BootstrapDone):
+            self._record(Operation.BOOTSTRAP, event.duration, True)
+        elif isinstance(event, BootstrapFailed):
+            reason = event.cause or None
+            self._record(
+                Operation.BOOTSTRAP, event.duration, False, injected=event.injected, reason=reason
+            )
         elif isinstance(event, Handshake):
             self._record(Operation.HANDSHAKE, event.duration, event.ok, reason=event.cause or None)

@@ -137,8 +137,13 @@ class Fleet:
         stop: asyncio.Event | None = None,
         *,
         on_started: Callable[[Shard], None] | None = None,
+        cut: asyncio.Event | None = None,
     ) -> Summary:
-        """Run until the scenario's duration has passed or ``stop`` is set; return the summary."""
+        """Run until the scenario's duration has passed or ``stop`` is set; return the summary.
+
+        At the end every device de-registers; when none has been answered for the shard's
+        ``deregister_grace`` (a dead server), or once ``cut`` is set (a second Ctrl-C), the
+        rest are given up, counted as unfinished De-registers and logged."""
         clock = self._clock if self._clock is not None else LoopClock()
         scenario = self.scenario
         raise_open_file_limit(len(self.indexes))
@@ -155,6 +160,7 @@ class Fleet:
             resolver=self.resolver,
         )
         self.shard = shard
+        shard.cut = cut
         wall = clock.wall()
         started = clock.now()
         shard.start()

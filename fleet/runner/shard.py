@@ -68,6 +68,7 @@ from fleet.metrics import Operation, RunMetrics
 from fleet.runner.configs import device_config
 from fleet.runner.devices import DeviceFactory, DeviceLike, client_device
 from fleet.runner.events import MetricsBridge
+from fleet.runner.leaving import DEREGISTER_GRACE, until_quiet
 from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
 from fleet.scenario import Scenario
 
@@ -132,9 +133,13 @@ class Shard:
         self.factory = factory
         self.drain = drain
         self.devices: dict[int, DeviceLike] = {}
+        """Every device that arrived, by index (away ones included)."""
         self.could_not_start = 0
         """Devices whose configuration was refused or whose start failed (logged each)."""
-        """Every device that arrived, by index (away ones included)."""
+        self.deregister_grace = DEREGISTER_GRACE
+        """At the end: give the De-registers up when none finished for this long."""
+        self.cut: asyncio.Event | None = None
+        """Set (a second Ctrl-C): the De-registers still waiting are given up at once."""
         self.away: set[int] = set()
         self.generators = GeneratorSet()
         self.started_at: float | None = None
@@ -219,12 +224,32 @@ class Shard:
                 self.bridge.began(device.name, Operation.DEREGISTER, self.clock.now())
                 await device.stop(deregister=True)
 
-        results = await asyncio.gather(
-            *(leave(self.devices[i]) for i in present), return_exceptions=True
-        )
-        for index, result in zip(present, results, strict=True):
-            if isinstance(result, BaseException):
-                _log.error("%s: stop failed: %s", self.devices[index].name, result)
+        tasks = [asyncio.ensure_future(leave(self.devices[i])) for i in present]
+        late = await until_quiet(tasks, self.clock, self.deregister_grace, self.cut)
+        for task in late:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        given_up = 0
+        for index, task, result in zip(present, tasks, results, strict=True):
+            device = self.devices[index]
+            if task in late:
+                given_up += 1
+                self.bridge.unfinished(device.name, Operation.DEREGISTER, self.clock.now())
+                await device.stop(deregister=False)
+            elif isinstance(result, BaseException):
+                _log.error("%s: stop failed: %s", device.name, result)
+        if given_up:
+            why = (
+                "cut short"
+                if self.cut is not None and self.cut.is_set()
+                else (f"no De-register was answered for {self.deregister_grace:g} s")
+            )
+            _log.warning(
+                "%d devices gave up de-registering (%s): they stay registered on the server"
+                " until their lifetime ends",
+                given_up,
+                why,
+            )
         self.away.update(present)
 
     async def _settle(self, indexes: list[int]) -> None:

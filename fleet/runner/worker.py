@@ -146,6 +146,7 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
     clock = LoopClock(loop)
     fleet = Fleet(scenario, clock=clock, factory=factory, drain=job.drain, indexes=job.indexes)
     stop = asyncio.Event()
+    cut = asyncio.Event()
     begin = asyncio.Event()
 
     def readable() -> None:
@@ -155,6 +156,8 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
             loop.remove_reader(conn.fileno())
             message = "stop"
         if message == "stop":
+            if stop.is_set():  # a second stop (a second Ctrl-C): give the De-registers up
+                cut.set()
             stop.set()
         begin.set()
 
@@ -199,7 +202,7 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
             samplers.append(sampler)
 
     try:
-        summary: Summary = await fleet.run(stop, on_started=started)
+        summary: Summary = await fleet.run(stop, on_started=started, cut=cut)
     finally:
         if reporter is not None:
             reporter.cancel()

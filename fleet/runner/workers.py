@@ -15,7 +15,7 @@ and :meth:`WorkerPool.snapshot` for the one progress line. At the end the
 workers' summaries merge exactly (histograms, not averages) and the
 thresholds are evaluated on the merged numbers. With ``interval`` every worker
 samples a time series (:mod:`fleet.runner.sampling`); the pool merges the
-records of each interval exactly (:class:`~fleet.metrics.timeseries.SeriesMerger`)
+records of each interval exactly (:class:`~fleet.metrics.series.SeriesMerger`)
 and hands each merged record once to ``on_interval``, and keeps them in ``series``.
 
 Stopping: setting ``stop`` sends every worker ``stop``; each de-registers its
@@ -41,7 +41,8 @@ from typing import Any, Final
 
 from fleet.errors import FleetError
 from fleet.metrics import RunMetrics, Summary
-from fleet.metrics.timeseries import Interval, SeriesMerger
+from fleet.metrics.series import SeriesMerger
+from fleet.metrics.timeseries import Interval
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import evaluate_thresholds, scenario_name
 from fleet.runner.planning import split_range
@@ -79,6 +80,23 @@ class _Worker:
     def name(self) -> str:
         indexes = self.job.indexes
         return f"worker {self.job.number} (devices {indexes.start}..{indexes.stop - 1})"
+
+
+LEFT_REGISTERED: Final = ("registered", "updating", "deregistering")
+"""Device states whose registration stays on the server when their worker dies."""
+
+
+def left_behind(report: WorkerReport | None) -> str:
+    """What a worker that died without its summary leaves on the server, as far as its last
+    report tells: its devices that were registered could not de-register."""
+    if report is None:
+        return "; none of its devices had registered at its last report"
+    states = report.snapshot.states
+    registered = sum(states.get(state, 0) for state in LEFT_REGISTERED)
+    return (
+        f"; {registered} of its devices were registered at its last report and could not"
+        " de-register (they stay on the server until their lifetime ends)"
+    )
 
 
 class WorkerPool:
@@ -260,6 +278,12 @@ class WorkerPool:
                 worker.process.terminate()
                 self._fail(worker, f"did not stop within {grace:.0f} s and was terminated")
 
+    def cut_short(self) -> None:
+        """A second stop (a second Ctrl-C): every worker gives its De-registers up now."""
+        self._stop_all()  # the first "stop" to any worker that has not had it yet
+        for worker in self._workers:
+            self._send(worker, "stop")  # the second: the worker cuts its De-registers short
+
     def _stop_all(self) -> None:
         for worker in self._workers:
             if not worker.stopped:
@@ -349,7 +373,7 @@ class WorkerPool:
             how = f"was killed by signal {-code}"
         else:
             how = f"exited with status {code}"
-        self._fail(worker, f"the process {how} before its summary")
+        self._fail(worker, f"the process {how} before its summary{left_behind(worker.report)}")
 
     async def _cleanup(self, loop: asyncio.AbstractEventLoop) -> None:
         for worker in self._workers:

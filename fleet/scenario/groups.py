@@ -16,7 +16,7 @@ import pathlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from fleet.codec import ContentFormat
+from fleet.codec import ContentFormat, format_label
 from fleet.codec.negotiation import SINCE, formats_for
 from fleet.codec.registry import versions_for
 from fleet.device import DeviceLayout, LayoutError, ObjectLayout, TreeTemplate
@@ -24,6 +24,7 @@ from fleet.device.spec_limits import check_spec
 from fleet.device.template import multi_from
 from fleet.errors import FleetError, InvalidValue
 from fleet.model import ModelRegistry, Path, coerce_value
+from fleet.scenario.bootstrap import build_bootstrap
 from fleet.scenario.endpoints import PatternError, check_pattern, too_long
 from fleet.scenario.firmware import FIRMWARE_OBJECT, build_firmware
 from fleet.scenario.group_context import GroupContext, raw_key, resource_at
@@ -188,12 +189,22 @@ def build_group(
 
     ``registry`` ``None`` (the object folders failed to load) skips the model checks.
     """
-    version = raw.get("lwm2m_version")
+    versions = raw.get("lwm2m_version")
+    if isinstance(versions, str):
+        versions = [versions]
     ok = _endpoint(GroupContext(path, ctx, ModelRegistry(), "", {}, base_dir), raw, first_index)
     if registry is None:
         return None
-    if not isinstance(version, str):
-        ok, version = False, "1.1"  # reported; check the rest as the default version
+    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
+        ok, versions = False, ["1.1"]  # reported; check the rest as the default version
+    elif len(set(versions)) != len(versions):
+        ctx.error(
+            (*path, "lwm2m_version"),
+            f"{label((*path, 'lwm2m_version'))}: each version may be given once",
+        )
+        ok = False
+    version = str(versions[0])
+    fallback = tuple(str(v) for v in versions[1:])
     g = GroupContext(path, ctx, registry, version, {}, base_dir)
     ok = _protocol(g, raw) and ok
     ok = _objects(g, raw.get("objects")) and ok
@@ -214,11 +225,21 @@ def build_group(
         return None
     name = raw.get("name")
     fmt = raw.get("format")
+    for other in fallback:
+        if isinstance(fmt, ContentFormat) and fmt not in formats_for(other):
+            where = (*path, "format")
+            ctx.error(
+                where, f"{label(where)}: {format_label(fmt)} is not a format of LwM2M {other}"
+            )
+            return None
     count, lifetime, awake = raw["count"], raw["lifetime"], raw["awake_time"]
     assert isinstance(count, int) and isinstance(lifetime, int)
     assert isinstance(awake, int | float)
     security = build_security(g, raw.get("security"), first_index, count, str(raw["endpoint"]))
     if security is None and raw.get("security") is not None and not is_nosec(raw["security"]):
+        return None  # reported
+    bootstrap = build_bootstrap(g, raw.get("bootstrap"), first_index, count, str(raw["endpoint"]))
+    if bootstrap is None and raw.get("bootstrap") is not None:
         return None  # reported
     return Group(
         name=name if isinstance(name, str) else f"group-{position + 1}",
@@ -226,6 +247,7 @@ def build_group(
         first_index=first_index,
         endpoint_pattern=str(raw["endpoint"]),
         lwm2m_version=version,
+        lwm2m_fallback=fallback,
         lifetime=lifetime,
         binding=str(raw["binding"]),
         content_format=fmt if isinstance(fmt, ContentFormat) else None,
@@ -235,5 +257,6 @@ def build_group(
         template=template,
         awake_time=float(awake),
         security=security,
+        bootstrap=bootstrap,
         firmware=firmware,
     )

@@ -271,6 +271,8 @@ def _security_fits(
         if group is None:
             continue
         where: KeyPath = ("groups", position)
+        if group.bootstrap is not None:
+            continue  # the Bootstrap-Server writes the server account (and its keys)
         if server.scheme == "coaps" and group.security is None:
             ctx.error(
                 where,

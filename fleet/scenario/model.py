@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from fleet.client.credentials import CredentialSource
     from fleet.device.generators import GeneratorSpec
     from fleet.faults import Fault
+    from fleet.scenario.bootstrap import BootstrapTarget
 
 DEFAULT_PORT = 5683
 DEFAULT_SECURE_PORT = 5684
@@ -86,6 +87,10 @@ class Group:
     security: CredentialSource | CertificateSource | None = field(
         default=None, compare=False, repr=False
     )
+    bootstrap: BootstrapTarget | None = None
+    """The group's Bootstrap-Server (``None``: the devices register with ``server:``)."""
+    lwm2m_fallback: tuple[str, ...] = ()
+    """Versions tried next, in order, when a server refuses ``lwm2m_version`` with 4.12."""
     firmware: FirmwareSettings | None = None
     """Object 5 behaviour (``firmware:``); ``None``: the defaults, when the group has /5."""
 

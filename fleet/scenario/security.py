@@ -84,12 +84,16 @@ def build_security(
     first_index: int,
     count: int,
     endpoint_pattern: str | None = None,
+    *,
+    entry: tuple[str, ...] = ("security",),
 ) -> CredentialSource | CertificateSource | None:
     """The group's credential source (``None`` without one or with ``mode: nosec``);
     problems go to ``g.error``. ``mode: x509`` gives a certificate source.
 
     With the group's ``endpoint_pattern``, a keys file must list every device of the
-    group and a key pattern using ``{endpoint}`` is rendered for real names.
+    group and a key pattern using ``{endpoint}`` is rendered for real names. ``entry``:
+    where the entry sits in the group (``("bootstrap", "security")`` for the bootstrap
+    account's keys), for messages.
     """
     if raw is None or not isinstance(raw, dict) or is_nosec(raw):
         return None
@@ -97,7 +101,7 @@ def build_security(
         pattern = endpoint_pattern or "device-{index}"
         indexes = list(checked_indexes(first_index, count))
         return build_certificates(g, raw, indexes, lambda index: _render(pattern, index))
-    where = (*g.path, "security")
+    where = (*g.path, *entry)
     if raw.get("_variant") == "keys_file":
         keys = _keys_file(g, raw.get("keys_file"), (*where, "keys_file"))
         if keys is None or endpoint_pattern is None:

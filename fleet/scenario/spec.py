@@ -19,6 +19,7 @@ from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX
 from fleet.codec import ContentFormat
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
+from fleet.scenario.bootstrap import BOOTSTRAP
 from fleet.scenario.containers import Alternatives, Field, Key, ListOf, MapOf, Record, Variants
 from fleet.scenario.faults import FAULT
 from fleet.scenario.firmware import FIRMWARE
@@ -117,8 +118,9 @@ GROUP: Final = Record(
         ),
         Field(
             "lwm2m_version",
-            Choice(LWM2M_VERSIONS, numbers=True),
-            "LwM2M version the devices speak.",
+            ListOf(Choice(LWM2M_VERSIONS, numbers=True), min_items=1, single=True),
+            "LwM2M version the devices speak; a list ([1.2, 1.1]) is tried in order, the "
+            "next when a server refuses one with 4.12.",
             default="1.1",
             schema_default="1.1",
         ),
@@ -190,6 +192,12 @@ GROUP: Final = Record(
             "security",
             SECURITY,
             "DTLS pre-shared keys of the group's devices (for a coaps:// server).",
+        ),
+        Field(
+            "bootstrap",
+            BOOTSTRAP,
+            "Bootstrap-Server the devices start from (coap://host:port, or {uri, security, "
+            "hold_off, timeout}); the server account is then the one it writes.",
         ),
         Field(
             "firmware",

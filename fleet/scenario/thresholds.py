@@ -63,6 +63,7 @@ SENT: Final = {
     "deregister": "De-register",
     "send": "Send (LwM2M 1.1)",
     "handshake": "DTLS handshake",
+    "bootstrap": "Bootstrap (Bootstrap-Request until Finish)",
 }
 """Requests the devices send, by operation name."""
 SERVED: Final = {

@@ -37,6 +37,8 @@ from fleet.client.coap.x509 import X509Credentials
 from fleet.clock import Clock, LoopClock
 from fleet.model import ModelRegistry
 from fleet.model.shipped import shipped_registry
+from fleet.server.bootstrap import BootstrapConfigs, BootstrapFaults, BootstrapServer
+from fleet.server.bootstrap.config import ServerAccountSpec, single
 from fleet.server.directory import Directory, Registration
 from fleet.server.errors import UnknownEndpoint
 from fleet.server.events import (
@@ -102,6 +104,9 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         self.retired_records = retired_records
         self._hooks = list(hooks)
         self.directory.subscribe(self._on_directory)
+        self.bootstrap: BootstrapServer | None = None
+        """The Bootstrap-Server started with :meth:`start_bootstrap` (its events are this
+        server's)."""
 
     @classmethod
     async def start(
@@ -227,8 +232,38 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
     def running(self) -> bool:
         return self._endpoint is not None and not self._endpoint.closed
 
+    async def start_bootstrap(
+        self,
+        configs: BootstrapConfigs | None = None,
+        port: int = 0,
+        *,
+        host: str | None = None,
+        dtls_port: int = 0,
+        faults: BootstrapFaults | None = None,
+    ) -> BootstrapServer:
+        """Start a Bootstrap-Server beside this server (:attr:`bootstrap`), on ``port`` of the
+        same host; its steps are this server's events. Without ``configs`` it writes this
+        server's own account (NoSec, Short Server ID 1) for every endpoint."""
+        if configs is None:
+            configs = single([ServerAccountSpec(self.uri)])
+        self.bootstrap = await BootstrapServer.start(
+            configs,
+            self.address[0] if host is None else host,
+            port,
+            dtls_port=dtls_port,
+            clock=self.clock,
+            models=self.models,
+            bus=self._bus,
+            request_timeout=self.request_timeout,
+            faults=faults,
+            limits=SERVER_LIMITS,
+        )
+        return self.bootstrap
+
     async def stop(self) -> None:
         """Stop answering, end observations and streams, close the socket (idempotent)."""
+        if self.bootstrap is not None:
+            await self.bootstrap.stop()
         endpoint, self._endpoint = self._endpoint, None
         for handle in self.observations():
             handle._end()
@@ -313,7 +348,8 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         """The endpoint's registration, waiting for its Register if needed.
 
         ``hooks=True`` also waits for the on-register hooks (e.g. the device-info reads).
-        ``timeout`` is in real seconds; ``TimeoutError`` when it runs out.
+        ``timeout`` is in real seconds; ``TimeoutError`` when it runs out, saying which
+        endpoint was awaited and which are registered.
         """
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -322,6 +358,12 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             future = self.expect(EventKind.REGISTRATION, endpoint=endpoint)
             try:
                 await asyncio.wait_for(future, _left(deadline, loop))
+            except TimeoutError:
+                known = ", ".join(sorted(r.endpoint for r in self.registrations())[:5]) or "none"
+                raise TimeoutError(
+                    f"no Register from endpoint {endpoint!r} within {timeout:g} s "
+                    f"(registered: {known})"
+                ) from None
             finally:
                 future.cancel()
             record = self._records[endpoint]

@@ -11,6 +11,8 @@ Fixtures (see ``docs/testing.md``):
 - ``lwm2m_campaign``: ``await lwm2m_campaign(package, ["dev1", ...], push=False)`` runs a
   firmware campaign (:class:`~fleet.server.campaign.Campaign`) on ``lwm2m_server`` and
   returns it, finished (``.outcomes``, ``.report()``);
+- ``lwm2m_bootstrap_server``: a Bootstrap-Server beside ``lwm2m_server`` writing its account
+  (``DeviceConfig(name, bootstrap=lwm2m_bootstrap_server.uri)`` bootstraps, then registers);
 - ``lwm2m_clock``: a :class:`~fleet.clock.ManualClock`; when a test requests it, the server
   and the devices of that test run on it;
 - ``lwm2m_loop``, ``lwm2m_server_sync``, ``lwm2m_device_factory_sync``, ``lwm2m_device_sync``:
@@ -24,12 +26,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from inspect import signature
 from typing import Any, TypeVar, cast
 
 import pytest
 
+from fleet.client.config import DeviceConfig
+from fleet.client.uri import UriError, parse_uri
 from fleet.clock import Clock, ManualClock
+from fleet.runner.extras import missing_extra
 from fleet.server import Lwm2mServer
+from fleet.server.bootstrap import BootstrapServer
 from fleet.server.campaign import Campaign, CampaignOptions
 from fleet.testing.exchanges import ExpectationError
 from fleet.testing.fleet import Fleet, fleet_configs, scenario_configs
@@ -138,22 +145,69 @@ def lwm2m_test_clock(request: pytest.FixtureRequest) -> Clock | None:
 @pytest.fixture
 def lwm2m_server_url(request: pytest.FixtureRequest) -> str | None:
     """The external server given by ``--lwm2m-server-url`` or ``$LWM2M_SERVER_URL``, or None."""
+    return _server_url(request)
+
+
+def _server_url(request: pytest.FixtureRequest) -> str | None:
+    """The external server's URL, judged as every command judges a URI."""
     url: str | None = request.config.getoption("--lwm2m-server-url")
-    return url or os.environ.get(ENV_SERVER_URL) or None
+    url = url or os.environ.get(ENV_SERVER_URL) or None
+    if url is not None:
+        try:
+            parse_uri(url)
+        except UriError as error:
+            pytest.fail(f"--lwm2m-server-url / ${ENV_SERVER_URL}: {error}", pytrace=False)
+    return url
+
+
+def _embedded_only(request: pytest.FixtureRequest, name: str) -> None:
+    """A test asking for the embedded server by name while devices register elsewhere."""
+    url = _server_url(request)
+    wanted = request.function is not None and name in signature(request.function).parameters
+    if url and wanted:
+        pytest.fail(
+            f"{name} is the embedded LwM2M server: it is not available with "
+            f"--lwm2m-server-url / ${ENV_SERVER_URL} ({url}), where the devices register with "
+            "your server; ask for lwm2m_server_url (the URL) or lwm2m_device instead",
+            pytrace=False,
+        )
+
+
+def _require_extras(config: DeviceConfig) -> None:
+    """Fail the test with one line when its device needs a DTLS extra this machine lacks."""
+    missing = missing_extra(config)
+    if missing is not None:
+        pytest.fail(f"lwm2m-fleet: {missing}", pytrace=False)
 
 
 # -- async fixtures -----------------------------------------------------------------------
 
 
 @async_fixture
-async def lwm2m_server(lwm2m_test_clock: Clock | None) -> AsyncIterator[Lwm2mServer]:
-    """The embedded server on a free loopback port (a fresh one for each test)."""
+async def lwm2m_server(
+    request: pytest.FixtureRequest, lwm2m_test_clock: Clock | None
+) -> AsyncIterator[Lwm2mServer]:
+    """The embedded server on a free loopback port (a fresh one for each test); a test
+    asking for it with ``--lwm2m-server-url`` fails at once saying why."""
+    _embedded_only(request, "lwm2m_server")
     server = await Lwm2mServer.start("127.0.0.1", 0, clock=lwm2m_test_clock)
     try:
         yield server
     finally:
         server.reset()
         await server.stop()
+
+
+@async_fixture
+async def lwm2m_bootstrap_server(lwm2m_server: Lwm2mServer) -> AsyncIterator[BootstrapServer]:
+    """A Bootstrap-Server beside ``lwm2m_server`` (``lwm2m_server.bootstrap``) that writes
+    that server's account for every endpoint: point a device's ``bootstrap=`` at its
+    ``uri``; its steps are ``lwm2m_server``'s events (``bootstrap-request``...)."""
+    bootstrap = await lwm2m_server.start_bootstrap()
+    try:
+        yield bootstrap
+    finally:
+        await bootstrap.stop()
 
 
 @async_fixture
@@ -176,6 +230,7 @@ async def lwm2m_device_factory(
     ) -> VirtualDevice:
         target = server or lwm2m_server_url or lwm2m_server.uri
         config = device_config(endpoint, server=target, **options)
+        _require_extras(config)
         device = VirtualDevice(config, clock=lwm2m_test_clock)
         created.append(device)
         _involve(request, device)
@@ -277,8 +332,11 @@ def lwm2m_loop() -> Iterator[BackgroundLoop]:
 
 
 @pytest.fixture
-def lwm2m_server_sync(lwm2m_loop: BackgroundLoop) -> Iterator[SyncServer]:
+def lwm2m_server_sync(
+    request: pytest.FixtureRequest, lwm2m_loop: BackgroundLoop
+) -> Iterator[SyncServer]:
     """The embedded server on the background loop, with blocking methods."""
+    _embedded_only(request, "lwm2m_server_sync")
     server = SyncServer.start(lwm2m_loop, host="127.0.0.1", port=0)
     try:
         yield server

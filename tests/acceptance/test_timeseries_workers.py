@@ -15,7 +15,8 @@ import pytest
 
 from fleet.clock import LoopClock
 from fleet.metrics import Operation, RunMetrics, Summary
-from fleet.metrics.timeseries import Interval, totals
+from fleet.metrics.series import totals
+from fleet.metrics.timeseries import Interval
 from fleet.runner.fleet import Fleet
 from fleet.runner.sampling import Sampler
 from fleet.runner.shard import Shard

@@ -37,8 +37,12 @@ async def test_register_announces_the_device(server: FakeServer) -> None:
         assert seen.kind == "register"
         assert seen.query == ("ep=dev-1", "lt=300", "lwm2m=1.1", "b=U", "Q")
         assert int(seen.request.opt.content_format) == 40
-        targets = [link.target for link in parse_links(seen.payload)]
-        assert targets == ["/1", "/1/0", "/3", "/3/0", "/6", "/6/0", "/3303", "/3303/0", "/3442/0"]
+        links = parse_links(seen.payload)
+        targets = [link.target for link in links]
+        assert targets == [
+            *("/", "/1", "/1/0", "/3", "/3/0", "/6", "/6/0", "/3303", "/3303/0", "/3442/0")
+        ]
+        assert links[0].attributes == {"ct": "112"}  # a 1.1 device prefers SenML CBOR
         assert device.state is RegistrationState.REGISTERED and device.registered.is_set()
         assert device.registrar.location == ("rd", "1")
         assert seen.remote == device.address

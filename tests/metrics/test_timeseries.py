@@ -8,17 +8,14 @@ import random
 import pytest
 
 from fleet.metrics import LatencyHistogram, Operation, RunMetrics, Summary
+from fleet.metrics.series import SeriesMerger, coarsen, merge_intervals, merge_series, totals
 from fleet.metrics.timeseries import (
     Interval,
     IntervalRecorder,
     SeriesError,
-    SeriesMerger,
     dumps_line,
     late_count,
-    merge_intervals,
-    merge_series,
     read_lines,
-    totals,
 )
 
 
@@ -198,3 +195,26 @@ def test_late_count_counts_samples_above_the_limit() -> None:
         h.record(value)
     assert late_count(h) == 3
     assert late_count(h, after=10.0) == 1
+
+
+def test_coarsen_adds_up_runs_of_records_exactly() -> None:
+    rng = random.Random(5)
+    metrics = RunMetrics()
+    recorder = IntervalRecorder(metrics, interval=1.0)
+    records = []
+    for tick in range(1, 11):
+        feed(metrics, rng, 10)
+        records.append(recorder.sample(float(tick), {"registered": tick}))
+    coarse = coarsen(records, 4)  # 10 records in runs of 3: 3 + 3 + 3 + 1
+    assert [(r.index, r.start, r.span, r.interval) for r in coarse] == [
+        (0, 0.0, 3.0, 3.0),
+        (1, 3.0, 3.0, 3.0),
+        (2, 6.0, 3.0, 3.0),
+        (3, 9.0, 1.0, 3.0),
+    ]
+    assert [r.devices for r in coarse] == [{"registered": n} for n in (3, 6, 9, 10)]
+    whole, parts = totals(records), totals(coarse)
+    for op in Operation:
+        assert parts.operations[op].durations.buckets() == whole.operations[op].durations.buckets()
+        assert parts.operations[op].count == whole.operations[op].count
+    assert coarsen(records, 10) == records

@@ -78,3 +78,17 @@ def test_junit_marks_an_aborted_run_as_an_error() -> None:
     assert [c.get("name") for c in suite.iter("testcase")] == ["register_failed rate==0", "run"]
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert properties["verdict"] == "aborted"
+
+
+def test_a_long_series_is_drawn_with_at_most_max_points() -> None:
+    from fleet.report.charts import MAX_POINTS
+
+    records = []
+    for index in range(3 * MAX_POINTS + 1):
+        record = Interval(index, float(index), 1.0, devices={"registered": 1})
+        record.operations[Operation.UPDATE].count = 1
+        records.append(record)
+    charts, notes = time_charts(records)
+    # 1801 records: runs of ceil(1801 / 600) = 4, so 451 points of 4 s
+    assert 'data-points="451"' in charts[0]
+    assert "4 s per point" in notes[0]

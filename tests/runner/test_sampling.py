@@ -9,7 +9,8 @@ import pytest
 from fleet.client.config import DeviceConfig
 from fleet.clock import Clock, ManualClock
 from fleet.metrics import Operation, RunMetrics
-from fleet.metrics.timeseries import Interval, totals
+from fleet.metrics.series import totals
+from fleet.metrics.timeseries import Interval
 from fleet.runner.devices import DeviceLike
 from fleet.runner.sampling import Sampler
 from fleet.runner.shard import Shard

@@ -70,19 +70,24 @@ def crashing(config: DeviceConfig, clock: Clock, rng: random.Random) -> StandIn:
     return StandIn(config)
 
 
-async def until_registered(pool: WorkerPool, count: int) -> None:
-    while pool.snapshot().states.get("registered", 0) < count:
-        await pool.reported()
-
-
-async def test_stop_ends_every_worker_and_the_merged_summary_is_aborted() -> None:
-    pool = WorkerPool(
+def stand_in_pool() -> WorkerPool:
+    """Two workers of stand-ins, reporting often."""
+    return WorkerPool(
         load_scenario_text(TEXT),
         ScenarioSource(TEXT),
         workers=2,
         factory=stand_in,
         report_every=0.05,
     )
+
+
+async def until_registered(pool: WorkerPool, count: int) -> None:
+    while pool.snapshot().states.get("registered", 0) < count:
+        await pool.reported()
+
+
+async def test_stop_ends_every_worker_and_the_merged_summary_is_aborted() -> None:
+    pool = stand_in_pool()
     stop = asyncio.Event()
     running = asyncio.ensure_future(pool.run(stop))
     await asyncio.wait_for(until_registered(pool, 30), WAIT)
@@ -122,13 +127,7 @@ async def test_a_ctrl_c_reaching_a_worker_while_it_starts_does_not_kill_it(
 ) -> None:
     # A terminal's Ctrl-C goes to the whole process group, workers included, possibly
     # while they are still importing: they must leave it to the parent (which stops them).
-    pool = WorkerPool(
-        load_scenario_text(TEXT),
-        ScenarioSource(TEXT),
-        workers=2,
-        factory=stand_in,
-        report_every=0.05,
-    )
+    pool = stand_in_pool()
     watch = pool._watch
 
     def interrupt_then_watch(loop: asyncio.AbstractEventLoop, worker: object) -> None:
@@ -142,3 +141,15 @@ async def test_a_ctrl_c_reaching_a_worker_while_it_starts_does_not_kill_it(
     stop.set()
     summary = await asyncio.wait_for(running, WAIT)
     assert summary.aborted and summary.device_states == {"stopped": 30}
+
+
+async def test_a_worker_killed_with_sigkill_says_how_many_registrations_it_left() -> None:
+    pool = stand_in_pool()
+    running = asyncio.ensure_future(pool.run())
+    await asyncio.wait_for(until_registered(pool, 30), WAIT)
+    os.kill(pool.pids()[1], signal.SIGKILL)
+    with pytest.raises(WorkerError) as caught:
+        await asyncio.wait_for(running, WAIT)
+    message = str(caught.value)
+    assert "worker 1 (devices 15..29) failed: the process was killed by signal 9" in message
+    assert "15 of its devices were registered at its last report and could not" in message

@@ -118,8 +118,9 @@ async def test_an_expired_device_certificate_is_refused(
     )
     config = DeviceConfig("sim-000003", server=server.secure_uri or "", x509=x509)
     attempt, _ = await _attempt(config, ManualClock())
-    with pytest.raises(DtlsHandshakeError, match="refused the device certificate as expired"):
+    with pytest.raises(DtlsHandshakeError, match="refused the device certificate as expired") as e:
         await within(attempt)
+    assert e.value.cause == "expired certificate"
 
 
 async def test_psk_and_certificates_on_one_port_are_refused(ca: FleetCa) -> None:

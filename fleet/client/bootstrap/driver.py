@@ -44,6 +44,7 @@ from fleet.client.coap.wire import Message
 from fleet.client.config import DeviceConfig
 from fleet.client.events import BootstrapDone, BootstrapFailed, code_text
 from fleet.client.hosts import EndpointHost
+from fleet.client.reasons import code_reason, error_cause, error_reason
 from fleet.client.site import Verdict
 from fleet.client.uplink import UplinkDropped, exchange
 from fleet.clock import TimerHandle
@@ -58,6 +59,8 @@ POST: Final = 2
 CHANGED: Final = 68
 REQUEST: Final = "Bootstrap-Request"
 FINISH: Final = "Bootstrap-Finish"
+NO_FINISH: Final = "no Bootstrap-Finish"
+REFUSED: Final = "registration refused"
 
 
 class BootstrapState(Enum):
@@ -207,7 +210,7 @@ class Bootstrapper:
         server that keeps refusing does not get a bootstrap storm)."""
         self.cancel()
         self.initiated = "client"
-        self._failed("Register", "every LwM2M server refused the registration", None)
+        self._failed("Register", "every LwM2M server refused the registration", None, cause=REFUSED)
 
     def registered(self) -> None:
         """The device registered: the next failure starts the back-off from the beginning."""
@@ -254,7 +257,7 @@ class Bootstrapper:
         try:
             await host.connect_to(account)
         except (FleetError, OSError) as error:
-            self._failed("connect", f"{type(error).__name__}: {error}", started)
+            self._failed("connect", error_reason(error), started, cause=error_cause(error))
             return
         endpoint = host.endpoint
         if endpoint is None:  # pragma: no cover - connect_to opened it or raised
@@ -284,12 +287,14 @@ class Bootstrapper:
         except CoapError as error:
             host.after_uplink(REQUEST, False)
             injected = isinstance(error, UplinkDropped)
-            self._failed(REQUEST, f"{type(error).__name__}: {error}", started, injected)
+            self._failed(REQUEST, error_reason(error), started, injected, error_cause(error))
             return
         code = int(answer.response.code)
         if code != CHANGED:
             host.after_uplink(REQUEST, False)
-            self._failed(REQUEST, f"answered {code_text(code)}", started, answer.injected)
+            self._failed(
+                REQUEST, f"answered {code_text(code)}", started, answer.injected, code_reason(code)
+            )
             return
         host.after_uplink(REQUEST, True)
         if self.state is BootstrapState.REQUESTING:
@@ -305,7 +310,8 @@ class Bootstrapper:
     def _finish_missing(self) -> None:
         self._timer = None
         timeout = self._host.config.bootstrap_timeout
-        self._failed(FINISH, f"no Bootstrap-Finish within {timeout:g} s", self.started)
+        reason = f"no Bootstrap-Finish within {timeout:g} s"
+        self._failed(FINISH, reason, self.started, cause=NO_FINISH)
 
     def _purge_account(self) -> None:
         """E.1 /0/x/12: the Bootstrap-Server Account's time is over."""
@@ -320,7 +326,12 @@ class Bootstrapper:
     # -- outcomes -----------------------------------------------------------------------
 
     def _failed(
-        self, step: str, reason: str, started: float | None, injected: bool = False
+        self,
+        step: str,
+        reason: str,
+        started: float | None,
+        injected: bool = False,
+        cause: str = "",
     ) -> None:
         host = self._host
         policy = host.config.bootstrap_retry
@@ -334,7 +345,7 @@ class Bootstrapper:
             self._attempt, self._sequence = policy.next_attempt(attempt, self._sequence)
             self.state = BootstrapState.WAITING_RETRY
             self._timer = host.clock.call_at(host.clock.now() + delay, self._request_due)
-        self._emit_failed(step, reason, delay, started, injected, attempt)
+        self._emit_failed(step, reason, delay, started, injected, attempt, cause)
 
     def _emit_failed(
         self,
@@ -344,12 +355,21 @@ class Bootstrapper:
         started: float | None = None,
         injected: bool = False,
         attempt: int = 1,
+        cause: str = "",
     ) -> None:
         host = self._host
         if host.listening:
             host.emit(
                 BootstrapFailed(
-                    host.name, host.clock.now(), step, reason, attempt, delay, started, injected
+                    host.name,
+                    host.clock.now(),
+                    step,
+                    reason,
+                    attempt,
+                    delay,
+                    started,
+                    injected,
+                    cause or reason,
                 )
             )
 

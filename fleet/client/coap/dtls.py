@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import importlib
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +44,7 @@ from fleet.client.coap.session import (
     DtlsEndpoint,
     SecureClientTransport,
     open_secure_client,
+    weak_callback,
 )
 from fleet.client.coap.wire import Address
 from fleet.clock import Clock
@@ -102,17 +102,6 @@ def _dtls_module() -> Any:
     return importlib.import_module("DTLSSocket.dtls")
 
 
-def _weak(owner: DtlsClientTransport, name: str, dead: Any) -> Callable[..., Any]:
-    """A callback for tinydtls that does not keep ``owner`` alive (no reference cycle)."""
-    ref = weakref.ref(owner)
-
-    def callback(*args: Any) -> Any:
-        target = ref()
-        return dead if target is None else getattr(target, name)(*args)
-
-    return callback
-
-
 class DtlsClientTransport(SecureClientTransport):
     """A DTLS-PSK client session that an endpoint uses as its datagram transport."""
 
@@ -123,37 +112,20 @@ class DtlsClientTransport(SecureClientTransport):
         protocol: asyncio.DatagramProtocol,
         on_lost: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__()
-        self._on_lost = on_lost
-        self._server = server
+        super().__init__(server, protocol, on_lost)
         self._identity = credentials.identity
-        self._protocol = protocol
-        self._udp: asyncio.DatagramTransport | None = None
         self._dtls: Any = None
         self._session: Any = None
-        self._connected: asyncio.Future[None] | None = None
         self._poll: asyncio.TimerHandle | None = None
-        self._closing = False
-        self._established = False
-        self.lost: str | None = None
-        """Why the session ended (close_notify, fatal alert), ``None`` while it is up."""
-        self.handshake_seconds: float | None = None
-        """Wall time the handshake took (monotonic), once it completed."""
-        self.records_in = 0
-        self.records_out = 0
         self._dtls = _dtls_module().DTLS(
-            read=_weak(self, "_plaintext", 0),
-            write=_weak(self, "_record", 0),
-            event=_weak(self, "_event", 0),
+            read=weak_callback(self, "_plaintext", 0),
+            write=weak_callback(self, "_record", 0),
+            event=weak_callback(self, "_event", 0),
             pskId=credentials.identity,
             pskStore={credentials.identity: credentials.key},
         )
 
     # -- set up -------------------------------------------------------------------------
-
-    def attach(self, udp: asyncio.DatagramTransport) -> None:
-        """The UDP transport (connected to the server) that carries the records."""
-        self._udp = udp
 
     async def handshake(self) -> None:
         """Run the handshake over the attached socket; cancel to abort."""
@@ -223,14 +195,6 @@ class DtlsClientTransport(SecureClientTransport):
             if self._on_lost is not None:
                 self._on_lost(self.lost)
 
-    def socket_error(self, error: Exception) -> None:
-        """ICMP errors fail a handshake in progress at once (port unreachable: no server);
-        afterwards they are ignored like on plain UDP (CoAP retransmission decides)."""
-        if self._connected is not None and not self._connected.done():
-            self._connected.set_exception(
-                DtlsHandshakeError(f"DTLS handshake with {self.peer_label()}: {error}")
-            )
-
     def record_received(self, data: bytes) -> None:
         """A DTLS record from the server (called by the UDP protocol)."""
         if self._dtls is None or self._session is None:
@@ -245,16 +209,6 @@ class DtlsClientTransport(SecureClientTransport):
         if self._closing or self._dtls is None or self._session is None or self.lost:
             return
         self._dtls.write(self._session, bytes(data))
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        if name == "peername":
-            return self._server
-        if self._udp is not None:
-            return self._udp.get_extra_info(name, default)
-        return default
-
-    def is_closing(self) -> bool:
-        return self._closing
 
     def close(self, notify: bool = True) -> None:
         """Send close_notify (best effort; not with ``notify=False``), drop the session,

@@ -37,4 +37,10 @@ class DtlsUnavailable(DtlsError):
 
 class DtlsHandshakeError(DtlsError):
     """The handshake failed or did not finish in time (wrong key or identity, a certificate
-    refused, no server); the message says why, never shows a key."""
+    refused, no server); the message says why, never shows a key. ``cause``: the short
+    cause a summary counts, when the library told it (``wrong CA``, ``expired
+    certificate``)."""
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause

@@ -22,7 +22,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from fleet.client.coap.dtls import (
     ALERT_CLOSE_NOTIFY,
@@ -113,13 +113,21 @@ class DtlsServerStats:
     """Datagrams the endpoint sent to a peer without a session (dropped)."""
 
 
-class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
-    """The UDP socket's protocol and the endpoint's transport at once."""
+class SessionPeer(Protocol):
+    """What the shared server socket needs of a peer: its address and whether it is up."""
+
+    address: Address
+    connected: bool
+
+
+class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
+    """What the PSK and the certificate server sockets share: the UDP socket's protocol and
+    the endpoint's transport at once, a table of peers by address (each with ``address``
+    and ``connected``), counters, and closing (every session dropped, the socket closed)."""
 
     def __init__(
         self,
         protocol: asyncio.DatagramProtocol,
-        lookup: KeyLookup,
         *,
         handshake_timeout: float,
         max_peers: int,
@@ -130,11 +138,11 @@ class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         """Hears the address of every session that ends (close_notify, fatal alert, handshake
         timeout, eviction, close): what the server sends there is no longer secure."""
         self._protocol = protocol
-        self._lookup = lookup
         self._handshake_timeout = handshake_timeout
         self._max_peers = max_peers
         self._udp: asyncio.DatagramTransport | None = None
-        self._peers: OrderedDict[Address, _Peer] = OrderedDict()
+        self._peers: OrderedDict[Address, Any] = OrderedDict()
+        """The sessions by peer address (:class:`SessionPeer` of the subclass's kind)."""
         self._poll: asyncio.TimerHandle | None = None
         self._closing = False
         self.handshakes = 0
@@ -142,13 +150,73 @@ class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         self.evicted = 0
         self.dropped = 0
 
-    # -- UDP side -----------------------------------------------------------------------
-
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._udp = cast(asyncio.DatagramTransport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.close()
+
+    def _drop(self, peer: Any, *, evicted: bool = False) -> None:
+        raise NotImplementedError
+
+    def _forget(self, peer: SessionPeer) -> None:
+        """Take ``peer`` off the table (if it is still the session at its address)."""
+        address = peer.address
+        if self._peers.get(address) is peer:
+            del self._peers[address]
+            if self.on_gone is not None:
+                self.on_gone(address)
+
+    def stats(self) -> DtlsServerStats:
+        return DtlsServerStats(
+            sessions=sum(1 for peer in self._peers.values() if peer.connected),
+            handshakes=self.handshakes,
+            failed_handshakes=self.failed_handshakes,
+            evicted=self.evicted,
+            dropped=self.dropped,
+        )
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default if self._udp is None else self._udp.get_extra_info(name, default)
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
+        for peer in list(self._peers.values()):
+            self._drop(peer)
+        if self._udp is not None:
+            self._udp.close()
+        self._protocol.connection_lost(None)
+
+    def abort(self) -> None:
+        self.close()
+
+
+class DtlsServerTransport(DtlsServerSocket):
+    """The PSK server socket (tinydtls): one tinydtls context per peer."""
+
+    def __init__(
+        self,
+        protocol: asyncio.DatagramProtocol,
+        lookup: KeyLookup,
+        *,
+        handshake_timeout: float,
+        max_peers: int,
+        on_gone: Callable[[Address], None] | None = None,
+    ) -> None:
+        super().__init__(
+            protocol, handshake_timeout=handshake_timeout, max_peers=max_peers, on_gone=on_gone
+        )
+        self._lookup = lookup
+
+    # -- UDP side -----------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         if self._closing:
@@ -211,13 +279,6 @@ class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
                 self.failed_handshakes += 1
             self._forget(peer)
 
-    def _forget(self, peer: _Peer) -> None:
-        """Take ``peer`` off the table (if it is still the session at its address)."""
-        if self._peers.get(peer.address) is peer:
-            del self._peers[peer.address]
-            if self.on_gone is not None:
-                self.on_gone(peer.address)
-
     # -- endpoint side ------------------------------------------------------------------
 
     def identity(self, address: Address) -> bytes | None:
@@ -231,37 +292,6 @@ class DtlsServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
             self.dropped += 1
             return
         peer.dtls.write(peer.session, bytes(data))
-
-    def stats(self) -> DtlsServerStats:
-        return DtlsServerStats(
-            sessions=sum(1 for peer in self._peers.values() if peer.connected),
-            handshakes=self.handshakes,
-            failed_handshakes=self.failed_handshakes,
-            evicted=self.evicted,
-            dropped=self.dropped,
-        )
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default if self._udp is None else self._udp.get_extra_info(name, default)
-
-    def is_closing(self) -> bool:
-        return self._closing
-
-    def close(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
-        if self._poll is not None:
-            self._poll.cancel()
-            self._poll = None
-        for peer in list(self._peers.values()):
-            self._drop(peer)
-        if self._udp is not None:
-            self._udp.close()
-        self._protocol.connection_lost(None)
-
-    def abort(self) -> None:
-        self.close()
 
 
 @dataclass(slots=True)

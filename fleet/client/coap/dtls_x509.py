@@ -25,7 +25,6 @@ import contextlib
 import importlib
 import ipaddress
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -35,6 +34,7 @@ from fleet.client.coap.session import (
     DtlsEndpoint,
     SecureClientTransport,
     open_secure_client,
+    weak_callback,
 )
 from fleet.client.coap.wire import Address
 from fleet.client.coap.x509 import (
@@ -43,6 +43,7 @@ from fleet.client.coap.x509 import (
     alert_reason,
     common_name,
     names_match,
+    verify_cause,
     verify_reason,
     x509_available,
 )
@@ -118,17 +119,6 @@ def _pyopenssl_cert(certificate: Any) -> Any:
     return importlib.import_module("OpenSSL.crypto").X509.from_cryptography(certificate)
 
 
-def _weak(owner: object, name: str, dead: Any) -> Callable[..., Any]:
-    """A callback for OpenSSL that does not keep ``owner`` alive (no reference cycle)."""
-    ref = weakref.ref(owner)
-
-    def callback(*args: Any) -> Any:
-        target = ref()
-        return dead if target is None else getattr(target, name)(*args)
-
-    return callback
-
-
 class X509ClientTransport(SecureClientTransport):
     """A DTLS client session authenticated with certificates (see the module docstring)."""
 
@@ -140,43 +130,30 @@ class X509ClientTransport(SecureClientTransport):
         on_lost: Callable[[str], None] | None = None,
         host_name: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(server, protocol, on_lost)
         ssl = _ssl()
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization
 
         self._ssl = ssl
-        self._server = server
         self._subject = credentials.subject
         self._pinned = credentials.server_certificate
         self._expected = credentials.server_name or host_name or server[0]
-        self._protocol = protocol
-        self._on_lost = on_lost
-        self._udp: asyncio.DatagramTransport | None = None
-        self._connected: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._closing = False
-        self._established = False
         self._refused: str | None = None
-        self.lost: str | None = None
-        self.handshake_seconds: float | None = None
-        self.records_in = 0
-        self.records_out = 0
+        self._cause: str | None = None
         conn = ssl.Connection(_context(credentials), None)
         conn.set_connect_state()
         conn.set_ciphertext_mtu(MTU)
         conn.use_certificate(x509.load_der_x509_certificate(credentials.certificate))
         conn.use_privatekey(serialization.load_der_private_key(credentials.key, password=None))
-        conn.set_verify(ssl.VERIFY_PEER, _weak(self, "_verify", False))
+        conn.set_verify(ssl.VERIFY_PEER, weak_callback(self, "_verify", False))
         name = credentials.server_name or host_name
         if name is not None and not _is_ip(name):
             conn.set_tlsext_host_name(name.encode("idna"))
         self._conn: Any = conn
 
     # -- set up -------------------------------------------------------------------------
-
-    def attach(self, udp: asyncio.DatagramTransport) -> None:
-        self._udp = udp
 
     async def handshake(self) -> None:
         loop = asyncio.get_running_loop()
@@ -201,6 +178,7 @@ class X509ClientTransport(SecureClientTransport):
                 if errno == 10:
                     detail = f"on {certificate.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
                 self._refused = verify_reason(errno, depth, common_name(certificate), detail)
+                self._cause = verify_cause(errno)
             return False
         if depth == 0:
             certificate = cert.to_cryptography()
@@ -208,6 +186,7 @@ class X509ClientTransport(SecureClientTransport):
                 self._refused = verify_reason(
                     NAME_MISMATCH, 0, common_name(certificate), repr(self._expected)
                 )
+                self._cause = verify_cause(NAME_MISMATCH)
                 return False
         return True
 
@@ -222,7 +201,10 @@ class X509ClientTransport(SecureClientTransport):
             return
         except ssl.Error as error:
             self._flush()  # the alert
-            self._handshake_failed(self._refused or alert_reason(_text(error)))
+            if self._refused is not None:
+                self._handshake_failed(self._refused, self._cause)
+            else:
+                self._handshake_failed(*alert_reason(_text(error)))
             return
         self._flush()
         if self._pinned is not None:
@@ -232,7 +214,8 @@ class X509ClientTransport(SecureClientTransport):
             if peer is None or der(peer) != self._pinned:
                 shown = "none" if peer is None else repr(common_name(peer))
                 self._handshake_failed(
-                    f"the server's certificate ({shown}) is not the pinned server certificate"
+                    f"the server's certificate ({shown}) is not the pinned server certificate",
+                    "pinned certificate mismatch",
                 )
                 self._send_alert()
                 return
@@ -240,10 +223,10 @@ class X509ClientTransport(SecureClientTransport):
         if self._connected is not None and not self._connected.done():
             self._connected.set_result(None)
 
-    def _handshake_failed(self, reason: str) -> None:
+    def _handshake_failed(self, reason: str, cause: str | None = None) -> None:
         if self._connected is not None and not self._connected.done():
             self._connected.set_exception(
-                DtlsHandshakeError(f"DTLS handshake with {self.peer_label()}: {reason}")
+                DtlsHandshakeError(f"DTLS handshake with {self.peer_label()}: {reason}", cause)
             )
 
     def _send_alert(self) -> None:
@@ -318,10 +301,6 @@ class X509ClientTransport(SecureClientTransport):
             if self._on_lost is not None:
                 self._on_lost(self.lost)
 
-    def socket_error(self, error: Exception) -> None:
-        if self._connected is not None and not self._connected.done():
-            self._handshake_failed(str(error))
-
     def peer_label(self) -> str:
         return f"{self._server[0]}:{self._server[1]} as {self._subject!r}"
 
@@ -336,16 +315,6 @@ class X509ClientTransport(SecureClientTransport):
         except self._ssl.Error:
             return
         self._flush()
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        if name == "peername":
-            return self._server
-        if self._udp is not None:
-            return self._udp.get_extra_info(name, default)
-        return default
-
-    def is_closing(self) -> bool:
-        return self._closing
 
     def close(self, notify: bool = True) -> None:
         if self._closing:

@@ -24,20 +24,19 @@ import hmac
 import importlib
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from fleet.client.coap.dtls_server import DtlsServerStats
+from fleet.client.coap.dtls_server import DtlsServerSocket
 from fleet.client.coap.dtls_x509 import (
     CIPHERS,
     DTLS1_2_VERSION,
     MTU,
     _ssl,
     _text,
-    _weak,
     datagrams,
 )
+from fleet.client.coap.session import weak_callback
 from fleet.client.coap.wire import Address
 from fleet.client.coap.x509 import X509Credentials, common_name
 
@@ -58,8 +57,8 @@ class _Peer:
         self.started = time.monotonic()
 
 
-class X509ServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
-    """The UDP socket's protocol and the endpoint's transport at once."""
+class X509ServerTransport(DtlsServerSocket):
+    """The certificate server socket (OpenSSL): one ``Connection`` per peer."""
 
     def __init__(
         self,
@@ -70,20 +69,10 @@ class X509ServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         max_peers: int,
         on_gone: Callable[[Address], None] | None = None,
     ) -> None:
-        asyncio.DatagramTransport.__init__(self)
-        self.on_gone = on_gone
-        self._protocol = protocol
-        self._handshake_timeout = handshake_timeout
-        self._max_peers = max_peers
+        super().__init__(
+            protocol, handshake_timeout=handshake_timeout, max_peers=max_peers, on_gone=on_gone
+        )
         self._secret = os.urandom(32)
-        self._udp: asyncio.DatagramTransport | None = None
-        self._peers: OrderedDict[Address, _Peer] = OrderedDict()
-        self._poll: asyncio.TimerHandle | None = None
-        self._closing = False
-        self.handshakes = 0
-        self.failed_handshakes = 0
-        self.evicted = 0
-        self.dropped = 0
         self.last_failure: str | None = None
         """Why the latest handshake failed (for logs; never a key)."""
         self._context = self._make_context(credentials)
@@ -107,9 +96,9 @@ class X509ServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         for anchor in credentials.trust:
             store.add_cert(crypto.X509.from_cryptography(x509.load_der_x509_certificate(anchor)))
         mode = ssl.VERIFY_PEER | ssl.VERIFY_FAIL_IF_NO_PEER_CERT
-        context.set_verify(mode, _weak(self, "_verify", False))
-        context.set_cookie_generate_callback(_weak(self, "_cookie", b""))
-        context.set_cookie_verify_callback(_weak(self, "_cookie_ok", False))
+        context.set_verify(mode, weak_callback(self, "_verify", False))
+        context.set_cookie_generate_callback(weak_callback(self, "_cookie", b""))
+        context.set_cookie_verify_callback(weak_callback(self, "_cookie_ok", False))
         return context
 
     # -- OpenSSL callbacks --------------------------------------------------------------
@@ -135,12 +124,6 @@ class X509ServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         return True
 
     # -- UDP side -----------------------------------------------------------------------
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._udp = cast(asyncio.DatagramTransport, transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.close()
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         if self._closing:
@@ -244,12 +227,6 @@ class X509ServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
                 self._flush(peer)
         self._forget(peer)
 
-    def _forget(self, peer: _Peer) -> None:
-        if self._peers.get(peer.address) is peer:
-            del self._peers[peer.address]
-            if self.on_gone is not None:
-                self.on_gone(peer.address)
-
     # -- endpoint side ------------------------------------------------------------------
 
     def identity(self, address: Address) -> bytes | None:
@@ -268,34 +245,3 @@ class X509ServerTransport(asyncio.DatagramTransport, asyncio.DatagramProtocol):
             self.dropped += 1
             return
         self._flush(peer)
-
-    def stats(self) -> DtlsServerStats:
-        return DtlsServerStats(
-            sessions=sum(1 for peer in self._peers.values() if peer.connected),
-            handshakes=self.handshakes,
-            failed_handshakes=self.failed_handshakes,
-            evicted=self.evicted,
-            dropped=self.dropped,
-        )
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default if self._udp is None else self._udp.get_extra_info(name, default)
-
-    def is_closing(self) -> bool:
-        return self._closing
-
-    def close(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
-        if self._poll is not None:
-            self._poll.cancel()
-            self._poll = None
-        for peer in list(self._peers.values()):
-            self._drop(peer)
-        if self._udp is not None:
-            self._udp.close()
-        self._protocol.connection_lost(None)
-
-    def abort(self) -> None:
-        self.close()

@@ -28,18 +28,33 @@ from fleet.clock import Clock, LoopClock, TimerHandle
 
 
 class SecureClientTransport(asyncio.DatagramTransport):
-    """A DTLS client session under an endpoint (see the module docstring)."""
+    """A DTLS client session under an endpoint (see the module docstring): the state and
+    the ``asyncio.DatagramTransport`` face both libraries' sessions share."""
 
-    handshake_seconds: float | None = None
-    """Wall time the handshake took (monotonic), once it completed."""
-    records_in = 0
-    records_out = 0
-    lost: str | None = None
-    """Why the established session ended (close_notify, fatal alert), ``None`` while up."""
+    def __init__(
+        self,
+        server: Address,
+        protocol: asyncio.DatagramProtocol,
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._server = server
+        self._protocol = protocol
+        self._on_lost = on_lost
+        self._udp: asyncio.DatagramTransport | None = None
+        self._connected: asyncio.Future[None] | None = None
+        self._closing = False
+        self._established = False
+        self.lost: str | None = None
+        """Why the established session ended (close_notify, fatal alert), ``None`` while up."""
+        self.handshake_seconds: float | None = None
+        """Wall time the handshake took (monotonic), once it completed."""
+        self.records_in = 0
+        self.records_out = 0
 
     def attach(self, udp: asyncio.DatagramTransport) -> None:
         """The UDP transport (connected to the server) that carries the records."""
-        raise NotImplementedError
+        self._udp = udp
 
     async def handshake(self) -> None:
         """Run the handshake over the attached socket; cancel to abort."""
@@ -50,8 +65,12 @@ class SecureClientTransport(asyncio.DatagramTransport):
         raise NotImplementedError
 
     def socket_error(self, error: Exception) -> None:
-        """An ICMP error on the socket (port unreachable while handshaking: no server)."""
-        raise NotImplementedError
+        """ICMP errors fail a handshake in progress at once (port unreachable: no server);
+        afterwards they are ignored like on plain UDP (CoAP retransmission decides)."""
+        if self._connected is not None and not self._connected.done():
+            self._connected.set_exception(
+                DtlsHandshakeError(f"DTLS handshake with {self.peer_label()}: {error}")
+            )
 
     def peer_label(self) -> str:
         """``host:port as <identity>`` for messages (never a key)."""
@@ -64,6 +83,28 @@ class SecureClientTransport(asyncio.DatagramTransport):
     def abort(self) -> None:
         """Close without close_notify: the server keeps the stale session until it drops it."""
         self.close(notify=False)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "peername":
+            return self._server
+        if self._udp is not None:
+            return self._udp.get_extra_info(name, default)
+        return default
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+
+def weak_callback(owner: object, name: str, dead: Any) -> Callable[..., Any]:
+    """A callback for a C library calling ``owner.name(...)`` that does not keep ``owner``
+    alive (no reference cycle through the library); ``dead`` once ``owner`` is gone."""
+    ref = weakref.ref(owner)
+
+    def callback(*args: Any) -> Any:
+        target = ref()
+        return dead if target is None else getattr(target, name)(*args)
+
+    return callback
 
 
 class _Udp(asyncio.DatagramProtocol):

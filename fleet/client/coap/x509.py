@@ -265,21 +265,41 @@ def verify_reason(errno: int, depth: int, subject: str, detail: str = "") -> str
     return f"{what} {reason}{f' ({detail})' if detail else ''}"
 
 
+def verify_cause(errno: int) -> str:
+    """The short cause of a refused server certificate (what a summary counts)."""
+    if errno == 10:
+        return "server certificate expired"
+    if errno == 9:
+        return "server certificate not yet valid"
+    if errno == NAME_MISMATCH:
+        return "server certificate names another host"
+    if errno in (2, 18, 19, 20, 21):
+        return "wrong CA"
+    return "server certificate refused"
+
+
+REFUSED: Final = "certificate handshake refused"
 _ALERTS: Final = (
-    ("unknown ca", "the server does not trust the device certificate's CA (wrong CA?)"),
-    ("certificate expired", "the server refused the device certificate as expired"),
-    ("certificate revoked", "the server refused the device certificate as revoked"),
-    ("bad certificate", "the server refused the device certificate (bad certificate)"),
-    ("unsupported certificate", "the server refused the device certificate (unsupported)"),
-    ("handshake failure", "the server refused the handshake (handshake failure alert)"),
-    ("decrypt error", "the server could not verify the device's signature (decrypt error)"),
-)
+    ("unknown ca", "the server does not trust the device certificate's CA (wrong CA?)",
+     "wrong CA (device certificate)"),
+    ("certificate expired", "the server refused the device certificate as expired",
+     "expired certificate"),
+    ("certificate revoked", "the server refused the device certificate as revoked",
+     "revoked certificate"),
+    ("bad certificate", "the server refused the device certificate (bad certificate)", REFUSED),
+    ("unsupported certificate", "the server refused the device certificate (unsupported)",
+     REFUSED),
+    ("handshake failure", "the server refused the handshake (handshake failure alert)", REFUSED),
+    ("decrypt error", "the server could not verify the device's signature (decrypt error)",
+     REFUSED),
+)  # fmt: skip
 
 
-def alert_reason(library_message: str) -> str:
-    """What an alert from the server means, from the library's error text."""
+def alert_reason(library_message: str) -> tuple[str, str]:
+    """What an alert from the server means, from the library's error text: the words for
+    the log and the short cause a summary counts."""
     text = library_message.lower()
-    for needle, reason in _ALERTS:
+    for needle, reason, cause in _ALERTS:
         if needle in text:
-            return reason
-    return f"the handshake failed: {library_message}"
+            return reason, cause
+    return f"the handshake failed: {library_message}", REFUSED

@@ -35,6 +35,7 @@ from fleet.client.coap import (
     CoapReset,
     CoapTimeout,
     EndpointClosed,
+    EndpointLimits,
     TransmissionParameters,
 )
 from fleet.client.coap.wire import Code, Message
@@ -55,6 +56,8 @@ _log = logging.getLogger("fleet.server.bootstrap")
 
 _POST, _GET, _PUT, _DELETE = 2, 1, 3, 4
 LINK_FORMAT = 40
+RECEIVE_BUFFER = 4 << 20
+"""Bytes of UDP receive buffer asked for (as the LwM2M server's)."""
 
 
 def _uri(scheme: str, address: Address) -> str:
@@ -103,9 +106,13 @@ class BootstrapServer:
         request_timeout: float | None = None,
         params: TransmissionParameters | None = None,
         faults: BootstrapFaults | None = None,
+        limits: EndpointLimits | None = None,
+        receive_buffer: int | None = RECEIVE_BUFFER,
     ) -> BootstrapServer:
         """Bind the UDP socket (and, when a configuration has a bootstrap PSK, the DTLS one on
-        ``dtls_port``). ``bus``: share another server's events (``Lwm2mServer``'s)."""
+        ``dtls_port``). ``bus``: share another server's events (``Lwm2mServer``'s);
+        ``limits`` / ``receive_buffer``: as :meth:`Lwm2mServer.start` (a storm of thousands
+        of devices overflows the kernel's default UDP buffer)."""
         server = cls(
             configs,
             clock=clock if clock is not None else LoopClock(asyncio.get_running_loop()),
@@ -119,12 +126,18 @@ class BootstrapServer:
             "clock": server.clock,
             "params": params if params is not None else TransmissionParameters(),
         }
+        if limits is not None:
+            options["limits"] = limits
         if configs.secure:
             server._endpoint, server._dual = await open_server_endpoint(
                 host, port, dtls_port=dtls_port, lookup=configs.key_for, **options
             )
+            if receive_buffer is not None:
+                server._dual.set_receive_buffer(receive_buffer)
         else:
-            server._endpoint = await CoapEndpoint.bind(host, port, **options)
+            server._endpoint = await CoapEndpoint.bind(
+                host, port, receive_buffer=receive_buffer, **options
+            )
         return server
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -235,14 +248,17 @@ class BootstrapServer:
         config = None if refused == "no-config" else self.configs.for_endpoint(endpoint)
         if config is None:
             raise BadRequest(f"no bootstrap configuration for endpoint {endpoint}")
-        wanted = config.bootstrap_credentials(endpoint)
-        if wanted is not None:
+        if config.psk is not None:
             identity = self._dual.identity(address) if self._dual is not None else None
-            if identity != wanted.identity:
+            if identity is None or config.psk.key_for(identity) is None:
                 raise Unauthorized(
-                    f"{endpoint}: the Bootstrap-Request must come over DTLS with identity "
-                    f"{wanted.identity.decode(errors='replace')}"
+                    f"{endpoint}: the Bootstrap-Request must come over DTLS with an identity "
+                    f"of {config.psk.identity}"
                 )
+            if config.psk.uses("endpoint") and not config.psk.uses("index"):
+                wanted = config.bootstrap_credentials(endpoint)
+                if wanted is not None and identity != wanted.identity:
+                    raise Unauthorized(f"{endpoint}: PSK identity {identity!r} is another device's")
         return config
 
     def _begin(

@@ -55,6 +55,7 @@ from fleet.server.platform.commands import (
 )
 from fleet.server.platform.messages import (
     Message,
+    bootstrap_message,
     labels_of,
     notify_message,
     response_message,
@@ -72,6 +73,8 @@ REGISTRATION_KINDS = (
     EventKind.DEREGISTRATION,
     EventKind.EXPIRATION,
 )
+BOOTSTRAP_KINDS = (EventKind.BOOTSTRAP_REQUEST, EventKind.BOOTSTRAP_FINISH)
+"""The embedded Bootstrap-Server's steps the console shows (the first and the last)."""
 CONSOLE_WORDS = ("DEVICES", "INFO", "WAIT", "SLEEP", "HELP", "QUIT", "EXIT", *FOTA_WORDS)
 HELP = """\
 ENDPOINT COMMAND[; COMMAND...]   READ|RD, WRITE|WR path value, EXECUTE|EXE,
@@ -129,6 +132,9 @@ class Console:
     def _on_event(self, event: ServerEvent) -> None:
         if event.kind in REGISTRATION_KINDS:
             self.emit(status_message(str(event.kind), event.endpoint, event.time))
+            return
+        if event.kind in BOOTSTRAP_KINDS:
+            self.emit(bootstrap_message(event))
             return
         if event.kind is not EventKind.NOTIFICATION or event.notification is None:
             return

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fleet.model import Path, Value
+from fleet.server.events import ServerEvent
 from fleet.server.platform.commands import Method
 from fleet.server.platform.texts import Status
 
@@ -100,6 +101,20 @@ def status_message(message_type: str, endpoint: str, time: float) -> Message:
             "messageType": message_type,
         }
     }
+
+
+def bootstrap_message(event: ServerEvent) -> Message:
+    """A ``bootstrap-request`` or ``bootstrap-finish`` message with the code the device got
+    (or gave) and, for a failure, why."""
+    content: dict[str, Any] = {
+        "nodeResourceName": event.endpoint,
+        "time": time_ms(event.time),
+        "messageType": str(event.kind),
+        "code": event.code,
+    }
+    if event.detail:
+        content["detail"] = event.detail
+    return {"content": content}
 
 
 def response_message(

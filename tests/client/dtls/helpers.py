@@ -15,6 +15,8 @@ from aiocoap.numbers.codes import Code
 
 from fleet.client.coap import CoapEndpoint, CoapTimeout
 from fleet.client.coap.dtls import dtls_available
+from fleet.client.device import Device
+from fleet.client.events import ClientEvent
 
 REASON = dtls_available()
 requires_dtls = pytest.mark.skipif(REASON is not None, reason=REASON or "")
@@ -63,3 +65,15 @@ async def libcoap_server(
         probe.close()
         process.terminate()
         await asyncio.to_thread(process.wait, 5)
+
+
+async def first_event(device: Device, kind: type[ClientEvent]) -> asyncio.Future[ClientEvent]:
+    """A future for the first ``kind`` event ``device`` emits from now on."""
+    future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
+
+    def listen(event: ClientEvent) -> None:
+        if isinstance(event, kind) and not future.done():
+            future.set_result(event)
+
+    device.add_listener(listen)
+    return future

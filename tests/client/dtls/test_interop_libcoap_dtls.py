@@ -21,9 +21,9 @@ from fleet.client.coap.dtls_server import open_dtls_server
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
-from fleet.client.events import ClientEvent, Handshake, RegistrationFailed
+from fleet.client.events import Handshake, RegistrationFailed
 
-from .helpers import free_port_pair, libcoap_server, requires_dtls
+from .helpers import first_event, free_port_pair, libcoap_server, requires_dtls
 
 KEY = b"secretPSK"
 SERVERS = [name for name in ("coap-server-openssl", "coap-server-gnutls") if shutil.which(name)]
@@ -110,23 +110,12 @@ async def test_libcoap_client_against_our_dtls_server(
         server.close()
 
 
-async def _first(device: Device, kind: type[ClientEvent]) -> asyncio.Future[ClientEvent]:
-    future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
-
-    def listen(event: ClientEvent) -> None:
-        if isinstance(event, kind) and not future.done():
-            future.set_result(event)
-
-    device.add_listener(listen)
-    return future
-
-
 async def test_a_device_registers_over_its_session_with_libcoap(libcoap: tuple[str, int]) -> None:
     psk = PskCredentials.of("sim-000010", "hex:" + KEY.hex())
     config = DeviceConfig("sim-000010", server=f"coaps://127.0.0.1:{libcoap[1]}", psk=psk)
     device = Device(config)
-    handshake = await _first(device, Handshake)
-    failed = await _first(device, RegistrationFailed)
+    handshake = await first_event(device, Handshake)
+    failed = await first_event(device, RegistrationFailed)
     try:
         await asyncio.wait_for(device.start(), 10.0)
         done = await asyncio.wait_for(handshake, 10.0)
@@ -145,7 +134,7 @@ async def test_a_device_with_a_wrong_key_reports_the_failed_handshake(
         "sim-000011", server=f"coaps://127.0.0.1:{libcoap[1]}", psk=psk, handshake_timeout=1.0
     )
     device = Device(config)
-    handshake = await _first(device, Handshake)
+    handshake = await first_event(device, Handshake)
     try:
         await asyncio.wait_for(device.start(), 10.0)
         event = await asyncio.wait_for(handshake, 10.0)

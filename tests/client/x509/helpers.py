@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fleet.client.coap.x509 import (
-    X509Credentials,
-    der,
-    load_certificates,
-    load_key_der,
-    x509_available,
-)
-from fleet.client.fleet_ca import SERVER_FILE, SERVER_KEY, FleetCa, issue
+from fleet.client.coap.x509 import X509Credentials, x509_available
+from fleet.client.fleet_ca import FleetCa, issue
 
 REASON = x509_available()
 requires_x509 = pytest.mark.skipif(REASON is not None, reason=REASON or "")
@@ -58,10 +52,4 @@ def write_pair(
 
 def server_credentials(ca: FleetCa) -> X509Credentials:
     """The embedded server's certificate and key of ``ca``, trusting ``ca``'s devices."""
-    folder = ca.directory
-    return X509Credentials(
-        der(load_certificates(folder / SERVER_FILE)[0]),
-        load_key_der(folder / SERVER_KEY),
-        "lwm2m-fleet server",
-        trust=(ca.certificate_der,),
-    )
+    return ca.server_credentials()

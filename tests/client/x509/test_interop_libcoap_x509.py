@@ -22,10 +22,10 @@ from fleet.client.coap.dtls_x509 import open_x509_client
 from fleet.client.coap.x509 import der, load_certificates
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
-from fleet.client.events import ClientEvent, Handshake, RegistrationFailed
+from fleet.client.events import Handshake, RegistrationFailed
 from fleet.client.fleet_ca import SERVER_FILE, SERVER_KEY, FleetCa
 
-from ..dtls.helpers import free_port_pair, libcoap_server
+from ..dtls.helpers import first_event, free_port_pair, libcoap_server
 from .helpers import credentials, requires_x509, write_pair
 
 SERVERS = [name for name in ("coap-server-openssl", "coap-server-gnutls") if shutil.which(name)]
@@ -86,6 +86,7 @@ async def test_a_server_of_another_ca_is_refused(
         await open_x509_client("127.0.0.1", libcoap, device, handshake_timeout=5.0)
     message = str(caught.value)
     assert "sim-000002" in message and "wrong CA" in message
+    assert caught.value.cause == "wrong CA"  # what the summary counts
     assert "did not complete" not in message  # refused at once, not timed out
 
 
@@ -96,6 +97,7 @@ async def test_the_server_refuses_a_device_of_another_ca(
     with pytest.raises(DtlsHandshakeError) as caught:
         await open_x509_client("127.0.0.1", libcoap, device, handshake_timeout=5.0)
     assert "does not trust the device certificate's CA" in str(caught.value)
+    assert caught.value.cause == "wrong CA (device certificate)"
 
 
 @pytest.mark.parametrize("program", SERVERS)
@@ -110,6 +112,7 @@ async def test_an_expired_server_certificate_is_refused(
             )
     message = str(caught.value)
     assert "'old-server' has expired" in message and "sim-000004" in message
+    assert caught.value.cause == "server certificate expired"
 
 
 async def test_a_server_certificate_for_another_name_is_refused(
@@ -119,6 +122,7 @@ async def test_a_server_certificate_for_another_name_is_refused(
     with pytest.raises(DtlsHandshakeError) as caught:
         await open_x509_client("127.0.0.1", libcoap, device, handshake_timeout=5.0)
     assert "does not name 'lwm2m.example.org'" in str(caught.value)
+    assert caught.value.cause == "server certificate names another host"
     named = credentials(ca, "sim-000006", server_name="localhost")
     client = await open_x509_client("127.0.0.1", libcoap, named, handshake_timeout=5.0)
     client.close()
@@ -136,17 +140,7 @@ async def test_a_pinned_server_certificate(
     with pytest.raises(DtlsHandshakeError) as caught:
         await open_x509_client("127.0.0.1", libcoap, mispinned, handshake_timeout=5.0)
     assert "not the pinned server certificate" in str(caught.value)
-
-
-async def _first(device: Device, kind: type[ClientEvent]) -> asyncio.Future[ClientEvent]:
-    future: asyncio.Future[ClientEvent] = asyncio.get_running_loop().create_future()
-
-    def listen(event: ClientEvent) -> None:
-        if isinstance(event, kind) and not future.done():
-            future.set_result(event)
-
-    device.add_listener(listen)
-    return future
+    assert caught.value.cause == "pinned certificate mismatch"
 
 
 async def test_a_device_sends_its_register_over_x509(libcoap: tuple[str, int], ca: FleetCa) -> None:
@@ -157,8 +151,8 @@ async def test_a_device_sends_its_register_over_x509(libcoap: tuple[str, int], c
         x509=credentials(ca, "sim-000010"),
     )
     device = Device(config)
-    handshake = await _first(device, Handshake)
-    failed = await _first(device, RegistrationFailed)
+    handshake = await first_event(device, Handshake)
+    failed = await first_event(device, RegistrationFailed)
     try:
         await asyncio.wait_for(device.start(), 10.0)
         done = await asyncio.wait_for(handshake, 10.0)
@@ -178,12 +172,13 @@ async def test_a_device_of_the_wrong_ca_reports_why(
         x509=credentials(ca, "sim-000011", trust=(other_ca.certificate_der,)),
     )
     device = Device(config)
-    handshake = await _first(device, Handshake)
+    handshake = await first_event(device, Handshake)
     try:
         await asyncio.wait_for(device.start(), 10.0)
         event = await asyncio.wait_for(handshake, 10.0)
         assert isinstance(event, Handshake) and not event.ok
         assert "sim-000011" in (event.error or "") and "wrong CA" in (event.error or "")
+        assert event.cause == "wrong CA"  # counted per cause in the run summary
         assert device.endpoint is None
     finally:
         await asyncio.wait_for(device.stop(deregister=False), 10.0)
