@@ -85,6 +85,7 @@ from fleet.device.events import (
     RegistrationUpdateRequested,
     SendRequested,
 )
+from fleet.device.firmware.connectivity import note_address
 from fleet.device.tree import ObjectTree
 from fleet.errors import FleetError
 from fleet.model.path import Path
@@ -237,6 +238,7 @@ class Device(DeviceSeams):
         )
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
+        note_address(self.tree, endpoint.address[0])
         self._listen_to(server)
         warn_wildcard_bind(self.config, server, endpoint.address)
 
