@@ -77,6 +77,11 @@ async def _main(options: DemoOptions) -> DemoState:
 @click.option("--web-port", default=8088, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--web-host", default="127.0.0.1", show_default=True)
 @click.option("--no-browser", is_flag=True, help="With --web: do not open a browser.")
+@click.option(
+    "--bootstrap",
+    is_flag=True,
+    help="The devices start from an embedded Bootstrap-Server that writes the server's account.",
+)
 def demo(
     devices: int,
     duration: float | None,
@@ -88,9 +93,12 @@ def demo(
     web_port: int,
     web_host: str,
     no_browser: bool,
+    bootstrap: bool,
     loop: str,
 ) -> None:
     """Run a demo fleet against the embedded server, with a live view."""
+    if bootstrap and server_uri is not None:
+        raise click.UsageError("--bootstrap runs the embedded servers: not with --server")
     if web and server_uri is not None:
         raise click.UsageError("--web serves the embedded server's API: not with --server")
     if server_uri is not None:
@@ -108,6 +116,7 @@ def demo(
         lifetime=lifetime,
         web=HttpOptions(web_port, web_host) if web else None,
         open_browser=web and not no_browser,
+        bootstrap=bootstrap,
     )
     try:
         state = loops.run(_main(options), loop)

@@ -12,8 +12,9 @@ with status 130; a device that gives up (the retry policy exhausted) exits with 
 
 A ``coaps://`` server needs ``--psk-identity`` and ``--psk-key`` (hex or base64;
 also from ``FLEET_PSK_IDENTITY`` / ``FLEET_PSK_KEY``, which keeps the key out of
-the process list and shell history); the handshake is logged with its duration,
-never the key.
+the process list and shell history), or ``--certificate`` and ``--private-key``
+with ``--server-ca`` or ``--server-certificate`` (DTLS with X.509, see
+:mod:`fleet.cli.x509_options`); the handshake is logged with its duration, never the key.
 
 With ``--bootstrap URI`` instead of ``--server`` the device starts knowing only its
 Bootstrap-Server (LwM2M 1.1 client-initiated bootstrap): it logs the
@@ -35,6 +36,7 @@ import click
 
 from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option, objects_option, registry_from_options
+from fleet.cli.x509_options import x509_from_options, x509_options
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
 from fleet.client.device import Device
@@ -206,6 +208,7 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
     show_default=True,
     help="How long a DTLS handshake may take (10s, 1m...).",
 )
+@x509_options
 @objects_option
 def device(
     server: str | None,
@@ -221,6 +224,11 @@ def device(
     psk_identity: str | None,
     psk_key: str | None,
     handshake_timeout: float,
+    certificate: pathlib.Path | None,
+    private_key: pathlib.Path | None,
+    server_ca: pathlib.Path | None,
+    server_certificate: pathlib.Path | None,
+    server_name: str | None,
     objects_dirs: tuple[pathlib.Path, ...],
     loop: str,
 ) -> None:
@@ -236,10 +244,15 @@ def device(
         raise click.UsageError("give either --server or --bootstrap")
     target = server if server is not None else bootstrap
     assert target is not None
-    if psk is None and target.strip().lower().startswith("coaps:"):
-        raise click.UsageError("a coaps:// server needs --psk-identity and --psk-key")
+    x509 = x509_from_options(certificate, private_key, server_ca, server_certificate, server_name)
+    if x509 is not None and (psk is not None or server is None):
+        raise click.UsageError("--certificate goes with --server, without PSK options")
+    if psk is None and x509 is None and target.strip().lower().startswith("coaps:"):
+        raise click.UsageError(
+            "a coaps:// server needs --psk-identity and --psk-key, or --certificate"
+        )
     where: dict[str, object] = (
-        {"server": server, "psk": psk}
+        {"server": server, "psk": psk, "x509": x509}
         if server is not None
         else {"bootstrap": bootstrap, "bootstrap_psk": psk}
     )

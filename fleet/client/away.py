@@ -84,7 +84,7 @@ class Away:
         self.timer = None
         # the Register opens the socket first; a failure there is retried by the policy
         # (begin(): a device that must bootstrap first does so)
-        self._device.begin()
+        self._device.begin(rebooted=True)
 
     # -- silence ------------------------------------------------------------------------
 

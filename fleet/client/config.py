@@ -139,7 +139,9 @@ class DeviceConfig:
     fall-back when every server refuses it). ``bootstrap_timeout``: seconds to
     wait for Bootstrap-Finish after the Bootstrap-Request was accepted;
     ``bootstrap_retry``: the back-off of failed attempts; ``bootstrap_hold_off``:
-    the Client Hold Off Time (``/0/x/11``) before the first Bootstrap-Request.
+    the Client Hold Off Time (``/0/x/11``) before the first Bootstrap-Request;
+    ``bootstrap_forget``: a reboot loses what the bootstrap wrote (a fault: the device
+    bootstraps again instead of registering with the accounts it was given).
     """
 
     endpoint: str
@@ -179,6 +181,7 @@ class DeviceConfig:
     bootstrap_timeout: float = DEFAULT_BOOTSTRAP_TIMEOUT
     bootstrap_retry: RetryPolicy = field(default_factory=RetryPolicy)
     bootstrap_hold_off: int = 0
+    bootstrap_forget: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))

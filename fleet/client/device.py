@@ -50,7 +50,11 @@ from fleet.client import settings
 from fleet.client.away import Away
 from fleet.client.bootstrap import rules as bootstrap_rules
 from fleet.client.bootstrap.driver import Bootstrapper
-from fleet.client.bootstrap.factory import install_bootstrap_account, wants_bootstrap
+from fleet.client.bootstrap.factory import (
+    forget_accounts,
+    install_bootstrap_account,
+    wants_bootstrap,
+)
 from fleet.client.bootstrap.site import serve_bootstrap
 from fleet.client.clockskew import skew_current_time
 from fleet.client.coap.dtls import DtlsEndpoint
@@ -81,6 +85,7 @@ from fleet.device.events import (
     RegistrationUpdateRequested,
     SendRequested,
 )
+from fleet.device.firmware.connectivity import note_address
 from fleet.device.tree import ObjectTree
 from fleet.errors import FleetError
 from fleet.model.path import Path
@@ -233,6 +238,7 @@ class Device(DeviceSeams):
         )
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
+        note_address(self.tree, endpoint.address[0])
         self._listen_to(server)
         warn_wildcard_bind(self.config, server, endpoint.address)
 
@@ -283,10 +289,12 @@ class Device(DeviceSeams):
 
     # -- bootstrap (fleet.client.bootstrap) ---------------------------------------------
 
-    def begin(self) -> None:
+    def begin(self, *, rebooted: bool = False) -> None:
         """Register, or bootstrap first when a Bootstrap-Server is configured and no LwM2M
         Server account is usable (LwM2M 1.1 Core 6.1); after a reboot what the bootstrap
         wrote is kept, so the device registers with it."""
+        if rebooted and self.bootstrap is not None and self.config.bootstrap_forget:
+            forget_accounts(self.tree)
         if self.bootstrap is not None and wants_bootstrap(self.tree, self.config):
             self.registrar.state = RegistrationState.STOPPED
             self.bootstrap.start()

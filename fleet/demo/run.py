@@ -22,7 +22,7 @@ import contextlib
 import shutil
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent, Deregistered, Registered
@@ -30,6 +30,7 @@ from fleet.demo.fleet import TEMPERATURE, Temperatures, demo_configs
 from fleet.demo.view import DemoState, render, status_line
 from fleet.model import Value
 from fleet.server import Lwm2mServer
+from fleet.server.bootstrap.config import ServerAccountSpec, single
 from fleet.server.http.launch import HttpOptions, WebFace, start_http
 from fleet.server.platform import Console, Message
 from fleet.server.platform import render as render_message
@@ -62,6 +63,8 @@ class DemoOptions:
     lifetime: int = 300
     web: HttpOptions | None = None
     open_browser: bool = False
+    bootstrap: bool = False
+    """The devices start from the embedded Bootstrap-Server, which writes the server's account."""
 
 
 Write = Callable[[str], None]
@@ -105,6 +108,12 @@ async def run_demo(
     configs = demo_configs(
         options.devices, uri, seed=options.seed, lifetime=options.lifetime, temperatures=first
     )
+    if options.bootstrap and server is not None:
+        bootstrap = await server.start_bootstrap(
+            single([ServerAccountSpec(server.uri, lifetime=options.lifetime)])
+        )
+        configs = [replace(config, bootstrap=bootstrap.uri) for config in configs]
+        state.server = f"{uri} · bootstrap {bootstrap.uri}"
     devices = [Device(config) for config in configs]
     console, web = await _console(server, emit, devices, options)
     if web is not None:
@@ -119,6 +128,10 @@ async def run_demo(
     try:
         for device in devices:
             await device.start()
+        if options.bootstrap:  # the flows need the devices registered where they were told
+            await asyncio.wait_for(
+                asyncio.gather(*(device.registered.wait() for device in devices)), 30
+            )
         if console is not None:
             tasks.append(
                 asyncio.ensure_future(run_flows(console, [d.name for d in devices], write))

@@ -13,7 +13,9 @@ from fleet.device.core_objects import (
     SecurityBehaviour,
     ServerBehaviour,
 )
+from fleet.device.firmware.connectivity import ConnectivityBehaviour
 from fleet.device.firmware.objects import FirmwareBehaviour
+from fleet.device.firmware.software import SoftwareBehaviour
 from fleet.device.interop_object import TestObjectBehaviour
 from fleet.device.sensors import TemperatureBehaviour
 
@@ -24,12 +26,14 @@ SHIPPED_BEHAVIOURS: Final[Mapping[int, Behaviour]] = MappingProxyType(
             SecurityBehaviour(),
             ServerBehaviour(),
             DeviceBehaviour(),
+            ConnectivityBehaviour(),
             FirmwareBehaviour(),
+            SoftwareBehaviour(),
             LocationBehaviour(),
             TemperatureBehaviour(),
             TestObjectBehaviour(),
         )
     }
 )
-"""Security 0, Server 1, Device 3, Firmware Update 5, Location 6, Temperature 3303, Test
-Object 3442."""
+"""Security 0, Server 1, Device 3, Connectivity Monitoring 4, Firmware Update 5, Location 6,
+Software Management 9, Temperature 3303, Test Object 3442."""

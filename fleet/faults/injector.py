@@ -317,7 +317,12 @@ class _Hooks:
             self.device.remove_uplink_interceptor(self.uplink)
 
 
-_UPLINK_NAMES = {"Register": "register", "Update": "update", "De-register": "deregister"}
+_UPLINK_NAMES = {
+    "Register": "register",
+    "Update": "update",
+    "De-register": "deregister",
+    "Bootstrap-Request": "bootstrap",
+}
 
 
 class _PerDevice:

@@ -6,8 +6,8 @@ One entry (a mapping, as a scenario's ``faults:`` list gives it)::
     code: "4.05"            # reject only: 4.00 4.01 4.03 4.04 4.05 4.06 4.15 5.00 5.03
     operations: [write]     # request faults: read write execute observe discover create
                             #   delete write-attributes (server requests, default: all of them)
-                            #   register update deregister (the device's own uplink:
-                            #   drop/delay/reject)
+                            #   register update deregister bootstrap (the device's own
+                            #   uplink, bootstrap = Bootstrap-Request: drop/delay/reject)
     paths: ["/3442/0/*"]    # server requests: patterns, ``*`` matches one id (or what is below)
     groups: [meters]        # devices of these groups (default: every group)
     devices: ["0-99", 250]  # device index ranges (default: all)
@@ -71,7 +71,8 @@ OPERATIONS: Final[Mapping[str, frozenset[Operation]]] = {
     "delete": frozenset({Operation.DELETE}),
     "write-attributes": frozenset({Operation.WRITE_ATTRIBUTES}),
 }
-UPLINK_OPERATIONS: Final = ("register", "update", "deregister")
+UPLINK_OPERATIONS: Final = ("register", "update", "deregister", "bootstrap")
+"""The device's own uplink; ``bootstrap`` is its Bootstrap-Request (``/bs``)."""
 OPERATION_NAMES: Final = (*OPERATIONS, *UPLINK_OPERATIONS)
 
 IndexRange = tuple[int, int]

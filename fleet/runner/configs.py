@@ -53,6 +53,7 @@ def device_config(
             "bootstrap": bootstrap.uri,
             "bootstrap_hold_off": bootstrap.hold_off,
             "bootstrap_timeout": bootstrap.timeout,
+            "bootstrap_forget": bootstrap.forget_on_reboot,
         }
         if bootstrap.security is not None:
             boot["bootstrap_psk"] = bootstrap.security.credentials(index, endpoint)

@@ -9,6 +9,7 @@ Two forms::
       security: {identity: "bs-{endpoint}", key: "hex:00112233{index:024x}"}
       hold_off: 5s                           # Client Hold Off Time (/0/0/11)
       timeout: 60s                           # how long to wait for Bootstrap-Finish
+      forget_on_reboot: true                 # a fault: reboots lose the bootstrap result
 
 The URI is judged by :func:`fleet.client.uri.parse_uri` like every server URI;
 ``security`` takes the PSK forms of the group's ``security:`` (patterns or a
@@ -29,7 +30,7 @@ from fleet.client.registration import UINT32_MAX
 from fleet.client.uri import parse_uri
 from fleet.scenario.containers import Field, Record
 from fleet.scenario.group_context import GroupContext
-from fleet.scenario.kinds import JSON, Context, Custom, Duration, Kind, label
+from fleet.scenario.kinds import JSON, Boolean, Context, Custom, Duration, Kind, label
 from fleet.scenario.problems import KeyPath
 from fleet.scenario.security import PSK_SECURITY, build_security
 
@@ -69,6 +70,13 @@ BOOTSTRAP_RECORD: Final = Record(
             default=DEFAULT_BOOTSTRAP_TIMEOUT,
             schema_default="247s",
         ),
+        Field(
+            "forget_on_reboot",
+            Boolean(),
+            "A fault: a reboot loses what the bootstrap wrote, so the device bootstraps again.",
+            default=False,
+            schema_default=False,
+        ),
     ),
 )
 
@@ -100,6 +108,7 @@ class BootstrapTarget:
     security: CredentialSource | None = field(default=None, compare=False, repr=False)
     hold_off: int = 0
     timeout: float = DEFAULT_BOOTSTRAP_TIMEOUT
+    forget_on_reboot: bool = False
 
     @property
     def secure(self) -> bool:
@@ -142,4 +151,5 @@ def build_bootstrap(
         security=source,
         hold_off=int(hold_off) if isinstance(hold_off, int | float) else 0,
         timeout=float(timeout) if isinstance(timeout, int | float) else DEFAULT_BOOTSTRAP_TIMEOUT,
+        forget_on_reboot=raw.get("forget_on_reboot") is True,
     )

@@ -256,6 +256,7 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
             bus=self._bus,
             request_timeout=self.request_timeout,
             faults=faults,
+            limits=SERVER_LIMITS,
         )
         return self.bootstrap
 

@@ -11,6 +11,8 @@ Fixtures (see ``docs/testing.md``):
 - ``lwm2m_campaign``: ``await lwm2m_campaign(package, ["dev1", ...], push=False)`` runs a
   firmware campaign (:class:`~fleet.server.campaign.Campaign`) on ``lwm2m_server`` and
   returns it, finished (``.outcomes``, ``.report()``);
+- ``lwm2m_bootstrap_server``: a Bootstrap-Server beside ``lwm2m_server`` writing its account
+  (``DeviceConfig(name, bootstrap=lwm2m_bootstrap_server.uri)`` bootstraps, then registers);
 - ``lwm2m_clock``: a :class:`~fleet.clock.ManualClock`; when a test requests it, the server
   and the devices of that test run on it;
 - ``lwm2m_loop``, ``lwm2m_server_sync``, ``lwm2m_device_factory_sync``, ``lwm2m_device_sync``:
@@ -34,6 +36,7 @@ from fleet.client.uri import UriError, parse_uri
 from fleet.clock import Clock, ManualClock
 from fleet.runner.extras import missing_extra
 from fleet.server import Lwm2mServer
+from fleet.server.bootstrap import BootstrapServer
 from fleet.server.campaign import Campaign, CampaignOptions
 from fleet.testing.exchanges import ExpectationError
 from fleet.testing.fleet import Fleet, fleet_configs, scenario_configs
@@ -193,6 +196,18 @@ async def lwm2m_server(
     finally:
         server.reset()
         await server.stop()
+
+
+@async_fixture
+async def lwm2m_bootstrap_server(lwm2m_server: Lwm2mServer) -> AsyncIterator[BootstrapServer]:
+    """A Bootstrap-Server beside ``lwm2m_server`` (``lwm2m_server.bootstrap``) that writes
+    that server's account for every endpoint: point a device's ``bootstrap=`` at its
+    ``uri``; its steps are ``lwm2m_server``'s events (``bootstrap-request``...)."""
+    bootstrap = await lwm2m_server.start_bootstrap()
+    try:
+        yield bootstrap
+    finally:
+        await bootstrap.stop()
 
 
 @async_fixture

@@ -46,3 +46,10 @@ def test_a_bad_server_uri_is_refused() -> None:
     result = CliRunner().invoke(demo, ["--server", "http://nowhere", "--duration", "1"])
     assert result.exit_code == 2
     assert "Error: server URI 'http://nowhere': the scheme must be" in result.output
+
+
+def test_bootstrap_needs_the_embedded_servers() -> None:
+    result = CliRunner().invoke(
+        demo, ["--bootstrap", "--server", "coap://127.0.0.1:5683", "--duration", "1"]
+    )
+    assert result.exit_code == 2 and "--bootstrap runs the embedded servers" in result.output

@@ -10,6 +10,8 @@ Reset and on de-registration.
 from __future__ import annotations
 
 import asyncio
+import gc
+import tracemalloc
 
 import pytest
 
@@ -81,3 +83,27 @@ async def test_the_default_bound_is_the_coap_layers(server: FakeServer) -> None:
         answers = [await observe_subset(server, index) for index in range(1, limit + 21)]
         established = [a for a in answers if a.opt.observe is not None]
         assert len(established) == limit and len(dev.observations) == limit
+
+
+@pytest.mark.slow
+async def test_memory_stays_flat_under_an_observe_flood(server: FakeServer) -> None:
+    """Beyond the bound, more Observes cost nothing that stays (tracemalloc, not timing)."""
+    async with registered_device(server, EP) as dev:
+        for index in range(1, 300):  # fill the bound (256) and then some
+            await observe_subset(server, index)
+        assert len(dev.observations) == 256
+        tracemalloc.start()
+        try:
+            gc.collect()
+            before = tracemalloc.get_traced_memory()[0]
+            for index in range(300, 511):
+                await observe_subset(server, index)
+            for _ in range(300):
+                await server.request(EP, GET, "/3/0/13", observe=0)
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert len(dev.observations) == 256
+        assert dev.observations.refused >= 211 + 300 - 1
+        assert grown < 256 * 1024, f"grew by {grown} bytes over 511 refused Observes"

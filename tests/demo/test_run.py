@@ -68,3 +68,19 @@ async def test_web_serves_the_api_over_the_demo_fleet(monkeypatch: pytest.Monkey
     info = seen["info"]
     assert isinstance(info, dict) and info["manufacturer"] == "lwm2m-fleet demo"
     assert info["location"].startswith("geo:52.")
+
+
+@pytest.mark.asyncio
+async def test_the_demo_fleet_bootstraps_first() -> None:
+    stop = asyncio.Event()
+
+    def write(text: str) -> None:
+        if '"method":"observe"' in text:
+            stop.set()
+
+    options = DemoOptions(devices=3, refresh=0.1, seed=5, bootstrap=True, lifetime=120)
+    state = await asyncio.wait_for(run_demo(options, write, stop), 20)
+    assert state.counts["bootstrap-request"] == 3 and state.counts["bootstrap-finish"] == 3
+    assert state.registered_ever == {"demo-001", "demo-002", "demo-003"}
+    assert state.counts["response"] == 7  # the flows ran against the bootstrapped devices
+    assert "bootstrap coap://" in state.server

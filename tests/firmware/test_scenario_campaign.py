@@ -80,7 +80,7 @@ async def run_scenario(count: int, image_size: int, link_speed: str, timeout: fl
 
 
 async def test_fota_scenario_200_devices() -> None:
-    await run_scenario(200, 16 * 1024, "lte", timeout=5.0)
+    await run_scenario(200, 16 * 1024, "lte", timeout=8.0)
 
 
 @pytest.mark.slow

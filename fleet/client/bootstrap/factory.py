@@ -63,3 +63,11 @@ def wants_bootstrap(tree: ObjectTree, config: DeviceConfig) -> bool:
     """Whether the device bootstraps before registering: it has a Bootstrap-Server and no
     usable LwM2M Server account (6.1)."""
     return config.bootstrap is not None and rules.needs_bootstrap(tree)
+
+
+def forget_accounts(tree: ObjectTree) -> None:
+    """Lose every LwM2M Server account (its Security and Server instances): what a device
+    that forgets its bootstrap result on reboot keeps is only its Bootstrap-Server Account."""
+    for path in (Path(rules.SECURITY), Path(rules.SERVER)):
+        for target in rules.deletions(tree, path):
+            tree.remove_instance(target[0], target[1])

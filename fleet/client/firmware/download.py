@@ -17,6 +17,7 @@ to the file server too from the first block on.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -138,3 +139,12 @@ async def _block(
         timeout=settings.block_timeout,
         reassemble=False,
     )
+
+
+async def awaiting(task: asyncio.Future[Any]) -> None:
+    """Wait for ``task``, a download or update of a device (a cancelled one ends quietly)."""
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise

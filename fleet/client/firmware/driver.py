@@ -4,7 +4,8 @@
 (created when its tree first raises a firmware event). It keeps, per device,
 only what a real device would: the digest and size of the package it holds
 (or the bytes when ``keep`` is set, bounded by the storage), and the task of
-the download or update under way.
+the download or update under way. Object 9 Software Management events go to
+its :class:`~.software.SoftwareClient` (same downloads, same settings).
 
 - Package URI written: the URI is checked (:mod:`.uri`: 7 Invalid URI, 9
   Unsupported protocol for schemes not in ``/5/0/8``), then downloaded in the
@@ -33,9 +34,10 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
-from fleet.client.firmware.download import Pull, download_coap
+from fleet.client.firmware.download import Pull, awaiting, download_coap
 from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
 from fleet.client.firmware.settings import DEFAULT_SETTINGS, FirmwareSettings
+from fleet.client.firmware.software import SOFTWARE_EVENTS, SoftwareClient
 from fleet.client.firmware.uri import Target, parse_package_uri
 from fleet.device.events import DeviceEvent
 from fleet.device.firmware.events import (
@@ -60,14 +62,20 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("fleet.client.firmware")
 
-FIRMWARE_EVENTS: Final = (PackageUriWritten, PackageWritten, FirmwareReset, UpdateRequested)
+FIRMWARE_EVENTS: Final = (
+    PackageUriWritten,
+    PackageWritten,
+    FirmwareReset,
+    UpdateRequested,
+    *SOFTWARE_EVENTS,
+)
 DEVICE_OBJECT, FIRMWARE_VERSION = 3, 3
 
 
 class FirmwareClient:
     """The firmware side of one device (see the module docstring)."""
 
-    __slots__ = ("_device", "_task", "package", "settings")
+    __slots__ = ("_device", "_software", "_task", "package", "settings")
 
     def __init__(self, device: Device, settings: FirmwareSettings | None = None) -> None:
         self._device = device
@@ -75,11 +83,21 @@ class FirmwareClient:
         self.package: PackageInfo | None = None
         """What the device holds after a download (``None`` before, or after a reset)."""
         self._task: asyncio.Future[Any] | None = None
+        self._software: SoftwareClient | None = None
+
+    @property
+    def software(self) -> SoftwareClient:
+        """Object 9 packages (:mod:`.software`; created on first use)."""
+        if self._software is None:
+            self._software = SoftwareClient(self._device, self.settings)
+        return self._software
 
     # -- the tree's events (inside the operation: nothing slow here) --------------------
 
     def on_event(self, event: DeviceEvent) -> None:
-        if isinstance(event, PackageUriWritten):
+        if isinstance(event, SOFTWARE_EVENTS):
+            self.software.on_event(event)
+        elif isinstance(event, PackageUriWritten):
             self._stop_task()
             target = parse_package_uri(event.uri, self._protocols())
             if isinstance(target, UpdateResult):
@@ -102,7 +120,7 @@ class FirmwareClient:
     def _run(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
         self._task = task
-        self._device.spawn(_awaiting(task))
+        self._device.spawn(awaiting(task))
 
     def _stop_task(self) -> None:
         task, self._task = self._task, None
@@ -247,11 +265,3 @@ class FirmwareClient:
             injected = result is not UpdateResult.SUCCESS and self.settings.fault is not None
             now = device.clock.now()
             device.emit(FirmwareUpdated(device.name, now, int(result), version, injected, started))
-
-
-async def _awaiting(task: asyncio.Future[Any]) -> None:
-    try:
-        await task
-    except asyncio.CancelledError:
-        if not task.cancelled():
-            raise

@@ -65,6 +65,17 @@ class BootstrapConfigError(FleetError, ValueError):
     """A bootstrap configuration that cannot work; says where (file, line, key)."""
 
 
+def _rendered(patterns: PatternCredentials | None, endpoint: str) -> PskCredentials | None:
+    """``patterns`` rendered for ``endpoint`` (``{index}`` is 0: a Bootstrap-Server knows
+    endpoint names, not fleet indexes)."""
+    if patterns is None:
+        return None
+    try:
+        return patterns.credentials(0, endpoint)
+    except CredentialError as error:
+        raise BootstrapConfigError(str(error)) from None
+
+
 @dataclass(frozen=True, slots=True)
 class ServerAccountSpec:
     """One LwM2M Server account to write: ``/0/x`` (security) and ``/1/y`` (server)."""
@@ -104,12 +115,7 @@ class ServerAccountSpec:
 
     def credentials(self, endpoint: str) -> PskCredentials | None:
         """The PSK identity and key written for ``endpoint`` (``None``: NoSec)."""
-        if self.psk is None:
-            return None
-        try:
-            return self.psk.credentials(0, endpoint)
-        except CredentialError as error:
-            raise BootstrapConfigError(str(error)) from None
+        return _rendered(self.psk, endpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +144,7 @@ class BootstrapConfig:
 
     def bootstrap_credentials(self, endpoint: str) -> PskCredentials | None:
         """The bootstrap PSK of ``endpoint`` (``None``: plain CoAP is accepted)."""
-        if self.psk is None:
-            return None
-        try:
-            return self.psk.credentials(0, endpoint)
-        except CredentialError as error:
-            raise BootstrapConfigError(str(error)) from None
+        return _rendered(self.psk, endpoint)
 
 
 @dataclass(frozen=True, slots=True)

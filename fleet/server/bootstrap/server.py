@@ -35,6 +35,7 @@ from fleet.client.coap import (
     CoapReset,
     CoapTimeout,
     EndpointClosed,
+    EndpointLimits,
     TransmissionParameters,
 )
 from fleet.client.coap.wire import Code, Message
@@ -55,6 +56,8 @@ _log = logging.getLogger("fleet.server.bootstrap")
 
 _POST, _GET, _PUT, _DELETE = 2, 1, 3, 4
 LINK_FORMAT = 40
+RECEIVE_BUFFER = 4 << 20
+"""Bytes of UDP receive buffer asked for (as the LwM2M server's)."""
 
 
 def _uri(scheme: str, address: Address) -> str:
@@ -103,9 +106,13 @@ class BootstrapServer:
         request_timeout: float | None = None,
         params: TransmissionParameters | None = None,
         faults: BootstrapFaults | None = None,
+        limits: EndpointLimits | None = None,
+        receive_buffer: int | None = RECEIVE_BUFFER,
     ) -> BootstrapServer:
         """Bind the UDP socket (and, when a configuration has a bootstrap PSK, the DTLS one on
-        ``dtls_port``). ``bus``: share another server's events (``Lwm2mServer``'s)."""
+        ``dtls_port``). ``bus``: share another server's events (``Lwm2mServer``'s);
+        ``limits`` / ``receive_buffer``: as :meth:`Lwm2mServer.start` (a storm of thousands
+        of devices overflows the kernel's default UDP buffer)."""
         server = cls(
             configs,
             clock=clock if clock is not None else LoopClock(asyncio.get_running_loop()),
@@ -119,12 +126,18 @@ class BootstrapServer:
             "clock": server.clock,
             "params": params if params is not None else TransmissionParameters(),
         }
+        if limits is not None:
+            options["limits"] = limits
         if configs.secure:
             server._endpoint, server._dual = await open_server_endpoint(
                 host, port, dtls_port=dtls_port, lookup=configs.key_for, **options
             )
+            if receive_buffer is not None:
+                server._dual.set_receive_buffer(receive_buffer)
         else:
-            server._endpoint = await CoapEndpoint.bind(host, port, **options)
+            server._endpoint = await CoapEndpoint.bind(
+                host, port, receive_buffer=receive_buffer, **options
+            )
         return server
 
     # -- lifecycle ----------------------------------------------------------------------

@@ -161,3 +161,21 @@ async def test_a_reboot_registers_with_the_bootstrapped_server_without_bootstrap
             assert device.state is RegistrationState.REGISTERED
         finally:
             await device.stop()
+
+
+async def test_a_device_that_forgets_bootstraps_again_after_a_reboot() -> None:
+    async with bootstrap_pair() as pair:
+        config = DeviceConfig("forgets", bootstrap=pair.bootstrap.uri, bootstrap_forget=True)
+        device = Device(config)
+        await device.start()
+        try:
+            await pair.server.wait_for_registration("forgets", 10)
+            await asyncio.wait_for(device.registered.wait(), 10)
+            finished = pair.bootstrap.expect_finish("forgets")
+            await device.reboot(0)
+            await asyncio.wait_for(finished, 10)
+            await asyncio.wait_for(device.registered.wait(), 10)
+            assert pair.bootstrap.counters["requests"] == 2
+            assert device.tree.stored(0, 0, 1) is True  # only the bootstrap account was kept
+        finally:
+            await device.stop()

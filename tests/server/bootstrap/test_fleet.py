@@ -77,3 +77,38 @@ async def test_bootstrap_series_for_prometheus() -> None:
     assert 'lwm2m_fleet_bootstrap_total{result="failed"} 1.0' in exposed
     assert "lwm2m_fleet_bootstrap_duration_seconds_count 2.0" in exposed
     assert 'lwm2m_fleet_operations_total{operation="bootstrap",result="ok"} 1.0' in exposed
+
+
+async def test_a_scenario_fault_rejects_bootstrap_requests_counted_as_injected() -> None:
+    clock = ManualClock()
+    async with await Lwm2mServer.start(clock=clock) as server:
+        bootstrap = await server.start_bootstrap()
+        scenario = load_scenario_text(
+            text(bootstrap.uri)
+            + """faults:
+  - {action: reject, code: "5.03", operations: [bootstrap], devices: ["0-3"]}
+"""
+        )
+        fleet = Fleet(scenario, clock=clock)
+        task = asyncio.ensure_future(fleet.run())
+        for _ in range(200):
+            await clock.advance(0.25)
+            if task.done():
+                break
+        summary = await asyncio.wait_for(task, 10.0)
+    row = summary.operations[Operation.BOOTSTRAP]
+    # four devices' requests are answered 5.03 by the fault, never reaching the server
+    assert row.injected == 4 and row.failures == 0 and row.count == DEVICES
+    assert bootstrap.counters["requests"] == DEVICES - 4
+    assert summary.operations[Operation.REGISTER].count == DEVICES - 4
+
+
+async def test_forget_on_reboot_reaches_the_device_config() -> None:
+    scenario = load_scenario_text(
+        text("coap://127.0.0.1:5783").replace("timeout: 30s", "forget_on_reboot: true")
+    )
+    assert device_config(scenario, 0).bootstrap_forget is True
+    assert (
+        device_config(load_scenario_text(text("coap://127.0.0.1:5783")), 0).bootstrap_forget
+        is False
+    )
