@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from fleet.server import Lwm2mServer
 from fleet.server.bootstrap import BootstrapServer, ServerAccountSpec
 from fleet.server.bootstrap.config import single
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
-from fleet.server.events import ServerEvent
+from fleet.server.events import EventKind, ServerEvent
 
 SERVER_PSK = PatternCredentials("{endpoint}", "hex:00112233445566778899aabbccddeeff")
 BOOTSTRAP_PSK = PatternCredentials("bs-{endpoint}", "hex:ffeeddccbbaa99887766554433221100")
@@ -28,6 +29,10 @@ class Pair:
         self.bootstrap = bootstrap
         self.events: list[ServerEvent] = []
         bootstrap._bus.listen(self.events.append)
+
+    def expect(self, kind: EventKind, endpoint: str | None = None) -> asyncio.Future[ServerEvent]:
+        """A future of the Bootstrap-Server's next ``kind`` event (create it before causing it)."""
+        return self.bootstrap._bus.expect(kind, endpoint=endpoint)
 
     def steps(self, endpoint: str) -> list[tuple[str, str | None, str | None]]:
         return [(e.kind.value, e.path, e.code) for e in self.events if e.endpoint == endpoint]

@@ -36,18 +36,14 @@ async def waiting() -> AsyncIterator[tuple[Pair, Device, Log]]:
     async with bootstrap_pair(faults=[BootstrapFault("fail-finish")]) as pair:
         log = Log()
         device = log.watch(Device(DeviceConfig(EP, bootstrap=pair.bootstrap.uri)))
+        finish = pair.expect(EventKind.BOOTSTRAP_FINISH, EP)  # the fault's "not sent"
         await device.start()
-        await asyncio.wait_for(_until_waiting(pair), 10)
+        await asyncio.wait_for(finish, 10)
+        await asyncio.wait_for(pair.bootstrap.wait_for_sessions(), 10)
         try:
             yield pair, device, log
         finally:
             await device.stop()
-
-
-async def _until_waiting(pair: Pair) -> None:
-    await pair.bootstrap.wait_for_sessions()
-    while not any(e.kind is EventKind.BOOTSTRAP_FINISH for e in pair.events):
-        await asyncio.sleep(0.01)
 
 
 def _address(device: Device) -> tuple[str, int]:

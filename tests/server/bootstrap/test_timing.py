@@ -92,11 +92,12 @@ async def test_a_finish_that_never_comes_is_a_failed_attempt() -> None:
             "nofinish", bootstrap=pair.bootstrap.uri, bootstrap_timeout=50, bootstrap_retry=retry
         )
         device = Device(config, clock=clock)
+        not_sent = pair.expect(EventKind.BOOTSTRAP_FINISH, "nofinish")
         await device.start()
         try:
+            assert (await asyncio.wait_for(not_sent, WAIT)).code is None
             await asyncio.wait_for(pair.bootstrap.wait_for_sessions(), WAIT)
-            while pair.bootstrap.counters["failed"] < 1:
-                await asyncio.sleep(0.01)
+            assert pair.bootstrap.counters["failed"] == 1
             failed = next_event(device, BootstrapFailed)
             await clock.advance(50)
             event = await asyncio.wait_for(failed, WAIT)
