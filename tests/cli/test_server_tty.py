@@ -3,6 +3,7 @@ does not read (so is not stopped by SIGTTIN) when started as a background job (`
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -79,6 +80,7 @@ def test_a_background_job_does_not_read_the_terminal_and_keeps_running() -> None
         start_new_session=True,
     )
     os.close(slave)
+    pid = None
     try:
         assert job.stdout is not None
         pid = int(job.stdout.readline())
@@ -87,6 +89,9 @@ def test_a_background_job_does_not_read_the_terminal_and_keeps_running() -> None
         os.kill(pid, signal.SIGTERM)  # a stopped process would not act on it until SIGCONT
         out, _ = job.communicate(timeout=WAIT)
     finally:
+        if pid is not None and job.poll() is None:  # the server too, stopped or not
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         job.kill()
         os.close(master)
     assert job.returncode == 0
