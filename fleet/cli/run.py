@@ -41,6 +41,7 @@ from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option, objects_option
 from fleet.cli.outputs import RunOutputs, output_options
 from fleet.cli.scenario import EXIT_INVALID_SCENARIO, override_options
+from fleet.cli.scenario_input import load_run_scenario
 from fleet.client.config import ConfigError
 from fleet.client.uri import UnresolvedName, parse_uri, resolve_blocking
 from fleet.clock import LoopClock
@@ -57,7 +58,7 @@ from fleet.runner.sampling import Sampler
 from fleet.runner.shard import Shard
 from fleet.runner.worker import ScenarioSource
 from fleet.runner.workers import WorkerError, WorkerPool
-from fleet.scenario import Scenario, ScenarioErrors, load_scenario, run_settings
+from fleet.scenario import Scenario, ScenarioErrors, run_settings
 
 QUIET_LOG_LEVEL = logging.CRITICAL + 1
 """The log level of ``fleet run -q``'s worker processes: not a line of their own."""
@@ -263,7 +264,8 @@ def run(
     loop: str,
     outputs: RunOutputs,
 ) -> None:
-    """Run the fleet of SCENARIO against its server and print the summary.
+    """Run the fleet of SCENARIO (a file, or - for stdin) against its server and print
+    the summary.
 
     Flags override the file and FLEET_* variables (flags > environment > file).
     Exit status: 0 ok, 1 run failed (or the fleet does not fit this machine),
@@ -274,7 +276,9 @@ def run(
         os.environ, server=server, devices=devices, duration=duration, seed=seed, sets=sets
     )
     try:
-        scenario = load_scenario(scenario_file, settings=settings, objects_dirs=objects_dirs)
+        scenario, source = load_run_scenario(
+            scenario_file, settings=settings, objects_dirs=objects_dirs
+        )
     except ScenarioErrors as exc:
         for line in exc.lines():
             click.echo(line, err=True)
@@ -307,7 +311,6 @@ def run(
                 f"{scenario.device_count} (shard {shard_index or 0} of {shard_count})",
                 err=True,
             )
-    source = ScenarioSource.from_file(scenario_file, settings=settings, objects_dirs=objects_dirs)
     outputs.open()
     summary = None
     try:

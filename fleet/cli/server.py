@@ -4,7 +4,8 @@ Runs :class:`~fleet.server.Lwm2mServer` on a UDP port (it reads /3 and /6 after 
 Register and keeps the device info), prints every received message in the platform's shape
 (pretty JSON, or one object per line with ``--json``) and runs console lines
 (:mod:`fleet.server.platform.console`: ``ENDPOINT COMMAND``, ``DEVICES``, ``INFO EP``,
-``WAIT EP``, ``SLEEP S``, ``HELP``, ``QUIT``) from ``--commands FILE`` and then from stdin.
+``WAIT EP``, ``SLEEP S``, ``HELP``, ``QUIT``) from ``--commands FILE`` and then from stdin
+(not from a terminal it was started in the background of: :mod:`fleet.cli.console_input`).
 
 It runs until Ctrl-C / SIGTERM or QUIT. With ``--exit-after-commands`` it ends once the
 commands are done: at the end of ``--commands FILE`` if given (stdin is not read), else at
@@ -42,6 +43,7 @@ from typing import Any
 import click
 
 from fleet.cli.bootstrap_options import BootstrapOptions, bootstrap_from_options, bootstrap_options
+from fleet.cli.console_input import BACKGROUND_NOTE, background_terminal
 from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option
 from fleet.client.coap.x509 import X509Credentials, X509Error, x509_available
@@ -298,6 +300,11 @@ async def run_server(
                     return
             if exit_after:
                 return
+        if background_terminal(sys.stdin.fileno()):
+            click.echo(BACKGROUND_NOTE, err=True)
+            if not exit_after:
+                await stop.wait()
+            return
         reader = LineReader(sys.stdin.fileno())
         try:
             while (typed := await reader.get()) is not None:

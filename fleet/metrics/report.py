@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from fleet.metrics.summary import Summary
 
 COLUMNS: Final = (
-    *("operation", "count", "failed", "faults", "late", "rate/s", "mean"),
+    *("operation", "count", "failures", "injected", "late", "rate/s", "mean"),
     *("p50", "p95", "p99", "max"),
 )
-"""The columns of :func:`operation_rows` (``faults``: failures injected on purpose;
+"""The columns of :func:`operation_rows`, named as the JSON summary names them
+(``failures``: real failures; ``injected``: failures a fault plan caused on purpose;
 ``rate/s``: attempts per second of the run)."""
 
 

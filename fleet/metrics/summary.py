@@ -121,7 +121,8 @@ class OperationSummary:
 
 @dataclass(frozen=True, slots=True)
 class ThresholdLine:
-    """A threshold's outcome as the summary shows it (``status``: passed, failed, no data)."""
+    """A threshold's outcome as the summary shows it (``status``: passed, failed, no data -
+    the last only where the threshold allows no data)."""
 
     metric: str
     expression: str

@@ -97,7 +97,7 @@ def _summary_table(summary: Summary) -> str:
     rows = operation_rows(summary)
     if not rows:
         return '<p class="note">no operations</p>'
-    header = ["injected" if column == "faults" else column for column in COLUMNS]
+    header = list(COLUMNS)
     return _rows(header, rows, cls="operations")
 
 
@@ -105,7 +105,7 @@ def _group_table(summary: Summary) -> str:
     rows = [[name, *row] for name in summary.groups for row in operation_rows(summary, group=name)]
     if not rows:
         return '<p class="note">one device group: its rows are the summary above</p>'
-    header = ["injected" if column == "faults" else column for column in COLUMNS]
+    header = list(COLUMNS)
     return _rows(["group", *header], rows, cls="groups")
 
 

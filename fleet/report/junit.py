@@ -2,7 +2,7 @@
 
 One ``<testsuite>`` named after the scenario; one ``<testcase>`` per threshold
 (``name``: ``metric expression``, ``classname``: ``fleet.<scenario>``) with a
-``<failure>`` when it failed and ``<skipped>`` when there was no data to judge. An
+``<failure>`` when it failed (no data too) and ``<skipped>`` when no data was allowed. An
 aborted run adds an ``<error>`` test case ``run`` so the CI does not show green. The
 shape is the common JUnit one (Jenkins, GitLab and GitHub reporters read it).
 """

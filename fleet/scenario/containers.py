@@ -203,3 +203,19 @@ class Alternatives(Kind):
         if isinstance(value, dict):
             return self.as_mapping.check(value, path, ctx)
         return self.wrong(value, path, ctx, self.expected)
+
+
+@dataclass(frozen=True)
+class Shorthand(Kind):
+    """A value written short (e.g. a text) or as a record with more keys (chosen by shape)."""
+
+    short: Kind
+    full: Record
+
+    def schema(self) -> JSON:
+        return {"anyOf": [self.short.schema(), self.full.schema()]}
+
+    def check(self, value: object, path: KeyPath, ctx: Context) -> object:
+        if isinstance(value, dict):
+            return self.full.check(value, path, ctx)
+        return self.short.check(value, path, ctx)

@@ -401,11 +401,15 @@ def _thresholds(raw: object, ctx: Context) -> list[Threshold]:
         if not isinstance(metric, str) or not isinstance(expressions, list):
             continue
         where: KeyPath = ("thresholds", raw_key(raw, metric))
-        for index, expression in enumerate(expressions):
+        for index, entry in enumerate(expressions):
+            expression, allow_empty, at = entry, False, (*where, index)
+            if isinstance(entry, dict):
+                expression, allow_empty = entry.get("threshold"), entry.get("allow_empty") is True
+                at = (*at, "threshold")
             if not isinstance(expression, str):
                 continue
             try:
-                found.append(parse_threshold(metric, expression))
+                found.append(parse_threshold(metric, expression, allow_empty=allow_empty))
             except ThresholdError as exc:
-                ctx.error((*where, index), f"threshold on {metric}: {exc}")
+                ctx.error(at, f"threshold on {metric}: {exc}")
     return found

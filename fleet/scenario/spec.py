@@ -20,7 +20,16 @@ from fleet.codec import ContentFormat
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
 from fleet.scenario.bootstrap import BOOTSTRAP
-from fleet.scenario.containers import Alternatives, Field, Key, ListOf, MapOf, Record, Variants
+from fleet.scenario.containers import (
+    Alternatives,
+    Field,
+    Key,
+    ListOf,
+    MapOf,
+    Record,
+    Shorthand,
+    Variants,
+)
 from fleet.scenario.faults import FAULT
 from fleet.scenario.firmware import FIRMWARE
 from fleet.scenario.kinds import (
@@ -263,10 +272,35 @@ CHURN: Final = Record(
 )
 
 
+THRESHOLD_EXPRESSION: Final = _custom(
+    threshold_expression, {"type": "string", "pattern": thresholds.PATTERN}
+)
 THRESHOLDS: Final = MapOf(
     Key(parse_metric, {"enum": list(thresholds.METRICS)}, "metric names"),
     ListOf(
-        _custom(threshold_expression, {"type": "string", "pattern": thresholds.PATTERN}),
+        Shorthand(
+            THRESHOLD_EXPRESSION,
+            Record(
+                "threshold",
+                "A threshold with options (the short form is the expression alone).",
+                (
+                    Field(
+                        "threshold",
+                        THRESHOLD_EXPRESSION,
+                        "The expression, e.g. 'p(95)<2s'.",
+                        required=True,
+                    ),
+                    Field(
+                        "allow_empty",
+                        Boolean(),
+                        "Pass when the metric has no data (no sample, no attempt); "
+                        "without it no data fails the threshold.",
+                        default=False,
+                        schema_default=False,
+                    ),
+                ),
+            ),
+        ),
         single=True,
     ),
 )

@@ -19,8 +19,11 @@ refused.
 
 :data:`METRICS` is the one list of metric names a threshold may use; the
 metrics package produces a :class:`MetricStats` for each of them and
-:func:`evaluate` decides. A metric with no data (no sample at all) gives
-:attr:`ThresholdStatus.NO_DATA`, which does not fail the run.
+:func:`evaluate` decides. A threshold on a metric with no data (a trend
+metric without a sample, a rate metric without an attempt, a counter's rate in
+a run of no length) fails: a green CI run that measured nothing is a false
+green. A threshold written ``{threshold: "p(95)<2s", allow_empty: true}``
+gives :attr:`ThresholdStatus.NO_DATA` instead, which does not fail the run.
 """
 
 from __future__ import annotations
@@ -213,6 +216,8 @@ class Threshold:
     operator: str
     value: float
     percentile: float | None = None
+    allow_empty: bool = False
+    """No data passes (``no data``) instead of failing."""
 
     @property
     def label(self) -> str:
@@ -227,6 +232,7 @@ class ThresholdStatus(Enum):
     PASSED = "passed"
     FAILED = "failed"
     NO_DATA = "no data"
+    """No data, and the threshold allows that (``allow_empty``); no data otherwise fails."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +243,7 @@ class ThresholdResult:
 
     @property
     def passed(self) -> bool:
-        """True unless the threshold failed (no data does not fail a run)."""
+        """True unless the threshold failed (allowed no data does not fail a run)."""
         return self.status is not ThresholdStatus.FAILED
 
 
@@ -259,7 +265,7 @@ def _unit_value(number: float, unit: str, threshold: str, timed: bool, kind: Met
     return number
 
 
-def parse_threshold(metric: str, expression: str) -> Threshold:
+def parse_threshold(metric: str, expression: str, *, allow_empty: bool = False) -> Threshold:
     """Parse one expression on ``metric``; :class:`ThresholdError` says what is wrong."""
     info = METRICS.get(metric)
     if info is None:
@@ -305,11 +311,24 @@ def parse_threshold(metric: str, expression: str) -> Threshold:
         raise ThresholdError(f"{expression!r}: a duration cannot be negative")
     if info.kind is MetricKind.RATE and aggregation == "rate" and not 0 <= value <= 1:
         raise ThresholdError(f"{expression!r}: a failure rate is a fraction between 0 and 1")
-    return Threshold(metric, expression.strip(), aggregation, op, value, percentile)
+    return Threshold(metric, expression.strip(), aggregation, op, value, percentile, allow_empty)
+
+
+def has_data(metric: str, stats: MetricStats) -> bool:
+    """Whether the metric measured anything: a sample (trend), an attempt (rate), a
+    run of some length (counter; a count of zero events is data)."""
+    kind = METRICS[metric].kind
+    if kind is MetricKind.TREND:
+        return stats.count > 0
+    if kind is MetricKind.RATE:
+        return stats.rate is not None
+    return True
 
 
 def observed_value(threshold: Threshold, stats: MetricStats) -> float | None:
     """The aggregate the threshold compares (``None`` when there is no data)."""
+    if not has_data(threshold.metric, stats):
+        return None
     aggregation = threshold.aggregation
     if aggregation == "p":
         assert threshold.percentile is not None
@@ -323,10 +342,12 @@ def observed_value(threshold: Threshold, stats: MetricStats) -> float | None:
 
 
 def evaluate(threshold: Threshold, stats: MetricStats) -> ThresholdResult:
-    """Compare one metric's aggregate with the threshold (pure)."""
+    """Compare one metric's aggregate with the threshold (pure); no data fails unless the
+    threshold allows it."""
     observed = observed_value(threshold, stats)
     if observed is None or math.isnan(observed):
-        return ThresholdResult(threshold, None, ThresholdStatus.NO_DATA)
+        empty = ThresholdStatus.NO_DATA if threshold.allow_empty else ThresholdStatus.FAILED
+        return ThresholdResult(threshold, None, empty)
     ok = OPERATORS[threshold.operator](observed, threshold.value)
     return ThresholdResult(
         threshold, observed, ThresholdStatus.PASSED if ok else ThresholdStatus.FAILED

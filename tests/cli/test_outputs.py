@@ -31,7 +31,7 @@ phases:
 thresholds:
   register_failed: ["rate==0"]
   register_duration: ["p(95)<0.0001ms"]
-  send_duration: ["p(95)<1s"]
+  send_duration: [{threshold: "p(95)<1s", allow_empty: true}]
 """
 
 
@@ -91,7 +91,7 @@ def test_run_writes_series_csv_junit_and_report(
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert cases["register_duration p(95)<0.0001ms"].find("failure") is not None
     assert cases["register_failed rate==0"].find("failure") is None
-    assert cases["send_duration p(95)<1s"].find("skipped") is not None  # no send: no data
+    assert cases["send_duration p(95)<1s"].find("skipped") is not None  # no send: allowed
 
     page = files["--report"].read_text()
     assert 'class="verdict failed"' in page and "out-{index:03d}" in page  # the scenario text
@@ -118,3 +118,24 @@ def test_report_names_the_bad_line_of_a_series(tmp_path: pathlib.Path) -> None:
 
 def _empty() -> dict[str, object]:
     return {"count": 0, "sum_ns": 0, "sub_bucket_bits": 7, "buckets": []}
+
+
+def test_a_threshold_without_data_fails_the_run_unless_allowed(
+    tmp_path: pathlib.Path, server: Lwm2mServer
+) -> None:
+    strict = SCENARIO.replace('  register_duration: ["p(95)<0.0001ms"]\n', "").replace(
+        '[{threshold: "p(95)<1s", allow_empty: true}]', '["p(95)<1s"]'
+    )
+    path = write(tmp_path, strict)
+    out = tmp_path / "summary.json"
+    args = [str(path), "--server", server.uri, "--workers", "1", "--quiet"]
+    result = CliRunner().invoke(run, [*args, "--summary-json", str(out)])
+    assert result.exit_code == 99, result.output  # no Send in the run: no data
+    assert "✗ send_duration    p(95)<1s  no data" in result.output
+    line = json.loads(out.read_text())["thresholds"][1]
+    assert line == {
+        "metric": "send_duration",
+        "expression": "p(95)<1s",
+        "observed": None,
+        "status": "failed",
+    }

@@ -36,7 +36,6 @@ OURS: list[Status] = [
     texts.ALREADY_OBSERVED,
     texts.device_status("4.15"),
     texts.UNSUPPORTED_FORMAT,
-    texts.NO_DEVICE_DATA,
     errors.INTERNAL,
     texts.UNAVAILABLE,
 ]
@@ -49,6 +48,7 @@ NOT_APPLICABLE = {
     "unable to delete id": "the same",
     "unable to write id": "the same",
     "unable to get tenant data": "a wrong tenant is a 404 of its path",
+    "unable to get device data": "a device not registered is 404 naming it (texts.no_device)",
 }
 
 

@@ -90,10 +90,10 @@ async def test_409_second_observe_until_unobserve(api: Api, device: VirtualDevic
 
 
 @pytest.mark.asyncio
-async def test_500_for_a_device_that_left(api: Api, make_device: DeviceFactory) -> None:
+async def test_404_naming_a_device_that_left(api: Api, make_device: DeviceFactory) -> None:
     dev = await make_device("device009", lifetime=60)
     await dev.stop()
-    assert await answer(api, "READ /3", "device009") == texts.NO_DEVICE_DATA.as_json()
+    assert await answer(api, "READ /3", "device009") == texts.no_device("device009").as_json()
 
 
 @pytest.mark.asyncio

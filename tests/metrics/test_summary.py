@@ -189,8 +189,10 @@ def test_thresholds_evaluate_on_summary_metrics() -> None:
     assert status("notifications_sent", "rate>=3") is ThresholdStatus.PASSED
     assert status("notifications_sent", "count>30") is ThresholdStatus.FAILED
     assert status("late_operations", "count==1") is ThresholdStatus.PASSED
-    assert status("send_duration", "p(99)<1s") is ThresholdStatus.NO_DATA
-    assert status("send_failed", "rate<0.01") is ThresholdStatus.NO_DATA
+    assert status("send_duration", "p(99)<1s") is ThresholdStatus.FAILED
+    assert status("send_failed", "rate<0.01") is ThresholdStatus.FAILED
+    allowed = parse_threshold("send_failed", "rate<0.01", allow_empty=True)
+    assert evaluate(allowed, summary.metric("send_failed")).status is ThresholdStatus.NO_DATA
 
 
 def test_the_table_shows_operations_counters_states_and_threshold_marks() -> None:
@@ -245,3 +247,12 @@ def test_injected_faults_are_summarised_merged_and_read_back() -> None:
         ["drop", "register", "1"], ["reboot", "3"], ["reject", "4.05", "3"],
     ]  # fmt: skip
     assert "injected faults" not in Summary().table()
+
+
+def test_the_table_names_its_columns_as_the_json_does() -> None:
+    summary = summary_of([(Operation.REGISTER, 0.01, "failed"), (Operation.READ, 0.01, "injected")])
+    header = summary.table().splitlines()[2].split()
+    register = summary.to_json()["operations"]["register"]  # type: ignore[index]
+    for column in ("count", "failures", "injected", "late"):
+        assert column in header and column in register
+    assert "failed" not in header and "faults" not in header

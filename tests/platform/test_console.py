@@ -192,9 +192,42 @@ async def test_a_silent_device_gives_408(console: Console, device: Device) -> No
     assert message["content"]["data"] is None
 
 
-async def test_an_unknown_device_gives_no_device_data(console: Console) -> None:
+async def test_an_unknown_device_is_404_naming_it(console: Console) -> None:
     (message,) = await console.run_line("ghost READ /3")
-    assert message["content"]["status"] == texts.NO_DEVICE_DATA.as_json()
+    assert message["content"]["status"] == {
+        "code": 404,
+        "message": "Not Found",
+        "detail": "Command was not sent: no registered device named ghost.",
+    }
+    assert message["content"]["nodeResourceName"] == "ghost"
+
+
+async def test_a_device_that_left_is_404_naming_it(
+    console: Console, make_device: DeviceFactory
+) -> None:
+    device = await make_device("dev3", lifetime=60)
+    await device.stop()
+    (message,) = await console.run_line("dev3 READ /3")
+    assert message["content"]["status"] == texts.no_device("dev3").as_json()
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["READ /3/0/0", "rd /3", '[{"method": "GET", "path": "/3/0/0"}]', "OBSERVE /3303/0/5700"],
+)
+async def test_a_line_without_its_endpoint_says_the_endpoint_is_missing(
+    console: Console, recorder: Recorder, line: str
+) -> None:
+    assert await console.run_line(line) == []
+    assert recorder.said == [f"the endpoint is missing: write ENDPOINT {line} (DEVICES lists them)"]
+    assert recorder.messages == []  # nothing was sent, nothing refused as a bad path
+
+
+async def test_info_without_an_endpoint_says_it_is_missing(
+    console: Console, recorder: Recorder
+) -> None:
+    await console.run_line("INFO")
+    assert recorder.said == ["INFO ENDPOINT: the endpoint is missing"]
 
 
 async def test_deregistration_and_device_info(

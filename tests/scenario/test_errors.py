@@ -466,3 +466,25 @@ def test_many_errors_reported_at_once_in_file_order(problems: Problems) -> None:
     assert "did you mean 'endpoint'?" in lines[2]
     assert "'hot' is not a Float" in lines[3]
     assert "duplicate key 'count'" in lines[4]
+
+
+def test_bad_threshold_in_the_mapping_form(problems: Problems) -> None:
+    lines = problems(
+        """
+        version: 1
+        groups: [{count: 1}]
+        thresholds:
+          request_failed:
+            - {threshold: "rate<2", allow_empty: true}
+            - {threshold: "rate<0.1", allow_emtpy: true}
+            - {allow_empty: yes}
+        """
+    )
+    assert lines == [
+        "s.yaml:5:19: threshold on request_failed: 'rate<2': a failure rate is a fraction "
+        "between 0 and 1",
+        "s.yaml:6:31: unknown key 'allow_emtpy' in thresholds.request_failed.1 (threshold); "
+        "did you mean 'allow_empty'?",
+        "s.yaml:7:7: thresholds.request_failed.2 is missing 'threshold': The expression, "
+        "e.g. 'p(95)<2s'.",
+    ]

@@ -95,6 +95,7 @@ def test_everything_given(load: Load) -> None:
         thresholds:
           register_duration: ["p(95)<2s", "p(99.9)<=500ms"]
           request_failed: rate<1%
+          send_failed: [{threshold: "rate<0.5", allow_empty: true}, {threshold: "count<3"}]
         """
     )
     assert scenario.description == "all keys"
@@ -122,10 +123,14 @@ def test_everything_given(load: Load) -> None:
         CountPhase(300.0, 4),
     )
     assert scenario.churn == Churn(0.5, 60.0, 600.0)
-    assert [(t.metric, t.label, t.operator, t.value) for t in scenario.thresholds] == [
-        ("register_duration", "p(95)", "<", 2.0),
-        ("register_duration", "p(99.9)", "<=", 0.5),
-        ("request_failed", "rate", "<", 0.01),
+    assert [
+        (t.metric, t.label, t.operator, t.value, t.allow_empty) for t in scenario.thresholds
+    ] == [
+        ("register_duration", "p(95)", "<", 2.0, False),
+        ("register_duration", "p(99.9)", "<=", 0.5, False),
+        ("request_failed", "rate", "<", 0.01, False),
+        ("send_failed", "rate", "<", 0.5, True),
+        ("send_failed", "count", "<", 3.0, False),
     ]
     assert scenario.group_of(0) is meters
     assert scenario.group_of(3) is trackers

@@ -138,8 +138,9 @@ SAMPLES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 3.0]
         ("register_duration", "med<=500ms", Stats(SAMPLES), 0.5, ThresholdStatus.PASSED),
         ("register_duration", "count>=10", Stats(SAMPLES), 10.0, ThresholdStatus.PASSED),
         ("register_duration", "count>10", Stats(SAMPLES), 10.0, ThresholdStatus.FAILED),
-        ("register_duration", "p(95)<2s", Stats(), None, ThresholdStatus.NO_DATA),
-        ("register_duration", "count>0", Stats(), 0.0, ThresholdStatus.FAILED),
+        ("register_duration", "p(95)<2s", Stats(), None, ThresholdStatus.FAILED),
+        ("register_duration", "count>0", Stats(), None, ThresholdStatus.FAILED),
+        ("register_duration", "count<5", Stats(), None, ThresholdStatus.FAILED),
         (
             "request_failed",
             "rate<0.01",
@@ -154,8 +155,15 @@ SAMPLES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 3.0]
             0.02,
             ThresholdStatus.FAILED,
         ),
-        ("request_failed", "rate<0.01", Stats(count_value=0), None, ThresholdStatus.NO_DATA),
-        ("request_failed", "count==0", Stats(count_value=0), 0.0, ThresholdStatus.PASSED),
+        ("request_failed", "rate<0.01", Stats(count_value=0), None, ThresholdStatus.FAILED),
+        ("request_failed", "count==0", Stats(count_value=0), None, ThresholdStatus.FAILED),
+        (
+            "request_failed",
+            "count==0",
+            Stats(count_value=0, rate_value=0.0),
+            0.0,
+            ThresholdStatus.PASSED,
+        ),
         ("notifications_sent", "count!=0", Stats(count_value=0), 0.0, ThresholdStatus.FAILED),
         (
             "notifications_sent",
@@ -206,3 +214,31 @@ def test_label() -> None:
 def test_the_metric_names_are_the_ones_the_metrics_package_produces() -> None:
     views = pytest.importorskip("fleet.metrics.views")
     assert {name: info.kind.value for name, info in METRICS.items()} == dict(views.METRIC_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("metric", "text", "stats"),
+    [
+        ("register_duration", "p(95)<2s", Stats()),
+        ("register_duration", "count<5", Stats()),
+        ("request_failed", "rate<0.01", Stats(count_value=0)),
+        ("request_failed", "count==0", Stats(count_value=0)),
+    ],
+)
+def test_no_data_passes_only_when_allowed(metric: str, text: str, stats: Stats) -> None:
+    strict = evaluate(parse_threshold(metric, text), stats)
+    assert strict.status is ThresholdStatus.FAILED and strict.observed is None
+    assert not strict.passed
+    lenient = evaluate(parse_threshold(metric, text, allow_empty=True), stats)
+    assert lenient.status is ThresholdStatus.NO_DATA and lenient.passed
+
+
+def test_allow_empty_does_not_excuse_a_failure() -> None:
+    threshold = parse_threshold("register_duration", "p(95)<2s", allow_empty=True)
+    result = evaluate(threshold, Stats(SAMPLES))
+    assert result.status is ThresholdStatus.FAILED and result.observed == pytest.approx(3.0)
+
+
+def test_a_counter_with_zero_events_is_data() -> None:
+    result = evaluate(parse_threshold("notifications_sent", "count==0"), Stats(count_value=0))
+    assert result.status is ThresholdStatus.PASSED

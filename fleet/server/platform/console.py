@@ -20,8 +20,9 @@ chain's labels. :meth:`Console.run_line` takes one console line:
 - ``HELP``; ``QUIT`` / ``EXIT`` (the caller ends the session).
 
 Only one OBSERVE per device and resource: a second one is refused (409) until UNOBSERVE
-(which without a matching OBSERVE is 404). A device that is not registered gives the table's
-500 "unable to get device data".
+(which without a matching OBSERVE is 404). A device that is not registered gives 404 "no
+registered device named X"; a line that starts with a command (``READ /3``) or a REST body
+instead of an endpoint is answered that the endpoint is missing, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from fleet.server import (
 from fleet.server.campaign.console import FOTA_WORDS, FotaDesk
 from fleet.server.platform import texts
 from fleet.server.platform.commands import (
+    NAMES,
     Command,
     Method,
     Refused,
@@ -170,11 +172,20 @@ class Console:
         if word.upper() in CONSOLE_WORDS:
             await self._console_command(word.upper(), rest.split())
             return []
+        if self._endpoint_missing(word):
+            self.say(f"the endpoint is missing: write ENDPOINT {stripped} (DEVICES lists them)")
+            return []
         parts = split_line(stripped)
         if parts is None:
             self.say(f"no command for {word!r} (ENDPOINT COMMAND; HELP for help)")
             return []
         return await self.run_content(*parts)
+
+    def _endpoint_missing(self, word: str) -> bool:
+        """Whether a line's first word is a command or a REST body, not an endpoint."""
+        if self.server.device(word) is not None:
+            return False
+        return word.upper() in NAMES or word.startswith(("{", "["))
 
     async def run_content(
         self,
@@ -233,7 +244,7 @@ class Console:
         try:
             result = await self._request(endpoint, command, request_id, labels)
         except UnknownEndpoint:
-            return self._refusal(endpoint, method, path, texts.NO_DEVICE_DATA, labels)
+            return self._refusal(endpoint, method, path, texts.no_device(endpoint), labels)
         except InvalidRequest as error:
             status = {404: texts.BAD_PATH, 415: texts.UNSUPPORTED_FORMAT}.get(
                 error.status, texts.BAD_PAYLOAD
@@ -298,7 +309,10 @@ class Console:
         elif word == "DEVICES":
             self.say([device_row(r) for r in self.server.devices()])
         elif word == "INFO":
-            record = self.server.device(args[0]) if args else None
+            if not args:
+                self.say("INFO ENDPOINT: the endpoint is missing")
+                return
+            record = self.server.device(args[0])
             self.say(device_info(record) if record else f"unknown device {' '.join(args)!r}")
         elif word == "SLEEP":
             seconds = _seconds(args, None)

@@ -70,12 +70,14 @@ ALREADY_OBSERVED = Status(
 UNSUPPORTED_FORMAT = Status(
     415, "unsupported media type", "Command was not sent to the device. Unsupported message format"
 )
-NO_DEVICE_DATA = Status(
-    500,
-    "internal server error",
-    "The command could not been proceeded."
-    " Internal server error: protocol-adapter unable to get device data.",
-)
+
+
+def no_device(endpoint: str) -> Status:
+    """An endpoint with no registration (never registered, gone, or expired): 404, naming
+    it. The table's 500 "unable to get device data" would blame the adapter instead."""
+    return Status(404, "Not Found", f"Command was not sent: no registered device named {endpoint}.")
+
+
 UNAVAILABLE = Status(
     503,
     "service unavailable",
