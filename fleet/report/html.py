@@ -23,6 +23,7 @@ from fleet.metrics import Summary
 from fleet.metrics.report import COLUMNS, format_observed, operation_rows
 from fleet.metrics.timeseries import Interval
 from fleet.report.charts import histogram_charts, time_charts
+from fleet.report.redact import redact_scenario
 
 _CSS: Final = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1480px;color:#222;padding:0 16px}
@@ -139,7 +140,7 @@ def render_report(
     histograms = histogram_charts(summary)
     note_html = "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
     scenario = (
-        f"<pre>{escape(scenario_text)}</pre>"
+        f"<pre>{escape(redact_scenario(scenario_text))}</pre>"
         if scenario_text
         else '<p class="note">the scenario text is not at hand</p>'
     )
