@@ -159,6 +159,29 @@ class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
     def _drop(self, peer: Any, *, evicted: bool = False) -> None:
         raise NotImplementedError
 
+    def _new_peer(self, address: Address) -> Any:
+        """A new session for ``address``, entered in the table (the subclass's kind)."""
+        raise NotImplementedError
+
+    def _admit(self, data: bytes, addr: tuple[Any, ...]) -> Any:
+        """The session a datagram from ``addr`` belongs to, or None to ignore it.
+
+        Only a handshake record may start a session; when the table is full the least
+        recently heard session is evicted for it. A known session becomes the most recent.
+        """
+        if self._closing:
+            return None
+        address: Address = (addr[0], addr[1])
+        peer = self._peers.get(address)
+        if peer is None:
+            if not data or data[0] != 22:  # only a handshake record may start a session
+                return None
+            while len(self._peers) >= self._max_peers:
+                self._drop(next(iter(self._peers.values())), evicted=True)
+            return self._new_peer(address)
+        self._peers.move_to_end(address)
+        return peer
+
     def _forget(self, peer: SessionPeer) -> None:
         """Take ``peer`` off the table (if it is still the session at its address)."""
         address = peer.address
@@ -218,21 +241,16 @@ class DtlsServerTransport(DtlsServerSocket):
 
     # -- UDP side -----------------------------------------------------------------------
 
+    def _new_peer(self, address: Address) -> _Peer:
+        peer = self._peers[address] = _Peer(self, address, self._lookup)
+        return peer
+
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        if self._closing:
-            return
-        address: Address = (addr[0], addr[1])
-        peer = self._peers.get(address)
+        peer: _Peer | None = self._admit(data, addr)
         if peer is None:
-            if not data or data[0] != 22:  # only a handshake record may start a session
-                return
-            while len(self._peers) >= self._max_peers:
-                self._drop(next(iter(self._peers.values())), evicted=True)
-            peer = self._peers[address] = _Peer(self, address, self._lookup)
-        else:
-            self._peers.move_to_end(address)
+            return
         peer.dtls.handleMessage(peer.session, data)
-        if not peer.connected and self._poll is None and address in self._peers:
+        if not peer.connected and self._poll is None and peer.address in self._peers:
             self._poll = asyncio.get_running_loop().call_later(RETRANSMIT_POLL, self._check)
 
     def _check(self) -> None:

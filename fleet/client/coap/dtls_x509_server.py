@@ -126,18 +126,9 @@ class X509ServerTransport(DtlsServerSocket):
     # -- UDP side -----------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        if self._closing:
-            return
-        address: Address = (addr[0], addr[1])
-        peer = self._peers.get(address)
+        peer: _Peer | None = self._admit(data, addr)
         if peer is None:
-            if not data or data[0] != 22:  # only a handshake record may start a session
-                return
-            while len(self._peers) >= self._max_peers:
-                self._drop(next(iter(self._peers.values())), evicted=True)
-            peer = self._new_peer(address)
-        else:
-            self._peers.move_to_end(address)
+            return
         peer.conn.bio_write(data)
         if peer.connected:
             self._read(peer)
