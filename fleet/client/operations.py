@@ -32,7 +32,8 @@ from fleet.codec.negotiation import check_write_format, choose_format
 from fleet.codec.registry import decode
 from fleet.device.tree import ObjectTree
 from fleet.errors import BadRequest, CodecError, MethodNotAllowed
-from fleet.model.nodes import Composite, ObjectInstance, ObjectNode
+from fleet.model.definitions import ResourceModel
+from fleet.model.nodes import Composite, Node, ObjectInstance, ObjectNode
 from fleet.model.path import ROOT, Level, Path
 from fleet.model.registry import ModelRegistry
 from fleet.observe import AttributeStore, AttributeUpdate, parse_attributes
@@ -212,6 +213,20 @@ def write(host: OperationHost, path: Path, request: Any, *, replace: bool) -> An
     given = content_format_of(request)
     if given is None and not request.payload:
         raise BadRequest(f"{path}: a Write needs a value")
+    tree.write(path, write_value(host, path, request, resource, given), replace=replace)
+    return Message(code=CHANGED)
+
+
+def write_value(
+    host: OperationHost,
+    path: Path,
+    request: Any,
+    resource: ResourceModel | None,
+    given: int | None,
+) -> Node:
+    """The value a Write or a Bootstrap-Write carries for ``path`` (an instance, a resource or
+    a resource instance; ``resource`` its definition below instance level), decoded in the
+    format it came in (``given``; checked against what the path and version allow)."""
     single = resource is not None and (len(path) == 4 or not resource.multiple)
     fmt = check_write_format(
         given,
@@ -223,8 +238,7 @@ def write(host: OperationHost, path: Path, request: Any, *, replace: bool) -> An
     node = decode(fmt, request.payload, path, host.models)
     if isinstance(node, Composite):  # pragma: no cover - only the root decodes to one
         raise BadRequest(f"{path}: a composite cannot be written here")
-    tree.write(path, node, replace=replace)
-    return Message(code=CHANGED)
+    return node
 
 
 def write_composite(host: OperationHost, path: Path, request: Any) -> Any:

@@ -42,10 +42,7 @@ from fleet.client.site import (
     parse_uri_path,
     report_served,
 )
-from fleet.codec.negotiation import check_write_format
-from fleet.codec.registry import decode
 from fleet.errors import BadRequest, Lwm2mError, MethodNotAllowed, NotAcceptable, NotFound
-from fleet.model.nodes import Composite
 from fleet.model.path import Path
 
 _log = logging.getLogger("fleet.client.bootstrap")
@@ -139,16 +136,6 @@ def _write(host: BootstrapSiteHost, path: Path, request: Any) -> Any:
     resource = model.resources.get(path[2]) if len(path) >= 3 else None
     if len(path) >= 3 and resource is None:
         raise NotFound(f"{path}: object {path[0]} ({model.name}) has no resource {path[2]}")
-    single = resource is not None and (len(path) == 4 or not resource.multiple)
-    fmt = check_write_format(
-        ops.content_format_of(request),
-        path,
-        host.lwm2m_version,
-        single,
-        resource_type=resource.type if resource is not None else None,
-    )
-    node = decode(fmt, request.payload, path, host.models)
-    if isinstance(node, Composite):  # pragma: no cover - only the root decodes to one
-        raise BadRequest(f"{path}: a composite cannot be written here")
+    node = ops.write_value(host, path, request, resource, ops.content_format_of(request))
     host.tree.bootstrap_write(path, node)
     return Message(code=CHANGED)
