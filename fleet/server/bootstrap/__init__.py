@@ -4,6 +4,7 @@
   YAML/JSON loader;
 - :mod:`.plan`: the pure order of operations (Discover, Delete, Write, Finish) and payloads;
 - :mod:`.faults`: seeded server-side failures;
+- :mod:`.session`: the operations it sends (single ones, and the session after a request);
 - :mod:`.server`: :class:`BootstrapServer`, the driver on one CoAP endpoint (UDP, DTLS-PSK).
 """
 
