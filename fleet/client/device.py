@@ -357,6 +357,10 @@ class Device(DeviceSeams):
         assert self.bootstrap is not None
         self.bootstrap.touched()
 
+    def bootstrap_finish_ignored(self) -> None:
+        assert self.bootstrap is not None
+        self.bootstrap.finish_ignored()
+
     def registration_gave_up(self) -> None:
         """Every Register failed: with a Bootstrap-Server, bootstrap again (1.1 /1/x/16)."""
         if self.bootstrap is None:
@@ -571,7 +575,7 @@ class Device(DeviceSeams):
 
     def _handle(self, request: Any) -> Any:
         if self.bootstrap is not None and self._from_bootstrap_server(request.remote):
-            return serve_bootstrap(self, request)
+            return serve_bootstrap(self, request, self._interceptors)
         if self._interceptors:
             response = intercept(self, request, self._interceptors)
         else:

@@ -44,6 +44,7 @@ async def bootstrap_pair(
     secure: bool = False,
     faults: Iterable[BootstrapFault] = (),
     lifetime: int = 300,
+    request_timeout: float = 5.0,
     **options: Any,
 ) -> AsyncIterator[Pair]:
     """A server (with DTLS-PSK when ``secure``) and a Bootstrap-Server writing its account."""
@@ -61,7 +62,7 @@ async def bootstrap_pair(
         )
         configs = single([spec], psk=BOOTSTRAP_PSK if secure else None, **options)
         bootstrap = await BootstrapServer.start(
-            configs, request_timeout=5.0, faults=BootstrapFaults(tuple(faults), seed=1)
+            configs, request_timeout=request_timeout, faults=BootstrapFaults(tuple(faults), seed=1)
         )
         try:
             yield Pair(server, bootstrap)

@@ -112,3 +112,29 @@ async def test_forget_on_reboot_reaches_the_device_config() -> None:
         device_config(load_scenario_text(text("coap://127.0.0.1:5783")), 0).bootstrap_forget
         is False
     )
+
+
+async def test_devices_that_ignore_finish_are_counted_as_injected() -> None:
+    clock = ManualClock()
+    async with await Lwm2mServer.start(clock=clock) as server:
+        bootstrap = await server.start_bootstrap()
+        scenario = load_scenario_text(
+            text(bootstrap.uri).replace("timeout: 30s", "timeout: 5s")
+            + """faults:
+  - {action: drop, operations: [bootstrap-finish], devices: ["0-3"]}
+"""
+        )
+        fleet = Fleet(scenario, clock=clock)
+        task = asyncio.ensure_future(fleet.run())
+        for _ in range(200):
+            await clock.advance(0.25)
+            if task.done():
+                break
+        summary = await asyncio.wait_for(task, 10.0)
+    row = summary.operations[Operation.BOOTSTRAP]
+    # four devices never answer (nor act on) the Finish: their 5 s wait runs out, injected
+    assert row.injected == 4 and row.failures == 0 and row.count == DEVICES
+    assert summary.faults == {"drop bootstrap-finish": 4}
+    assert summary.operations[Operation.REGISTER].count == DEVICES - 4
+    assert bootstrap.counters["requests"] == DEVICES
+    assert bootstrap.finished.keys() == {f"m-{i:03d}" for i in range(4, DEVICES)}
