@@ -15,6 +15,8 @@ from fleet.runner.configs import device_config
 from fleet.runner.fleet import Fleet
 from fleet.scenario import load_scenario_text
 from fleet.server import Lwm2mServer
+from fleet.server.bootstrap import ServerAccountSpec
+from fleet.server.bootstrap.config import single
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
 
 pytestmark = pytest.mark.asyncio
@@ -138,3 +140,29 @@ async def test_devices_that_ignore_finish_are_counted_as_injected() -> None:
     assert summary.operations[Operation.REGISTER].count == DEVICES - 4
     assert bootstrap.counters["requests"] == DEVICES
     assert bootstrap.finished.keys() == {f"m-{i:03d}" for i in range(4, DEVICES)}
+
+
+async def test_a_register_per_server_account_in_the_summary() -> None:
+    clock = ManualClock()
+    async with (
+        await Lwm2mServer.start(clock=clock) as a,
+        await Lwm2mServer.start(clock=clock) as b,
+    ):
+        specs = [
+            ServerAccountSpec(a.uri, short_server_id=1, lifetime=300),
+            ServerAccountSpec(b.uri, short_server_id=2, lifetime=600),
+        ]
+        bootstrap = await a.start_bootstrap(single(specs))
+        fleet = Fleet(load_scenario_text(text(bootstrap.uri)), clock=clock)
+        task = asyncio.ensure_future(fleet.run())
+        for _ in range(200):
+            await clock.advance(0.25)
+            if task.done():
+                break
+        summary = await asyncio.wait_for(task, 10.0)
+        assert a.registrations() == [] and b.registrations() == []
+    # one bootstrap per device, one Register (and De-register) per device and server
+    assert summary.operations[Operation.BOOTSTRAP].count == DEVICES
+    assert summary.operations[Operation.REGISTER].count == 2 * DEVICES
+    assert summary.operations[Operation.REGISTER].failures == 0
+    assert summary.operations[Operation.DEREGISTER].count == 2 * DEVICES
