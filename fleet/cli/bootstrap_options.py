@@ -4,8 +4,10 @@
 (:class:`~fleet.server.bootstrap.BootstrapServer`) beside the LwM2M server.
 ``--bootstrap-config FILE`` (YAML or JSON, see ``docs/bootstrap.md``) says what it
 writes per endpoint; without it every endpoint gets the LwM2M server's own
-account (NoSec). ``--bootstrap-psk-identity`` / ``--bootstrap-psk-key`` (patterns
-on ``{index}`` / ``{endpoint}``, like a scenario's ``security:``) make it serve
+account (NoSec); with ``--scenario FILE`` its top-level ``bootstrap:`` section (the same
+shape) says it instead, unless ``--bootstrap-config`` is given.
+``--bootstrap-psk-identity`` / ``--bootstrap-psk-key`` (patterns on ``{index}`` /
+``{endpoint}``, like a scenario's ``security:``) make it serve
 DTLS-PSK on ``--bootstrap-dtls-port`` and require that identity of every device.
 """
 
@@ -18,14 +20,15 @@ from typing import Any, TypeVar
 
 import click
 
+from fleet.client.bootstrap.configs import single
 from fleet.client.credentials import CredentialError, PatternCredentials
+from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server.bootstrap import (
     BootstrapConfigError,
     BootstrapConfigs,
     ServerAccountSpec,
     load_configs,
 )
-from fleet.server.bootstrap.config import single
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,14 +41,19 @@ class BootstrapOptions:
     dtls_port: int
     config: FilePath | None
     psk: PatternCredentials | None
+    section: BootstrapConfigs | None = None
+    """A scenario's top-level ``bootstrap:`` section (``--scenario``)."""
 
     def configs(self, server_uri: str) -> BootstrapConfigs:
-        """The configurations: the file's, or this server's account for every endpoint."""
+        """The configurations: the file's, the scenario's section, or this server's account
+        for every endpoint (in that order)."""
         if self.config is not None:
             try:
                 configs = load_configs(self.config)
             except BootstrapConfigError as error:
                 raise click.ClickException(str(error)) from None
+        elif self.section is not None:
+            configs = self.section
         else:
             configs = single([ServerAccountSpec(server_uri)])
         if self.psk is None:
@@ -98,8 +106,11 @@ def bootstrap_from_options(
     dtls_port: int,
     identity: str | None,
     key: str | None,
+    scenario: FilePath | None = None,
 ) -> BootstrapOptions | None:
-    """The options as :class:`BootstrapOptions` (``None`` without ``--bootstrap-port``)."""
+    """The options as :class:`BootstrapOptions` (``None`` without ``--bootstrap-port``);
+    ``scenario``: a file whose top-level ``bootstrap:`` section is used without
+    ``--bootstrap-config``."""
     if (identity is None) != (key is None):
         raise click.UsageError("--bootstrap-psk-identity and --bootstrap-psk-key go together")
     if port is None:
@@ -112,4 +123,10 @@ def bootstrap_from_options(
             psk = PatternCredentials(identity, key)
         except CredentialError as error:
             raise click.BadParameter(str(error), param_hint="--bootstrap-psk-identity") from None
-    return BootstrapOptions(port, dtls_port, config, psk)
+    section = None
+    if scenario is not None and config is None:
+        try:
+            section = load_scenario(scenario).bootstrap
+        except ScenarioErrors as error:
+            raise click.ClickException(str(error)) from None
+    return BootstrapOptions(port, dtls_port, config, psk, section)

@@ -207,8 +207,11 @@ def psk_lookup(
     scenario: FilePath | None,
     identity: str | None,
     key: str | None,
+    *,
+    bootstrap: bool = False,
 ) -> KeyLookup | None:
-    """The server's ``identity -> key`` lookup from the options (``None``: no DTLS keys)."""
+    """The server's ``identity -> key`` lookup from the options (``None``: no DTLS keys);
+    ``bootstrap``: a scenario may bring a ``bootstrap:`` section instead of keys."""
     stores: list[KeyStore] = []
     if (identity is None) != (key is None):
         raise click.UsageError("--psk-identity and --psk-key go together")
@@ -224,9 +227,13 @@ def psk_lookup(
             loaded = load_scenario(scenario)
         except ScenarioErrors as exc:
             raise click.ClickException(str(exc)) from None
-        if not any(group.security is not None for group in loaded.groups):
-            raise click.UsageError(f"--scenario {scenario}: no group has security: keys")
-        lookups.append(scenario_key_lookup(loaded))
+        if any(group.security is not None for group in loaded.groups):
+            lookups.append(scenario_key_lookup(loaded))
+        elif not bootstrap or loaded.bootstrap is None:
+            hint = " nor a bootstrap: section" if bootstrap else ""
+            if not bootstrap and loaded.bootstrap is not None:
+                hint = " (its bootstrap: section is for --bootstrap-port)"
+            raise click.UsageError(f"--scenario {scenario}: no group has security: keys{hint}")
     if not lookups:
         return None
 
@@ -378,7 +385,8 @@ async def run_server(
 @click.option(
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=FilePath),
-    help="Accept the DTLS keys of this scenario's groups (security:).",
+    help="Accept the DTLS keys of this scenario's groups (security:); with --bootstrap-port "
+    "its bootstrap: section says what the Bootstrap-Server writes.",
 )
 @click.option(
     "--psk-identity",
@@ -440,18 +448,22 @@ def server(
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
     certificate = None
+    section = scenario  # its bootstrap: section (with --bootstrap-port)
     if ca_dir is not None:
         if keys_files or psk_identity or psk_key:
             raise click.UsageError("--ca serves certificates: it takes no PSK keys (one port)")
         certificate = fleet_ca_credentials(ca_dir)
         scenario = None  # its certificate groups need no keys: the CA checks the devices
-    psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
+    psk = psk_lookup(
+        keys_files, scenario, psk_identity, psk_key, bootstrap=bootstrap_port is not None
+    )
     bootstrap = bootstrap_from_options(
         bootstrap_port,
         bootstrap_config,
         bootstrap_dtls_port,
         bootstrap_psk_identity,
         bootstrap_psk_key,
+        section,
     )
     http = http_options(http_port, http_host, tenant, token)
     try:

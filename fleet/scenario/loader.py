@@ -30,6 +30,7 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+from fleet.client.bootstrap.configs import BootstrapConfigs
 from fleet.errors import FleetError, ScenarioError
 from fleet.model import ModelRegistry
 from fleet.model.ddf import build_registry, load_paths
@@ -151,6 +152,7 @@ def load_scenario_text(
     )
     problems.raise_if_any()
     server, seed, duration = checked["server"], checked["seed"], checked["duration"]
+    bootstrap = checked.get("bootstrap")
     assert isinstance(server, ServerTarget) and isinstance(seed, int) and registry is not None
     assert isinstance(groups, list) and isinstance(phases, list)
     return Scenario(
@@ -166,6 +168,7 @@ def load_scenario_text(
         description=str(checked.get("description") or ""),
         registry=registry,
         faults=faults,
+        bootstrap=bootstrap if isinstance(bootstrap, BootstrapConfigs) else None,
     )
 
 

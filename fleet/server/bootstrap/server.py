@@ -29,6 +29,7 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
+from fleet.client.bootstrap.configs import BootstrapConfig, BootstrapConfigs
 from fleet.client.coap import Address, CoapEndpoint, EndpointLimits, TransmissionParameters
 from fleet.client.coap.wire import Code, Message
 from fleet.clock import Clock, LoopClock
@@ -36,7 +37,6 @@ from fleet.codec import ContentFormat
 from fleet.errors import BadRequest, FleetError, MethodNotAllowed, NotFound, Unauthorized
 from fleet.model import ModelRegistry
 from fleet.model.shipped import shipped_registry
-from fleet.server.bootstrap.config import BootstrapConfig, BootstrapConfigs
 from fleet.server.bootstrap.faults import BootstrapFaults
 from fleet.server.bootstrap.session import POST, BootstrapOperations
 from fleet.server.events import EventBus, EventKind, ServerEvent

@@ -22,6 +22,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+from fleet.client.bootstrap.configs import BootstrapConfig
 from fleet.client.coap import (
     Address,
     BlockwiseError,
@@ -34,7 +35,6 @@ from fleet.client.coap.wire import Message
 from fleet.clock import Clock
 from fleet.codec.registry import encode
 from fleet.model import ModelRegistry
-from fleet.server.bootstrap.config import BootstrapConfig
 from fleet.server.bootstrap.faults import BootstrapFaults
 from fleet.server.bootstrap.plan import Discovered, Step, parse_discover, plan_writes
 from fleet.server.events import EventBus, EventKind, ServerEvent

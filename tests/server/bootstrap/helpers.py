@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from fleet.client.bootstrap.configs import single
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.client.credentials import PatternCredentials, key_lookup
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent
 from fleet.server import Lwm2mServer
 from fleet.server.bootstrap import BootstrapServer, ServerAccountSpec
-from fleet.server.bootstrap.config import single
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
 from fleet.server.events import EventKind, ServerEvent
 

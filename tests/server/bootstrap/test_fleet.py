@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from fleet.client.bootstrap.configs import single
 from fleet.clock import ManualClock
 from fleet.metrics import Operation, RunMetrics
 from fleet.metrics.prometheus import FleetCollector
@@ -16,7 +17,6 @@ from fleet.runner.fleet import Fleet
 from fleet.scenario import load_scenario_text
 from fleet.server import Lwm2mServer
 from fleet.server.bootstrap import ServerAccountSpec
-from fleet.server.bootstrap.config import single
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
 
 pytestmark = pytest.mark.asyncio

@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 
+from fleet.client.bootstrap.configs import single
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.client.config import DeviceConfig
 from fleet.client.credentials import key_lookup
@@ -24,7 +25,6 @@ from fleet.client.registration import RegistrationState
 from fleet.clock import ManualClock
 from fleet.server import Lwm2mServer
 from fleet.server.bootstrap import BootstrapServer, ServerAccountSpec
-from fleet.server.bootstrap.config import single
 from fleet.server.events import EventKind
 from tests.client.dtls.helpers import requires_dtls
 
