@@ -22,7 +22,6 @@ import click
 
 from fleet.client.bootstrap.configs import single
 from fleet.client.credentials import CredentialError, PatternCredentials
-from fleet.scenario import ScenarioErrors, load_scenario
 from fleet.server.bootstrap import (
     BootstrapConfigError,
     BootstrapConfigs,
@@ -106,16 +105,20 @@ def bootstrap_from_options(
     dtls_port: int,
     identity: str | None,
     key: str | None,
-    scenario: FilePath | None = None,
+    section: BootstrapConfigs | None = None,
 ) -> BootstrapOptions | None:
     """The options as :class:`BootstrapOptions` (``None`` without ``--bootstrap-port``);
-    ``scenario``: a file whose top-level ``bootstrap:`` section is used without
-    ``--bootstrap-config``."""
+    ``section``: a scenario's top-level ``bootstrap:`` (used without ``--bootstrap-config``;
+    without ``--bootstrap-port`` it is refused rather than ignored)."""
     if (identity is None) != (key is None):
         raise click.UsageError("--bootstrap-psk-identity and --bootstrap-psk-key go together")
     if port is None:
         if config is not None or identity is not None:
             raise click.UsageError("the --bootstrap-* options need --bootstrap-port")
+        if section is not None:
+            raise click.UsageError(
+                "the scenario's bootstrap: section is served with --bootstrap-port N"
+            )
         return None
     psk = None
     if identity is not None and key is not None:
@@ -123,10 +126,4 @@ def bootstrap_from_options(
             psk = PatternCredentials(identity, key)
         except CredentialError as error:
             raise click.BadParameter(str(error), param_hint="--bootstrap-psk-identity") from None
-    section = None
-    if scenario is not None and config is None:
-        try:
-            section = load_scenario(scenario).bootstrap
-        except ScenarioErrors as error:
-            raise click.ClickException(str(error)) from None
     return BootstrapOptions(port, dtls_port, config, psk, section)

@@ -45,7 +45,8 @@ import click
 from fleet.cli.bootstrap_options import BootstrapOptions, bootstrap_from_options, bootstrap_options
 from fleet.cli.console_input import BACKGROUND_NOTE, background_terminal
 from fleet.cli.durations import Duration
-from fleet.cli.options import loop_option
+from fleet.cli.options import loop_option, registry_from_options
+from fleet.cli.server_setup import ServerSetup, check_rules, server_setup, setup_options
 from fleet.client.coap.x509 import X509Credentials, X509Error, x509_available
 from fleet.client.credentials import (
     CredentialError,
@@ -59,11 +60,12 @@ from fleet.errors import FleetError
 from fleet.model.reading import MAX_COMMANDS_BYTES, FileTooLarge, read_bounded
 from fleet.runner import loops
 from fleet.runner.configs import scenario_key_lookup
-from fleet.scenario import ScenarioErrors, load_scenario
+from fleet.scenario import Scenario, ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
 from fleet.server.http.launch import HttpOptions, http_options, start_http
 from fleet.server.platform import Console, Message, render
 from fleet.server.platform.messages import dumps
+from fleet.server.platform.pool import Pool
 from fleet.server.secure import KeyLookup
 
 DEVICE_INFO = ("/3", "/6")
@@ -202,16 +204,23 @@ def fleet_ca_credentials(folder: FilePath) -> X509Credentials:
         raise click.ClickException(f"--ca: {error}") from None
 
 
+def load_server_scenario(path: FilePath | None) -> Scenario | None:
+    """``--scenario FILE``, its ``embedded_server`` rules checked (``file:line:col``)."""
+    if path is None:
+        return None
+    try:
+        return check_rules(load_scenario(path))
+    except ScenarioErrors as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def psk_lookup(
     keys_files: tuple[FilePath, ...],
-    scenario: FilePath | None,
+    scenario: Scenario | None,
     identity: str | None,
     key: str | None,
-    *,
-    bootstrap: bool = False,
 ) -> KeyLookup | None:
-    """The server's ``identity -> key`` lookup from the options (``None``: no DTLS keys);
-    ``bootstrap``: a scenario may bring a ``bootstrap:`` section instead of keys."""
+    """The server's ``identity -> key`` lookup from the options (``None``: no DTLS keys)."""
     stores: list[KeyStore] = []
     if (identity is None) != (key is None):
         raise click.UsageError("--psk-identity and --psk-key go together")
@@ -222,18 +231,8 @@ def psk_lookup(
     except CredentialError as exc:
         raise click.ClickException(str(exc)) from None
     lookups = [key_lookup(stores)] if stores else []
-    if scenario is not None:
-        try:
-            loaded = load_scenario(scenario)
-        except ScenarioErrors as exc:
-            raise click.ClickException(str(exc)) from None
-        if any(group.security is not None for group in loaded.groups):
-            lookups.append(scenario_key_lookup(loaded))
-        elif not bootstrap or loaded.bootstrap is None:
-            hint = " nor a bootstrap: section" if bootstrap else ""
-            if not bootstrap and loaded.bootstrap is not None:
-                hint = " (its bootstrap: section is for --bootstrap-port)"
-            raise click.UsageError(f"--scenario {scenario}: no group has security: keys{hint}")
+    if scenario is not None and any(group.security is not None for group in scenario.groups):
+        lookups.append(scenario_key_lookup(scenario))
     if not lookups:
         return None
 
@@ -259,12 +258,15 @@ async def run_server(
     http: HttpOptions | None = None,
     bootstrap: BootstrapOptions | None = None,
     certificate: X509Credentials | None = None,
+    setup: ServerSetup | None = None,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
     emit, say = printer(as_json)
+    setup = setup if setup is not None else ServerSetup(registry_from_options(()))
     server = await Lwm2mServer.start(
         host,
         port,
+        models=setup.models,
         read_on_register=DEVICE_INFO,
         request_timeout=timeout,
         psk=psk,
@@ -293,6 +295,9 @@ async def run_server(
             await server.stop()
             raise
         console = web.standin.console
+    console.pool = Pool(setup.concurrency)
+    if setup.rules:
+        console.add_rules(setup.rules)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -385,8 +390,8 @@ async def run_server(
 @click.option(
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=FilePath),
-    help="Accept the DTLS keys of this scenario's groups (security:); with --bootstrap-port "
-    "its bootstrap: section says what the Bootstrap-Server writes.",
+    help="Serve this scenario: the DTLS keys of its groups (security:), its objects:, "
+    "its embedded_server: rules and (with --bootstrap-port) its bootstrap: section.",
 )
 @click.option(
     "--psk-identity",
@@ -422,6 +427,7 @@ async def run_server(
     help="Require Authorization: Bearer TEXT on the HTTP API [env FLEET_HTTP_TOKEN].",
 )
 @bootstrap_options
+@setup_options
 def server(
     host: str,
     port: int,
@@ -444,19 +450,22 @@ def server(
     bootstrap_dtls_port: int,
     bootstrap_psk_identity: str | None,
     bootstrap_psk_key: str | None,
+    objects_dirs: tuple[FilePath, ...],
+    on_register: tuple[str, ...],
+    concurrency: int | None,
     loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
+    loaded = load_server_scenario(scenario)
+    setup = server_setup(objects_dirs, on_register, concurrency, loaded)
     certificate = None
-    section = scenario  # its bootstrap: section (with --bootstrap-port)
+    section = loaded.bootstrap if loaded is not None else None  # served with --bootstrap-port
     if ca_dir is not None:
         if keys_files or psk_identity or psk_key:
             raise click.UsageError("--ca serves certificates: it takes no PSK keys (one port)")
         certificate = fleet_ca_credentials(ca_dir)
-        scenario = None  # its certificate groups need no keys: the CA checks the devices
-    psk = psk_lookup(
-        keys_files, scenario, psk_identity, psk_key, bootstrap=bootstrap_port is not None
-    )
+        loaded = None  # its certificate groups need no keys: the CA checks the devices
+    psk = psk_lookup(keys_files, loaded, psk_identity, psk_key)
     bootstrap = bootstrap_from_options(
         bootstrap_port,
         bootstrap_config,
@@ -480,6 +489,7 @@ def server(
                 http,
                 bootstrap,
                 certificate,
+                setup,
             ),
             loop,
         )

@@ -181,13 +181,8 @@ async def test_the_scenario_bootstrap_section_says_what_is_written(tmp_path: Pat
             await process.wait()
 
 
-async def test_a_scenario_without_keys_or_section_is_refused(tmp_path: Path) -> None:
-    bare = tmp_path / "bare.yaml"
-    bare.write_text("version: 1\ngroups: [{name: g, count: 1, endpoint: 'x-{index}'}]\n")
-    result = CliRunner().invoke(server, ["--scenario", str(bare), "--bootstrap-port", "0"])
-    assert result.exit_code == 2
-    assert "no group has security: keys nor a bootstrap: section" in result.output
+async def test_a_scenario_section_without_a_bootstrap_port_is_refused(tmp_path: Path) -> None:
     section = _scenario_with_section(tmp_path, "coap://127.0.0.1:9")
     result = CliRunner().invoke(server, ["--scenario", str(section)])
     assert result.exit_code == 2
-    assert "its bootstrap: section is for --bootstrap-port" in result.output
+    assert "bootstrap: section is served with --bootstrap-port N" in result.output
