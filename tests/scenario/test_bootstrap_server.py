@@ -14,6 +14,7 @@ from fleet.cli.scenario import validate
 from fleet.client.bootstrap.config_reader import load_configs
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.codec import ContentFormat
+from fleet.runner.configs import device_config
 from fleet.scenario import ScenarioErrors, load_scenario_text
 
 SECTION = """\
@@ -126,3 +127,57 @@ def test_fleet_validate_checks_the_section(tmp_path: pathlib.Path) -> None:
     path.write_text(scenario_text())
     result = CliRunner().invoke(validate, [str(path)])
     assert result.exit_code == 0, result.output
+
+
+# -- a group's bootstrap: (where its devices bootstrap from) -------------------------------
+
+
+def group(bootstrap: str) -> str:
+    return (
+        f'version: 1\ngroups:\n  - name: g\n    count: 2\n    endpoint: "d-{{index}}"\n{bootstrap}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "where", "message"),
+    [
+        (
+            "    bootstrap: coaps://127.0.0.1:5784\n",
+            "6:16",
+            "speaks DTLS; give bootstrap: security: with the bootstrap account's pre-shared keys",
+        ),
+        (
+            "    bootstrap:\n      uri: coap://127.0.0.1:5783\n"
+            '      security: {identity: "bs-{index}", key: "hex:0011"}\n',
+            "8:17",
+            "keys need a coaps:// bootstrap server",
+        ),
+        ("    bootstrap: http://127.0.0.1:5783\n", "6:16", "the scheme must be coap://"),
+        (
+            "    bootstrap: {uri: coap://127.0.0.1:5783, hold_off: soon}\n",
+            "6:55",
+            "groups.0.bootstrap.hold_off: 'soon' is not a duration",
+        ),
+    ],
+)
+def test_a_groups_bootstrap_server_is_checked(entry: str, where: str, message: str) -> None:
+    with pytest.raises(ScenarioErrors) as caught:
+        load_scenario_text(group(entry), file="g.yaml")
+    (error,) = caught.value.errors
+    assert error.located().startswith(f"g.yaml:{where}: ") and message in error.located(), (
+        error.located()
+    )
+
+
+def test_a_groups_bootstrap_keys_reach_each_device() -> None:
+    entry = (
+        "    bootstrap:\n      uri: coaps://127.0.0.1:5784\n"
+        '      security: {identity: "bs-{index}", key: "hex:00{index:02x}"}\n'
+        "      hold_off: 5s\n"
+    )
+    scenario = load_scenario_text(group(entry))
+    config = device_config(scenario, 1)
+    assert config.bootstrap == "coaps://127.0.0.1:5784" and config.bootstrap_hold_off == 5
+    assert config.bootstrap_psk is not None
+    assert (config.bootstrap_psk.identity, config.bootstrap_psk.key) == (b"bs-1", b"\x00\x01")
+    assert config.psk is None  # the server account's keys are the Bootstrap-Server's to write
