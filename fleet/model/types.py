@@ -67,17 +67,19 @@ class Operations(Flag):
             raise KeyError(text)
         return table[key]
 
+    # the bits are tested on the value: Flag's ``&`` builds a member, costly on every request
+
     @property
     def readable(self) -> bool:
-        return bool(self & Operations.R)
+        return bool(self._value_ & 1)
 
     @property
     def writable(self) -> bool:
-        return bool(self & Operations.W)
+        return bool(self._value_ & 2)
 
     @property
     def executable(self) -> bool:
-        return bool(self & Operations.E)
+        return bool(self._value_ & 4)
 
     def ddf(self) -> str:
         """The DDF spelling: ``"R"``, ``"W"``, ``"RW"``, ``"E"`` or ``""``."""

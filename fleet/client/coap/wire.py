@@ -19,7 +19,7 @@ number). Each cache is bounded (:data:`MAX_KEPT` entries, then started afresh).
 from __future__ import annotations
 
 import struct
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from aiocoap import Message  # type: ignore[import-untyped,unused-ignore]
 from aiocoap.message import Direction  # type: ignore[import-untyped,unused-ignore]
@@ -47,6 +47,7 @@ __all__ = [
     "decode",
     "empty_message",
     "encode",
+    "is_plain",
     "normalize_address",
     "unknown_critical_option",
 ]
@@ -194,6 +195,16 @@ def copy_options(options: Any, drop: frozenset[int] = frozenset()) -> Any:
         if int(option.number) not in drop:
             copied.add_option(option)
     return copied
+
+
+_PLAIN: Final = frozenset({3, 7, 11, 12, 15, 17})
+
+
+def is_plain(message: Any) -> bool:
+    """Whether ``message`` has only options this layer leaves to the handler (Uri-Host,
+    Uri-Port, Uri-Path, Uri-Query, Content-Format, Accept): no Observe, no blocks, nothing
+    unknown, so the server role can skip looking for them."""
+    return message.opt._options.keys() <= _PLAIN  # type: ignore[no-any-return]
 
 
 def unknown_critical_option(message: Any) -> int | None:

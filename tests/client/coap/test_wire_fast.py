@@ -123,3 +123,26 @@ def test_encode_equals_aiocoap(options: dict[str, object]) -> None:
     expected = message.encode()
     for _ in range(2):  # the second time from the kept bytes
         assert wire.encode(2, 69, 0x1234, b"tk", message.opt, b"x") == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "plain"),
+    [
+        ({}, True),
+        ({"uri_path": ("3", "0"), "accept": 112, "uri_query": ("a=1",)}, True),
+        ({"uri_host": "h", "uri_port": 1, "content_format": 0}, True),
+        ({"observe": 0}, False),
+        ({"block2": (1, 0, 6)}, False),
+        ({"block1": (0, 1, 6)}, False),
+        ({"size1": 10}, False),
+        ({"if_none_match": True}, False),
+    ],
+)
+def test_plain_requests_have_only_options_left_to_the_handler(
+    options: dict[str, object], plain: bool
+) -> None:
+    message = Message(code=1)
+    for name, value in options.items():
+        setattr(message.opt, name, value)
+    assert wire.is_plain(message) is plain
+    assert wire.is_plain(wire.decode(build(0, 1, 1, b"", **options), REMOTE)) is plain
