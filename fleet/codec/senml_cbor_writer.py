@@ -55,8 +55,6 @@ _UINT64_MAX: Final = 2**64 - 1
 _BN, _N = b"\x21", b"\x00"
 _V, _VS, _VB, _VD, _VLO = 2, 3, 4, 8, 5  # index into _FIELD_KEYS
 _FIELD_KEYS: Final = {_V: b"\x02", _VS: b"\x03", _VB: b"\x04", _VD: b"\x08", _VLO: b"\x63vlo"}
-_INTEGERS: Final = frozenset({T.INTEGER, T.UNSIGNED_INTEGER, T.TIME})
-_TEXTS: Final = frozenset({T.STRING, T.CORELNK})
 
 _prefixes: dict[tuple[object, ...], bytes] = {}
 
@@ -98,35 +96,77 @@ def _prefix(path: Path, rel: tuple[int, ...], field: int, first: bool) -> bytes:
     return found
 
 
-def _value(type_: ResourceType, value: object) -> tuple[int, bytes] | None:
-    """The SenML field and the CBOR of ``value`` for a resource of ``type_``; ``None``: unusual."""
+# keyed by the type's text: an Enum member hashes in Python, its ``_value_`` string in C
+_FIELDS: Final = {
+    t._value_: field
+    for t, field in (
+        (T.INTEGER, _V),
+        (T.UNSIGNED_INTEGER, _V),
+        (T.TIME, _V),
+        (T.FLOAT, _V),
+        (T.STRING, _VS),
+        (T.CORELNK, _VS),
+        (T.BOOLEAN, _VB),
+        (T.OPAQUE, _VD),
+        (T.OBJLNK, _VLO),
+    )
+}
+_STRING, _CORELNK, _FLOAT, _BOOLEAN, _OPAQUE, _OBJLNK = (
+    T.STRING,
+    T.CORELNK,
+    T.FLOAT,
+    T.BOOLEAN,
+    T.OPAQUE,
+    T.OBJLNK,
+)
+_INTEGER, _UNSIGNED, _TIME = T.INTEGER, T.UNSIGNED_INTEGER, T.TIME
+_SMALL: Final = tuple(bytes((number,)) for number in range(24))
+MAX_TEXT_KEPT: Final = 64
+"""Longest text whose CBOR is kept (names, versions, serial numbers repeat)."""
+_texts: dict[str, bytes] = {}
+
+
+def _value(type_: ResourceType, value: object) -> bytes | None:
+    """The CBOR of ``value`` for a resource of ``type_``; ``None`` when unusual."""
     kind = type(value)
-    if kind is int:
-        if type_ in _INTEGERS:
-            number: int = value  # type: ignore[assignment]
-            if 0 <= number <= _UINT64_MAX:
-                return _V, _head(0, number)
-            if -(2**64) <= number < 0:
-                return _V, _head(1, -1 - number)
+    if kind is str:
+        if type_ is not _STRING and type_ is not _CORELNK:
             return None
-        if type_ is T.FLOAT:
+        text: str = value  # type: ignore[assignment]
+        found = _texts.get(text)
+        if found is None:
+            found = _text(text)
+            if len(text) <= MAX_TEXT_KEPT:
+                if len(_texts) >= MAX_PREFIXES:
+                    _texts.clear()
+                _texts[text] = found
+        return found
+    if kind is int:
+        number: int = value  # type: ignore[assignment]
+        if type_ is _INTEGER or type_ is _UNSIGNED or type_ is _TIME:
+            if 0 <= number < 24:
+                return _SMALL[number]
+            if 0 <= number <= _UINT64_MAX:
+                return _head(0, number)
+            if -(2**64) <= number < 0:
+                return _head(1, -1 - number)
+            return None
+        if type_ is _FLOAT:
             try:
-                return _V, _DOUBLE.pack(0xFB, float(value))  # type: ignore[arg-type]
+                return _DOUBLE.pack(0xFB, float(number))
             except OverflowError:
                 return None
         return None
-    if kind is str:
-        return (_VS, _text(value)) if type_ in _TEXTS else None  # type: ignore[arg-type]
     if kind is float:
-        return (_V, _DOUBLE.pack(0xFB, value)) if type_ is T.FLOAT else None
+        return _DOUBLE.pack(0xFB, value) if type_ is _FLOAT else None
     if kind is bool:
-        return (_VB, b"\xf5" if value else b"\xf4") if type_ is T.BOOLEAN else None
+        return (b"\xf5" if value else b"\xf4") if type_ is _BOOLEAN else None
     if kind is bytes:
-        if type_ is T.OPAQUE:
-            return _VD, _head(2, len(value)) + value  # type: ignore[arg-type,operator]
+        if type_ is _OPAQUE:
+            return _head(2, len(value)) + value  # type: ignore[arg-type,operator]
         return None
-    if kind is ObjectLink and type_ is T.OBJLNK:
-        return _VLO, _text(str(value))
+    if kind is ObjectLink and type_ is _OBJLNK:
+        return _text(str(value))
     return None
 
 
@@ -141,12 +181,10 @@ class _Writer:
         self.count = 0
 
     def leaf(self, rel: tuple[int, ...], type_: ResourceType, value: object) -> bool:
-        written = _value(type_, value)
-        if written is None:
+        data = _value(type_, value)
+        if data is None:
             return False
-        field, data = written
-        self.parts.append(_prefix(self.path, rel, field, self.count == 0))
-        self.parts.append(data)
+        self.parts += (_prefix(self.path, rel, _FIELDS[type_._value_], self.count == 0), data)
         self.count += 1
         return True
 
@@ -162,13 +200,28 @@ class _Writer:
         return self.leaf(rel, type_, node.value)
 
     def instance(self, rel: tuple[int, ...], model: ObjectModel, node: ObjectInstance) -> bool:
+        """An object instance; its single resources are written here, without calls."""
         resources = model.resources
+        parts = self.parts
+        path = self.path
         for rid, res_node in node.resources.items():
             resource = resources.get(rid)
             if resource is None or res_node.id != rid:
                 return False
-            if not self.resource((*rel, rid), resource, res_node):
+            if resource.multiple or type(res_node) is not SingleResource:
+                if not self.resource((*rel, rid), resource, res_node):
+                    return False
+                continue
+            type_ = resource.type
+            data = _value(type_, res_node.value)
+            if data is None:
                 return False
+            key = (path, (*rel, rid), _FIELDS[type_._value_], not self.count)
+            head = _prefixes.get(key)
+            if head is None:
+                head = _prefix(*key)
+            parts += (head, data)
+            self.count += 1
         return True
 
     def finish(self) -> bytes:

@@ -13,6 +13,10 @@ from enum import Enum, Flag
 class ResourceType(Enum):
     """The LwM2M data types (LwM2M 1.1 appendix C) and ``NONE`` for executables."""
 
+    # Members are singletons compared by identity: hash them by identity too (Enum's own
+    # hash runs in Python, and every codec looks types up in sets and dicts).
+    __hash__ = object.__hash__
+
     STRING = "String"
     INTEGER = "Integer"
     UNSIGNED_INTEGER = "Unsigned Integer"
