@@ -226,6 +226,7 @@ class Summary:
             retransmissions=self.retransmissions,
             late_operations=self.late_operations,
             seconds=self.duration,
+            firmware=self.firmware,
         )
 
     def metric(self, name: str) -> MetricView:

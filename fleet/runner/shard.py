@@ -65,12 +65,14 @@ from fleet.device.generators import GeneratorSet, device_rng
 from fleet.errors import FleetError
 from fleet.faults import FaultInjector, FaultPlan, Injected
 from fleet.metrics import Operation, RunMetrics
+from fleet.metrics.views import FIRMWARE_DEVICES
 from fleet.runner.configs import device_config
 from fleet.runner.devices import DeviceFactory, DeviceLike, client_device
 from fleet.runner.events import MetricsBridge
 from fleet.runner.leaving import DEREGISTER_GRACE, until_quiet
 from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
 from fleet.scenario import Scenario
+from fleet.scenario.firmware import FIRMWARE_OBJECT
 
 _log = logging.getLogger("fleet.runner")
 
@@ -373,6 +375,8 @@ class Shard:
             self.could_not_start += 1
             return
         self.devices[index] = device
+        if FIRMWARE_OBJECT in group.template.plans:  # a campaign's completion counts it
+            self.metrics.firmware_count(FIRMWARE_DEVICES)
         values_rng = device_rng(scenario.seed, index, "values")
         for path in sorted(group.generators):
             generator = group.generators[path].create(values_rng, now)
