@@ -37,12 +37,13 @@ NoSec (3) and Pre-Shared Key (0) are supported; Raw Public Key (1), Certificate
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
 from fleet.client.coap.psk import PskCredentials
-from fleet.client.uri import Address, parse_uri
+from fleet.client.uri import Address, ServerUri, parse_uri
 from fleet.codec.link import Link, format_links
 from fleet.device.store import DeviceStore
 from fleet.errors import BadRequest, ConfigError, Lwm2mError, NotFound
@@ -102,6 +103,14 @@ class SecurityInstance:
     account_timeout: int
 
 
+@functools.lru_cache(maxsize=4096)
+def judged_uri(uri: str) -> ServerUri:
+    """:func:`~fleet.client.uri.parse_uri` of an account's URI, remembered: the accounts are
+    read from the tree for every request a device gets (is it its Bootstrap-Server's?), and
+    a fleet's devices share a handful of URIs (a refused URI raises every time)."""
+    return parse_uri(uri)
+
+
 @dataclass(frozen=True, slots=True)
 class ServerAccount:
     """An account the device can talk to: where, how (security mode) and which instances.
@@ -124,7 +133,7 @@ class ServerAccount:
     def address(self) -> Address | None:
         """The numeric ``(host, port)`` of a literal URI (``None``: a name, looked up when
         the device connects)."""
-        return parse_uri(self.uri).literal
+        return judged_uri(self.uri).literal
 
     @property
     def secure(self) -> bool:
@@ -185,7 +194,7 @@ def _account(security: SecurityInstance, server_instance: int | None) -> ServerA
     if not security.uri:
         raise ValueError("no server URI")
     try:
-        parse_uri(security.uri)
+        judged_uri(security.uri)
     except ConfigError as error:
         raise ValueError(str(error)) from None
     secure_uri = security.uri.lower().startswith("coaps:")
