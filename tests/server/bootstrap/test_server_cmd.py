@@ -65,11 +65,10 @@ async def test_devices_bootstrap_from_the_server_command_and_register_there(
         mine = [
             (m["messageType"], m.get("code")) for m in messages if m["nodeResourceName"] == name
         ]
-        assert mine == [
-            ("bootstrap-request", "2.04"),
-            ("bootstrap-finish", "2.04"),
-            ("registration", None),
-        ]
+        # the Register may reach the server before the Finish's answer is reported (the
+        # device registers right after answering): both orders are right
+        assert mine[0] == ("bootstrap-request", "2.04")
+        assert sorted(mine[1:], key=str) == [("bootstrap-finish", "2.04"), ("registration", None)]
 
 
 async def test_a_configuration_file_without_the_endpoint_refuses_it(tmp_path: Path) -> None:
