@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fleet.client.firmware.download import Pull, download_coap
-from fleet.client.firmware.http import download_http
 from fleet.client.firmware.secure import SecureLink, download_credentials
 from fleet.client.firmware.settings import FirmwareSettings
 from fleet.client.firmware.uri import Target
@@ -61,4 +60,8 @@ async def fetch(
             )
         finally:
             link.close()
+    # aiohttp is imported only when a device downloads over HTTP (fleet's other commands
+    # never load it: tests/http/test_cli.py)
+    from fleet.client.firmware.http import download_http
+
     return await download_http(target, pull, settings, clock, new_check, lose_after)
