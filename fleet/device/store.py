@@ -131,6 +131,10 @@ class DeviceStore:
         self._plan(Path(object_id))
         return sorted(self._objects[object_id])
 
+    def instance_shape(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """Every object with its instance ids (ascending): what a Register lists, as a key."""
+        return tuple((oid, tuple(sorted(insts))) for oid, insts in self._objects.items())
+
     def object_versions(self) -> dict[int, str]:
         """Object id -> version of every object of this device."""
         return {oid: plan.model.version for oid, plan in self._template.plans.items()}
