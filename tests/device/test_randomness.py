@@ -60,7 +60,7 @@ def test_ranges_and_choices_cover_their_whole_span_evenly() -> None:
     assert {rng.randrange(10, 20, 5) for _ in range(200)} == {10, 15}
     assert {rng.choice("abc") for _ in range(200)} == {"a", "b", "c"}
     floats = [rng.random() for _ in range(2000)]
-    assert 0.0 <= min(floats) and max(floats) < 1.0
+    assert min(floats) >= 0.0 and max(floats) < 1.0
     assert 0.45 < sum(floats) / len(floats) < 0.55
     assert all(3.0 <= rng.uniform(3.0, 4.0) <= 4.0 for _ in range(100))
     assert len(rng.randbytes(5)) == 5
