@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import socket
 import struct
@@ -41,11 +42,14 @@ from typing import Any
 from child import start_child
 
 from fleet.metrics import Operation
-from fleet.runner.limits import plan_capacity
+from fleet.runner import loops
+from fleet.runner.limits import PORTS_SPARE, ephemeral_ports, plan_capacity
 from fleet.runner.worker import ScenarioSource
 from fleet.runner.workers import WorkerPool
 from fleet.scenario import load_scenario_text
 
+SERVERS = ("lean", "embedded", "embedded-info")
+"""The servers: a lean responder, our Lwm2mServer, and it reading /3 and /6 on each Register."""
 RCVBUF = 4 << 20
 CREATED, CHANGED, DELETED, NOT_FOUND = 0x41, 0x44, 0x42, 0x84
 POST, DELETE = 0x02, 0x04
@@ -128,9 +132,12 @@ async def serve(kind: str, port: int) -> None:
         transport.close()
         counts = dict(lean.counts)
     else:
-        from fleet.server import Lwm2mServer
+        from fleet.server import DEVICE_INFO_PATHS, Lwm2mServer
 
-        server = await Lwm2mServer.start(port=port, history=16, request_timeout=30.0)
+        reads = DEVICE_INFO_PATHS if kind == "embedded-info" else ()
+        server = await Lwm2mServer.start(
+            port=port, history=16, request_timeout=30.0, read_on_register=reads
+        )
         sock = server._endpoint._transport.get_extra_info("socket")  # type: ignore[union-attr]
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         print(json.dumps({"ready": True}), flush=True)
@@ -195,6 +202,14 @@ phases:
 """
 
 
+def spare_loopback(devices: int) -> list[str]:
+    """Source addresses 127.0.0.2, 127.0.0.3 ... enough for ``devices`` sockets: the bench
+    leaves the ephemeral ports of 127.0.0.1 to everything else on the machine (a test
+    binding 127.0.0.1 port 0 fails with EADDRINUSE once a fleet has taken them all)."""
+    count = math.ceil(devices / (ephemeral_ports() - PORTS_SPARE)) if devices else 1
+    return [f"127.0.0.{2 + i}" for i in range(count)]
+
+
 def fleet_rss(pool: WorkerPool) -> int:
     """RSS of the whole fleet: this (parent) process and every worker."""
     return sum(rss_of(pid) for pid in [os.getpid(), *pool.pids()])
@@ -230,12 +245,19 @@ async def drive(pool: WorkerPool, args: argparse.Namespace) -> dict[str, Any]:
     figures["ramp_seconds"] = ramp
     figures["rss_after_ramp"] = fleet_rss(pool)
     figures["states_after_ramp"] = dict(pool.snapshot().states)
+    print(
+        f"ramp: {registered} registered in {ramp:.1f} s; RSS {figures['rss_base'] / 2**20:.0f}"
+        f" -> {figures['rss_after_ramp'] / 2**20:.0f} MiB",
+        file=sys.stderr,
+        flush=True,
+    )
     updates_before = pool.metrics().stats(Operation.UPDATE).count
     samples: list[int] = []
     idle_end = time.monotonic() + args.idle
     while not running.done() and time.monotonic() < idle_end:
         await asyncio.wait([running], timeout=min(args.sample, idle_end - time.monotonic()))
         samples.append(fleet_rss(pool))
+        print(f"idle: RSS {samples[-1] / 2**20:.0f} MiB", file=sys.stderr, flush=True)
     figures["rss_samples"] = samples
     figures["updates_idle"] = pool.metrics().stats(Operation.UPDATE).count - updates_before
     figures["rss_end"] = fleet_rss(pool)
@@ -251,24 +273,41 @@ async def drive(pool: WorkerPool, args: argparse.Namespace) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--devices", type=int, default=50_000)
-    parser.add_argument("--server", choices=("lean", "embedded"), default="lean")
+    parser.add_argument("--server", choices=SERVERS, default="lean")
+    parser.add_argument("--server-profile", metavar="FILE", help="cProfile the server into FILE")
     parser.add_argument("--rate", type=float, default=1500.0, help="offered arrivals per second")
     parser.add_argument("--lifetime", type=int, default=300, help="registration lifetime (s)")
     parser.add_argument("--idle", type=float, default=60.0, help="seconds idle after the ramp")
+    parser.add_argument(
+        "--source-address", action="append", default=[], help="default: 127.0.0.2 ..."
+    )
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto")
     parser.add_argument("--sample", type=float, default=60.0, help="RSS sample period (s)")
     parser.add_argument("--workers", type=int, default=None, help="default: plan_capacity's")
     parser.add_argument("--port", type=int, default=25683)
     parser.add_argument("--ramp-timeout", type=float, default=300.0)
     parser.add_argument("--stop-timeout", type=float, default=300.0)
-    parser.add_argument("--serve", choices=("lean", "embedded"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.port))
+        if args.server_profile:
+            import cProfile
+
+            with cProfile.Profile() as profile:
+                loops.run(serve(args.serve, args.port), args.loop)
+            profile.dump_stats(args.server_profile)
+        else:
+            loops.run(serve(args.serve, args.port), args.loop)
         return 0
 
-    capacity = plan_capacity(args.devices, server_host="127.0.0.1", workers=args.workers)
-    server = start_child(__file__, "--serve", args.server, "--port", str(args.port), what="server")
+    addresses = args.source_address or spare_loopback(args.devices)
+    capacity = plan_capacity(
+        args.devices, server_host="127.0.0.1", workers=args.workers, addresses=addresses
+    )
+    server_args = ["--serve", args.server, "--port", str(args.port), "--loop", args.loop]
+    if args.server_profile:
+        server_args += ["--server-profile", args.server_profile]
+    server = start_child(__file__, *server_args, what="server")
     if server is None:
         return 1
     assert server.stdout is not None and server.stdin is not None
