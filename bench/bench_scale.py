@@ -1,29 +1,41 @@
-"""Benchmark: 50,000 devices registered and idle on one machine, through ``fleet run``'s workers.
+"""Benchmark: a fleet registered and idle on one machine, through ``fleet run``'s workers.
 
 Runs a scenario of ``--devices`` devices (default 50,000) with the real
 :class:`~fleet.runner.workers.WorkerPool` (several shard processes, each under
-the open-file limit; devices spread over loopback source addresses when one
-address's ephemeral ports do not suffice, :func:`~fleet.runner.limits.plan_capacity`)
-against a server in its own process:
+the open-file limit; devices bound to 127.0.0.2, 127.0.0.3 ... as many as their
+ephemeral ports need, leaving 127.0.0.1's to the rest of the machine) against a
+server in its own process:
 
-- ``--server embedded``: :class:`fleet.server.Lwm2mServer` (our embedded server);
 - ``--server lean`` (default): a minimal responder answering Register 2.01,
-  Update 2.04 and De-register 2.02 straight from the datagram — for when the
-  embedded server, not the fleet, is the bottleneck.
+  Update 2.04 and De-register 2.02 straight from the datagram — a server that
+  keeps up, so the figures are the fleet's;
+- ``--server embedded``: :class:`fleet.server.Lwm2mServer` (our embedded server);
+- ``--server embedded-info``: the same reading /3 and /6 after every Register, as
+  ``fleet server`` and a platform do (``--server-profile FILE``: its cProfile).
 
 Both servers get a 4 MiB socket receive buffer (see ``bench_devices.py
---burst``: the default 208 KiB drops bursts). Prints: the capacity plan, the
-registration ramp (devices/s from the first arrival to the last registration),
-RSS per device (sum of the fleet processes' RSS after the ramp and at the end
-of the idle time / devices; the server's own RSS apart), updates seen during
-the idle time, the de-registration time at the end, and the targets
-(<= 30 KiB/device, >= 1,000 registrations/s).
+--burst``: the default 208 KiB drops bursts). The scenario starts with a 3 s
+pause: the fleet's RSS then (every worker and the parent) is the baseline.
+Prints the capacity plan, the offered and the achieved registration rate (from
+the first arrival to the last registration), p50/p99 of Register, late starts,
+the **marginal** RSS per device ((RSS after the ramp - baseline) / devices;
+target <= 8 KiB) and the **whole-fleet** RSS per device (RSS after the ramp /
+devices; target <= 12 KiB), the RSS every ``--sample`` seconds of the idle time
+(``--idle``; with a short ``--lifetime`` it is full of Updates, counted), and
+the de-registration time at the end.
+
+``--ladder 1000,2000,...`` finds the ceiling instead: a fresh fleet of
+``--devices`` per offered rate, raised step by step until p99 reaches 1 s, more
+than 1 % of the arrivals start late, or a Register fails (at most one run per
+step given).
 
 Everything is bounded: the ramp (``--ramp-timeout``), the idle time
-(``--idle``) and the stop (``--stop-timeout``); traffic stays on loopback.
+(``--idle``), the stop (``--stop-timeout``), the ladder's steps; traffic stays
+on loopback.
 
-    .venv/bin/python bench/bench_scale.py [--devices 50000] [--server lean|embedded]
-        [--rate 1500] [--idle 60] [--lifetime 300] [--workers N]
+    .venv/bin/python bench/bench_scale.py [--devices 50000] [--server lean|embedded|embedded-info]
+        [--rate 1500] [--idle 60] [--lifetime 300] [--workers N] [--sample 60]
+    .venv/bin/python bench/bench_scale.py --devices 20000 --idle 0 --ladder 1000,2000,3000,5000
 """
 
 from __future__ import annotations
@@ -262,12 +274,75 @@ async def drive(pool: WorkerPool, args: argparse.Namespace) -> dict[str, Any]:
     figures["updates_idle"] = pool.metrics().stats(Operation.UPDATE).count - updates_before
     figures["rss_end"] = fleet_rss(pool)
     figures["states_end"] = dict(pool.snapshot().states)
+    register = pool.metrics().stats(Operation.REGISTER)
+    print(  # before the stop, which a saturated machine may not finish
+        f"idle done: {figures['updates_idle']} Updates answered; states"
+        f" {json.dumps(figures['states_end'])}; register p99"
+        f" {_num(register.durations.percentile(99))} ms",
+        file=sys.stderr,
+        flush=True,
+    )
     stopping = time.perf_counter()
     stop.set()
     summary = await asyncio.wait_for(running, args.stop_timeout)
     figures["stop_seconds"] = time.perf_counter() - stopping
     figures["summary"] = summary
     return figures
+
+
+def fleet_pool(args: argparse.Namespace, capacity: Any, rate: float) -> WorkerPool:
+    """The workers of one run of ``args.devices`` devices arriving at ``rate`` per second."""
+    duration = args.devices / rate + args.ramp_timeout + args.idle + 60
+    text = scenario_text(args.port, args.devices, rate, args.lifetime, duration, PAUSE)
+    return WorkerPool(
+        load_scenario_text(text),
+        ScenarioSource(text),
+        workers=capacity.workers,
+        addresses=capacity.addresses,
+        report_every=0.25,
+        loop=args.loop,
+    )
+
+
+def ladder(args: argparse.Namespace, capacity: Any) -> int:
+    """Raise the offered rate step by step (``--ladder``, each step a fresh fleet of
+    ``--devices``) until p99 reaches 1 s, more than 1 % of the arrivals start late or a
+    Register fails; the last step that held is the ceiling."""
+    print(
+        f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; {capacity.describe()}"
+    )
+    print(f"server: {args.server}; {args.devices} devices per step; loop {args.loop}")
+    print("  offered/s  achieved/s  p50 ms   p99 ms   late   failed  held  (fleet CPU s)")
+    ceiling = None
+    for rate in args.ladder:
+        figures = asyncio.run(drive(fleet_pool(args, capacity, rate), args))
+        summary = figures["summary"]
+        achieved = figures["registered"] / figures["ramp_seconds"]
+        p50 = _op(summary, "register").durations.percentile(50)
+        p99 = _op(summary, "register").durations.percentile(99)
+        failed = _op(summary, "register").failures
+        late = summary.late_operations
+        held = (
+            figures["registered"] >= args.devices
+            and p99 is not None
+            and p99 < 1.0
+            and late <= 0.01 * args.devices
+            and not failed
+        )
+        print(
+            f"  {rate:9.0f}  {achieved:10.0f}  {_num(p50):>7}  {_num(p99):>7}  {late:5d}"
+            f"  {failed:6d}  {'yes' if held else 'NO':4}  ({figures['cpu_ramp']:.1f})",
+            flush=True,
+        )
+        if not held:
+            break
+        ceiling = achieved
+    print(f"ceiling: {'none held' if ceiling is None else f'{ceiling:.0f} registrations/s'}")
+    return 0
+
+
+def _num(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000:.0f}"
 
 
 def main() -> int:
@@ -287,6 +362,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=25683)
     parser.add_argument("--ramp-timeout", type=float, default=300.0)
     parser.add_argument("--stop-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--ladder",
+        type=lambda text: [float(r) for r in text.split(",")],
+        help="offered rates to step through, e.g. 1000,2000,3000 (stops at the first broken)",
+    )
     parser.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -311,18 +391,10 @@ def main() -> int:
     if server is None:
         return 1
     assert server.stdout is not None and server.stdin is not None
-    duration = args.devices / args.rate + args.ramp_timeout + args.idle + 60
-    text = scenario_text(args.port, args.devices, args.rate, args.lifetime, duration, PAUSE)
-    pool = WorkerPool(
-        load_scenario_text(text),
-        ScenarioSource(text),
-        workers=capacity.workers,
-        addresses=capacity.addresses,
-        report_every=0.25,
-        loop=args.loop,
-    )
     try:
-        figures = asyncio.run(drive(pool, args))
+        if args.ladder:
+            return ladder(args, capacity)
+        figures = asyncio.run(drive(fleet_pool(args, capacity, args.rate), args))
     finally:
         server.stdin.close()
         counts = json.loads(server.stdout.readline() or "{}")
