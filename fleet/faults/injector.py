@@ -386,10 +386,11 @@ class _Interceptor(_PerDevice):
                 continue
             verdict = _verdict(fault, self.rng)
             shown = None if path is None else str(path)
+            hit: Operation | str = operation
+            if operation is Operation.BOOTSTRAP_FINISH:
+                hit = "bootstrap-finish"  # counted as "drop bootstrap-finish", like uplinks
             injector.record(
-                Injected(
-                    self.device.name, self.index, fault.action, t, operation, shown, fault.code
-                )
+                Injected(self.device.name, self.index, fault.action, t, hit, shown, fault.code)
             )
             return verdict
         return None

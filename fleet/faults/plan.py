@@ -8,6 +8,8 @@ One entry (a mapping, as a scenario's ``faults:`` list gives it)::
                             #   delete write-attributes (server requests, default: all of them)
                             #   register update deregister bootstrap (the device's own
                             #   uplink, bootstrap = Bootstrap-Request: drop/delay/reject)
+                            #   bootstrap-finish (the Bootstrap-Server's Finish: drop =
+                            #   the device ignores it; delay; reject answers a code)
     paths: ["/3442/0/*"]    # server requests: patterns, ``*`` matches one id (or what is below)
     groups: [meters]        # devices of these groups (default: every group)
     devices: ["0-99", 250]  # device index ranges (default: all)
@@ -70,7 +72,14 @@ OPERATIONS: Final[Mapping[str, frozenset[Operation]]] = {
     "create": frozenset({Operation.CREATE}),
     "delete": frozenset({Operation.DELETE}),
     "write-attributes": frozenset({Operation.WRITE_ATTRIBUTES}),
+    "bootstrap-finish": frozenset({Operation.BOOTSTRAP_FINISH}),
 }
+NAMED_ONLY: Final = frozenset({Operation.BOOTSTRAP_FINISH})
+"""Requests a fault hits only when its ``operations`` name them (a fault on "every server
+request" leaves the Bootstrap-Server's Finish alone)."""
+BOOTSTRAP_FINISH_ACTIONS: Final = frozenset({"drop", "delay", "reject"})
+"""What a device may do to its Bootstrap-Finish: ignore it (drop: no answer, nothing done),
+answer it late, or refuse it with a code without acting on it."""
 UPLINK_OPERATIONS: Final = ("register", "update", "deregister", "bootstrap")
 """The device's own uplink; ``bootstrap`` is its Bootstrap-Request (``/bs``)."""
 OPERATION_NAMES: Final = (*OPERATIONS, *UPLINK_OPERATIONS)
@@ -187,7 +196,10 @@ class Fault:
 
     def matches(self, operation: Operation, path: tuple[int, ...] | None) -> bool:
         """Whether a request (``path`` ``None``: not an LwM2M path) is one this fault hits."""
-        if self.operations is not None and operation not in self.operations:
+        if self.operations is None:
+            if operation in NAMED_ONLY:
+                return False
+        elif operation not in self.operations:
             return False
         if not self.paths:
             return True
