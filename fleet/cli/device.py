@@ -106,6 +106,8 @@ def describe(event: ClientEvent) -> str | None:
         host, port = event.remote
         if event.error is None:
             return f"DTLS handshake with {host}:{port} done in {event.duration * 1000:.0f} ms"
+        if event.error.startswith("DTLS "):  # it names the handshake and the peer itself
+            return event.error
         return f"DTLS handshake with {host}:{port} failed: {event.error}"
     if isinstance(event, BootstrapDone):
         took = "" if event.duration is None else f" in {event.duration * 1000:.0f} ms"
