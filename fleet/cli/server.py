@@ -24,6 +24,10 @@ the server presents and whose ``ca.pem`` device certificates must verify to.
 (:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
 optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
 
+``--objects DIR`` gives the server the devices' object definitions, ``--on-register RULE``
+runs a console command against every device as it registers, ``--concurrency N`` bounds
+those and ``*`` commands (:mod:`fleet.cli.server_setup`, docs/server.md).
+
 ``--bootstrap-port N`` also runs the embedded Bootstrap-Server
 (:mod:`fleet.cli.bootstrap_options`); its ``bootstrap-request`` and
 ``bootstrap-finish`` messages (with the code) are printed like the others.
@@ -231,8 +235,14 @@ def psk_lookup(
     except CredentialError as exc:
         raise click.ClickException(str(exc)) from None
     lookups = [key_lookup(stores)] if stores else []
-    if scenario is not None and any(group.security is not None for group in scenario.groups):
-        lookups.append(scenario_key_lookup(scenario))
+    if scenario is not None:
+        if any(group.security is not None for group in scenario.groups):
+            lookups.append(scenario_key_lookup(scenario))
+        elif not scenario.embedded_server.on_register and not scenario.objects_dirs:
+            raise click.UsageError(
+                f"--scenario {scenario.source}: it gives the server nothing: no group has "
+                "security: keys, and it has no objects: and no embedded_server: rules"
+            )
     if not lookups:
         return None
 
