@@ -400,8 +400,8 @@ async def run_server(
 @click.option(
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=FilePath),
-    help="Serve this scenario: the DTLS keys of its groups (security:), its objects: and "
-    "its embedded_server: rules.",
+    help="Serve this scenario: the DTLS keys of its groups (security:), its objects:, "
+    "its embedded_server: rules and (with --bootstrap-port) its bootstrap: section.",
 )
 @click.option(
     "--psk-identity",
@@ -469,6 +469,7 @@ def server(
     loaded = load_server_scenario(scenario)
     setup = server_setup(objects_dirs, on_register, concurrency, loaded)
     certificate = None
+    section = loaded.bootstrap if loaded is not None else None  # served with --bootstrap-port
     if ca_dir is not None:
         if keys_files or psk_identity or psk_key:
             raise click.UsageError("--ca serves certificates: it takes no PSK keys (one port)")
@@ -481,6 +482,7 @@ def server(
         bootstrap_dtls_port,
         bootstrap_psk_identity,
         bootstrap_psk_key,
+        section,
     )
     http = http_options(http_port, http_host, tenant, token)
     try:

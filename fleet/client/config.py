@@ -46,7 +46,12 @@ from fleet.client.coap.params import (
 )
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.x509 import CERTIFICATE, X509Credentials
-from fleet.client.firmware.settings import FirmwareSettings
+from fleet.client.firmware.settings import (
+    DEFAULT_SETTINGS,
+    PROTOCOLS,
+    FirmwareSettings,
+    supported_protocols,
+)
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
 from fleet.client.uri import (
     DEFAULT_PORT,
@@ -77,6 +82,9 @@ PRE_SHARED_KEY: Final = 0
 DEFAULT_BOOTSTRAP_TIMEOUT: Final = 247.0
 """Seconds a device waits for Bootstrap-Finish: CoAP's EXCHANGE_LIFETIME."""
 SECRET_PATHS: Final = ("/0/0/3", "/0/0/4", "/0/0/5")
+FIRMWARE_OBJECT, FIRMWARE_PROTOCOLS = 5, "/5/0/8"
+ALL_PROTOCOLS: Final = set(PROTOCOLS)
+"""``/5/0/8`` as Object 5's behaviour lists it by default: every protocol of the client."""
 """The device's credentials in the Security object (PSK identity and key; certificate, server
 certificate or trust anchor, private key): per device, never in a shared template."""
 
@@ -415,8 +423,21 @@ def device_overrides(config: DeviceConfig, profile: DeviceProfile) -> dict[str, 
     secrets: dict[str, object] = {p: values.pop(p) for p in SECRET_PATHS if p in values}
     overrides = dict(profile.server_overrides(values))  # shared, cached: never a device's key
     overrides.update(_differing(profile.template, secrets))
+    overrides.update(_firmware_protocols(config, profile.template))
     overrides.update(config.values)
     return overrides
+
+
+def _firmware_protocols(config: DeviceConfig, template: TreeTemplate) -> dict[str, object]:
+    """``/5/0/8`` as the device can download: its settings' protocols, CoAPS only with a
+    PSK to use (nothing when that is the definition's default of all four)."""
+    if FIRMWARE_OBJECT not in template.plans:
+        return {}
+    settings = config.firmware if config.firmware is not None else DEFAULT_SETTINGS
+    codes = set(supported_protocols(settings))
+    if settings.download_psk is None and config.psk is None:
+        codes.discard(1)
+    return {} if codes == ALL_PROTOCOLS else {FIRMWARE_PROTOCOLS: sorted(codes)}
 
 
 def _differing(template: TreeTemplate, values: Mapping[str, object]) -> dict[str, object]:

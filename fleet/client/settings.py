@@ -102,3 +102,13 @@ def touches_server_resource(
     if len(path) >= 2 and path[1] != instance:
         return False
     return len(path) < 3 or path[2] in resources
+
+
+def touched_settings(paths: tuple[Path, ...], instance: int = SERVER_INSTANCE) -> tuple[bool, bool]:
+    """Whether changed ``paths`` cover ``/1/<instance>``'s lifetime or binding (an Update
+    may be due), and its default periods (observations get new defaults)."""
+    registration = periods = False
+    for path in paths:
+        registration = registration or touches_server_resource(path, (LIFETIME, BINDING), instance)
+        periods = periods or touches_server_resource(path, (DEFAULT_PMIN, DEFAULT_PMAX), instance)
+    return registration, periods

@@ -41,6 +41,9 @@ CODECS: Final[Mapping[ContentFormat, Codec]] = MappingProxyType(
 
 def get_codec(fmt: ContentFormat | int) -> Codec:
     """The codec of a content format, or :class:`UnsupportedContentFormat`."""
+    codec = CODECS.get(fmt)  # type: ignore[arg-type]  # an int finds its IntEnum key
+    if codec is not None:
+        return codec
     try:
         return CODECS[ContentFormat(fmt)]
     except (ValueError, KeyError):

@@ -106,7 +106,8 @@ class DeviceStore:
 
     def model(self, object_id: int) -> ObjectModel:
         """The definition of an object of this device (:class:`NotFound` otherwise)."""
-        return self._plan(Path(object_id)).model
+        plan = self._template.plans.get(object_id)
+        return plan.model if plan is not None else self._plan(Path(object_id)).model
 
     def instances(self, object_id: int) -> list[int]:
         """The instance ids of an object, ascending."""

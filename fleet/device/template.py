@@ -54,6 +54,7 @@ class ObjectPlan:
         "initial",
         "model",
         "readable",
+        "readable_resources",
         "resources",
     )
 
@@ -71,6 +72,10 @@ class ObjectPlan:
         self.behaviour = behaviour
         self.computed = frozenset(i for i, r in enumerate(resources) if r.id in behaviour.computed)
         self.readable = tuple(i for i, r in enumerate(resources) if r.readable)
+        self.readable_resources: tuple[tuple[int, int, bool, bool], ...] = tuple(
+            (i, resources[i].id, resources[i].multiple, i in self.computed) for i in self.readable
+        )
+        """Per readable resource: slot index, id, multiple, computed (what a Read walks)."""
         self.initial: Mapping[int, Slots] = {}
 
     @property

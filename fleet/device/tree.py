@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 from fleet.clock import Clock
 from fleet.device.arguments import parse_arguments
@@ -27,7 +27,7 @@ from fleet.device.events import Executed, ObjectsChanged
 from fleet.device.layout import DeviceLayout, InitialValues
 from fleet.device.spec_limits import SERVER
 from fleet.device.store import DEVICE, as_path, resource_instance
-from fleet.device.template import ABSENT, ObjectPlan, Slot, TreeTemplate
+from fleet.device.template import ABSENT, MultiValue, ObjectPlan, Slot, TreeTemplate
 from fleet.device.writing import checked, multi_checked, stage_write
 from fleet.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from fleet.model.definitions import ResourceModel
@@ -288,10 +288,17 @@ class ObjectTree(BootstrapStore):
 
     def _instance_node(self, plan: ObjectPlan, iid: int, slots: list[Slot]) -> ObjectInstance:
         resources: dict[int, ResourceNode] = {}
-        for idx in plan.readable:
-            if slots[idx] is not ABSENT:
-                resource = plan.resources[idx]
-                resources[resource.id] = _resource_node(resource, self._load(plan, iid, slots, idx))
+        compute = plan.behaviour.compute
+        for idx, rid, multiple, computed in plan.readable_resources:  # per layout, not per Read
+            slot = slots[idx]
+            if slot is ABSENT:
+                continue
+            if computed:
+                slot = compute(self, iid, rid, slot)
+            if multiple:
+                resources[rid] = MultiResource(rid, dict(cast(MultiValue, slot)))
+            else:
+                resources[rid] = SingleResource(rid, slot)  # type: ignore[arg-type]
         return ObjectInstance(iid, resources)
 
     def _discover_resources(

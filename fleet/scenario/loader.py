@@ -30,6 +30,7 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+from fleet.client.bootstrap.configs import BootstrapConfigs
 from fleet.errors import FleetError, ScenarioError
 from fleet.model import ModelRegistry
 from fleet.model.ddf import build_registry, load_paths
@@ -152,6 +153,7 @@ def load_scenario_text(
     embedded = _embedded_server(checked.get("embedded_server"), ctx)
     problems.raise_if_any()
     server, seed, duration = checked["server"], checked["seed"], checked["duration"]
+    bootstrap = checked.get("bootstrap")
     assert isinstance(server, ServerTarget) and isinstance(seed, int) and registry is not None
     assert isinstance(groups, list) and isinstance(phases, list)
     return Scenario(
@@ -167,6 +169,7 @@ def load_scenario_text(
         description=str(checked.get("description") or ""),
         registry=registry,
         faults=faults,
+        bootstrap=bootstrap if isinstance(bootstrap, BootstrapConfigs) else None,
         embedded_server=embedded,
     )
 

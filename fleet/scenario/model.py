@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fleet.client.bootstrap.configs import BootstrapConfigs
 from fleet.client.config import DEFAULT_AWAKE_TIME
 from fleet.client.firmware.settings import FirmwareSettings
 from fleet.codec import ContentFormat
@@ -151,6 +152,8 @@ class Scenario:
     version: int = 1
     registry: ModelRegistry = field(default_factory=ModelRegistry, compare=False, repr=False)
     faults: tuple[Fault, ...] = ()
+    bootstrap: BootstrapConfigs | None = field(default=None, compare=False, repr=False)
+    """The top-level ``bootstrap:`` section: what the embedded Bootstrap-Server writes."""
     embedded_server: EmbeddedServer = field(default_factory=EmbeddedServer)
 
     @property

@@ -20,6 +20,7 @@ from fleet.codec import ContentFormat
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
 from fleet.scenario.bootstrap import BOOTSTRAP
+from fleet.scenario.bootstrap_server import BOOTSTRAP_SERVER
 from fleet.scenario.containers import (
     Alternatives,
     Field,
@@ -391,6 +392,13 @@ SCENARIO: Final = Record(
             ListOf(FAULT),
             "Faults the devices inject: rejections, drops, delays, silence, reboots, flaps...",
             default=[],
+        ),
+        Field(
+            "bootstrap",
+            BOOTSTRAP_SERVER,
+            "What the embedded Bootstrap-Server writes per endpoint (fleet server "
+            "--bootstrap-port N --scenario FILE): the shape of a --bootstrap-config file. A "
+            "group's bootstrap: says where its devices bootstrap from.",
         ),
         Field("embedded_server", EMBEDDED_SERVER, EMBEDDED_SERVER.description),
     ),

@@ -46,7 +46,7 @@ from fleet.client.coap.results import (
 )
 from fleet.client.coap.retransmit import ConOwner, Transmission, initial_timeout, next_timeout
 from fleet.client.coap.unreachable import REASONS, drain_errors, enable_error_queue
-from fleet.client.coap.wire import ACK, CON, RST, Address, Message, empty_message
+from fleet.client.coap.wire import ACK, CON, RST, Address, decode, empty_message
 from fleet.clock import Clock, LoopClock, TimerHandle
 
 _log = logging.getLogger("fleet.client.coap")
@@ -247,7 +247,7 @@ class EndpointCore(asyncio.DatagramProtocol):
             self._reject(mtype, mid, remote)
             return
         try:
-            message = Message.decode(data, remote)
+            message = decode(data, remote)
         except Exception:
             self._reject(mtype, mid, remote)
             return
