@@ -235,14 +235,8 @@ def psk_lookup(
     except CredentialError as exc:
         raise click.ClickException(str(exc)) from None
     lookups = [key_lookup(stores)] if stores else []
-    if scenario is not None:
-        if any(group.security is not None for group in scenario.groups):
-            lookups.append(scenario_key_lookup(scenario))
-        elif not scenario.embedded_server.on_register and not scenario.objects_dirs:
-            raise click.UsageError(
-                f"--scenario {scenario.source}: it gives the server nothing: no group has "
-                "security: keys, and it has no objects: and no embedded_server: rules"
-            )
+    if scenario is not None and any(group.security is not None for group in scenario.groups):
+        lookups.append(scenario_key_lookup(scenario))
     if not lookups:
         return None
 

@@ -181,10 +181,3 @@ async def test_the_oma_registry_as_objects_types_its_objects(tmp_path: Path) -> 
         if r["resourcePath"] == "3304/0"
     ]
     assert read["data"]["3304/0/5700"] == 55.5 and read["status"]["detail"] is None
-
-
-def test_a_scenario_that_gives_the_server_nothing_is_refused(tmp_path: Path) -> None:
-    file = tmp_path / "plain.yaml"
-    file.write_text("version: 1\ngroups:\n  - count: 1\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["server", "--port", "0", "--scenario", str(file)])
-    assert result.exit_code == 2 and "it gives the server nothing" in result.output
