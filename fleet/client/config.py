@@ -386,7 +386,11 @@ class DeviceProfile:
         resolved server overrides shared by every like config: one object for the whole
         fleet instead of a few dicts per device. Otherwise its own values, as before."""
         values = server_values(config)
-        if config.values or any(path in values for path in SECRET_PATHS):
+        if (
+            config.values
+            or any(path in values for path in SECRET_PATHS)
+            or _firmware_protocols(config, self.template)  # /5/0/8 narrowed for this device
+        ):
             return device_overrides(config, self)
         shared = self.server_overrides(values)
         found = self._resolved.get(id(shared))
