@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 from enum import Enum
-from types import TracebackType
 from typing import Final
 
 from fleet.client.coap.endpoint import CoapEndpoint
@@ -59,8 +58,8 @@ def outcome_of(code: int) -> Outcome:
 class Deregistrar:
     """Sends De-registers for registrations whose device is gone (see the module doc).
 
-    ``async with Deregistrar(clock=...) as sender: await sender.deregister(server, loc)``;
-    the endpoints open on first use and close at the end."""
+    ``await sender.deregister(server, location)`` for each; the endpoints open on first use
+    and :meth:`close` closes them."""
 
     def __init__(self, *, clock: Clock | None = None, timeout: float = 10.0) -> None:
         self.clock = clock
@@ -68,17 +67,6 @@ class Deregistrar:
         """Seconds one De-register may take (retransmissions included)."""
         self._endpoints: dict[str, CoapEndpoint] = {}
         self._opening = asyncio.Lock()
-
-    async def __aenter__(self) -> Deregistrar:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         endpoints, self._endpoints = self._endpoints, {}

@@ -195,22 +195,23 @@ async def release(
         return result
     work: Iterator[Held] = iter(targets)
     answered = asyncio.Event()
-    async with Deregistrar(clock=clock, timeout=3 * grace) as sender:
+    sender = Deregistrar(clock=clock, timeout=3 * grace)
 
-        async def send() -> None:
-            for one in work:
-                outcome = await sender.deregister((one.host, one.port), one.location)
-                result.outcomes[outcome] += 1
-                if outcome is not Outcome.UNANSWERED:
-                    answered.set()
+    async def send() -> None:
+        for one in work:
+            outcome = await sender.deregister((one.host, one.port), one.location)
+            result.outcomes[outcome] += 1
+            if outcome is not Outcome.UNANSWERED:
+                answered.set()
 
-        senders = {asyncio.ensure_future(send()) for _ in range(min(concurrency, len(targets)))}
-        try:
-            await _while_answered(senders, answered, clock, grace)
-        finally:
-            for task in senders:
-                task.cancel()
-            await asyncio.gather(*senders, return_exceptions=True)
+    senders = {asyncio.ensure_future(send()) for _ in range(min(concurrency, len(targets)))}
+    try:
+        await _while_answered(senders, answered, clock, grace)
+    finally:
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        sender.close()
     result.given_up = len(targets) - sum(result.outcomes.values())
     _log.warning("a dead worker's registrations: %s", result.describe())
     return result
