@@ -23,13 +23,21 @@ demo: install
 tools:
 	bash scripts/install-tools.sh
 
+# pytest-xdist worker processes of both pytest runs (`make test TEST_WORKERS=0`: one process);
+# worksteal hands the tests left to whichever worker is free, so long tests do not pile up
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := --numprocesses=$(TEST_WORKERS) --dist=worksteal
+
+# the suite starts ~300 `fleet` processes and pytest workers: let them reuse compiled
+# modules even where the environment turns bytecode files off
+test: export PYTHONDONTWRITEBYTECODE :=
 test: install tools
 	$(BIN)/ruff check fleet tests bench
 	$(BIN)/ruff format --check fleet tests bench
 	$(BIN)/mypy --strict fleet
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 	# the same tests again on uvloop (the `fast` extra) where the loop carries the traffic:
 	# the CoAP client and server, the end-to-end runs and the commands as users start them
 	# (--loop auto is uvloop when installed; tests/conftest.py --event-loop)
-	$(BIN)/pytest -q --event-loop=uvloop tests/client tests/server tests/acceptance tests/cli \
-		tests/demo tests/runner/test_loops.py
+	$(BIN)/pytest $(PYTEST_PARALLEL) -q --event-loop=uvloop tests/client tests/server \
+		tests/acceptance tests/cli tests/demo tests/runner/test_loops.py

@@ -19,16 +19,23 @@ Prints two tables:
 Everything is bounded in count and seconds and stays on 127.0.0.1.
 
     .venv/bin/python bench/bench_coap.py [--seconds 3] [--repeat 3] [--window 64]
-        [--loops asyncio,uvloop] [--memory 1000,5000] [--json FILE]
+        [--loops asyncio,uvloop] [--memory 1000,5000] [--json FILE] [--host 127.0.0.1]
+
+``--profile KIND`` (e.g. ``device-3/0``) instead runs that one leg once per loop with
+the server process under cProfile and prints its top entries by own time (rates
+under the profiler are lower; the shares are what counts).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
+import io
 import json
 import os
+import pstats
 import resource
 import socket
 import statistics
@@ -50,7 +57,7 @@ from fleet.client.device import Device
 from fleet.runner import loops
 from fleet.server import Lwm2mServer
 
-HOST = "127.0.0.1"
+HOST = "127.0.0.1"  # --host: another loopback address when this one has no ports left
 SERVER_CPU, LOAD_CPU = 0, 1
 SERVE_LIMIT = 120.0  # a server process never lives longer than this
 
@@ -126,7 +133,7 @@ async def memory_child(kind: str, count: int, trace: bool) -> dict[str, Any]:
 
 
 def run_memory(kind: str, count: int, trace: bool) -> dict[str, Any]:
-    args = [sys.executable, __file__, "--memory-child", kind, str(count)]
+    args = [sys.executable, __file__, "--memory-child", kind, str(count), "--host", HOST]
     if trace:
         args.append("--trace")
     done = subprocess.run(args, capture_output=True, text=True, timeout=600, check=True)
@@ -171,9 +178,12 @@ async def serve(kind: str) -> None:
     elif kind.startswith("device"):
         # a full device, registered with the embedded server, answering the load generator too
         server = await Lwm2mServer.start(HOST)
-        device = Device(DeviceConfig(endpoint="bench-1", server=server.uri, any_source=True))
+        config = DeviceConfig(
+            endpoint="bench-1", server=server.uri, any_source=True, bind_host=HOST
+        )
+        device = Device(config)
         await device.start()
-        await asyncio.wait_for(device.registered.wait(), 10)
+        await asyncio.wait_for(device.registered.wait(), 60)  # a loaded machine is slow
         assert device.address is not None
         port = device.address[1]
         closers += [lambda: device.stop(deregister=False), server.stop]
@@ -209,6 +219,7 @@ def load(
 ) -> dict[str, float]:
     """Keep ``window`` CON GETs in flight for ``seconds``; answered requests per second."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((HOST, 0))  # not the wildcard: other fleets on this machine may hold its ports
     sock.connect((HOST, port))
     sock.settimeout(0.05)
     header = struct.Struct("!BBH")
@@ -267,11 +278,12 @@ def load(
 class Server:
     """A server child process (started and stopped by us, by its own handle)."""
 
-    def __init__(self, kind: str, loop: str = "asyncio") -> None:
+    def __init__(self, kind: str, loop: str = "asyncio", profile: str | None = None) -> None:
         # the child's stderr goes to a file: aiocoap logs noise when shut down under load
         self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
+        extra = ["--profile-out", profile] if profile else []
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--loop", loop],
+            [sys.executable, __file__, "--serve", kind, "--loop", loop, "--host", HOST, *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -280,9 +292,11 @@ class Server:
         assert self.process.stdout is not None
         line = self.process.stdout.readline().split()
         if len(line) != 3 or line[0] != "PORT" or line[2] != loop:
-            self.stop()
+            self.process.wait(timeout=10)
             self.errors.seek(0)
-            raise RuntimeError(f"{kind} server on {loop} did not start:\n{self.errors.read()}")
+            said = self.errors.read()
+            self.stop()
+            raise RuntimeError(f"{kind} server on {loop} did not start:\n{said}")
         self.port = int(line[1])
         time.sleep(0.2)  # let the child reach its loop before the clock starts
 
@@ -343,6 +357,26 @@ def measure(kind: str, loop: str, args: argparse.Namespace) -> float:
         server.stop()
 
 
+def profile_leg(kind: str, loop: str, args: argparse.Namespace) -> None:
+    """One leg with its server process under cProfile: the rate and the top entries."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "serve.prof")
+        server = Server(kind, loop, profile=out)
+        try:
+            options = REQUESTS.get(kind, _PATH_X)
+            rate = load(server.port, args.seconds, args.window, args.max_requests, options)["rate"]
+        finally:
+            server.stop()
+        text = io.StringIO()
+        stats = pstats.Stats(out, stream=text)
+        stats.sort_stats("tottime").print_stats(args.profile_top)
+    print(f"{LABELS[kind]} on {loop}: {rate:.0f}/s under the profiler")
+    lines = text.getvalue().splitlines()
+    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    print("\n".join(line.replace(os.getcwd() + "/", "") for line in lines[start:] if line))
+    print()
+
+
 def spread(values: list[float]) -> tuple[float, float, float]:
     return min(values), statistics.median(values), max(values)
 
@@ -398,6 +432,7 @@ def print_rates(result: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    global HOST  # one address for the whole run, children included
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per leg")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds of every leg")
@@ -412,10 +447,30 @@ def main() -> None:
     parser.add_argument("--loop", default="asyncio", help=argparse.SUPPRESS)
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address of every socket")
+    parser.add_argument("--profile", help="profile the server of this one leg instead")
+    parser.add_argument("--profile-top", type=int, default=15, help="entries printed")
+    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    HOST = args.host
 
     if args.serve:
-        loops.run(serve(args.serve), args.loop)
+        profiler = cProfile.Profile() if args.profile_out else None
+        if profiler is not None:
+            profiler.enable()
+        try:
+            loops.run(serve(args.serve), args.loop)
+        finally:
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile_out)
+        return
+    if args.profile:
+        if args.profile not in LABELS or args.profile == "client":
+            parser.error(f"--profile takes one of {', '.join(k for k in LABELS if k != 'client')}")
+        pin(LOAD_CPU)
+        for name in [n for n in args.loops.split(",") if n]:
+            profile_leg(args.profile, name, args)
         return
     if args.memory_child:
         kind, count = args.memory_child

@@ -12,8 +12,10 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class TimerHandle(Protocol):
@@ -160,6 +162,33 @@ class ManualClock:
             await future
         finally:
             timer.cancel()
+
+
+async def wait_for(clock: Clock, awaitable: Awaitable[T], timeout: float | None) -> T:
+    """``asyncio.wait_for`` on ``clock``'s time: ``awaitable``'s result, or ``TimeoutError``
+    (``awaitable`` cancelled) once ``timeout`` seconds of ``clock`` have passed first.
+    ``None`` waits as long as it takes; cancelling the caller cancels ``awaitable`` too."""
+    task = asyncio.ensure_future(awaitable)
+    if timeout is None or task.done():
+        return await task
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        if not task.done():
+            expired = True
+            task.cancel()
+
+    timer = clock.call_at(clock.now() + timeout, expire)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if expired and (current is None or not current.cancelling()):
+            raise TimeoutError(f"not done within {timeout:g} s") from None
+        raise
+    finally:
+        timer.cancel()
 
 
 async def _settle(rounds: int = 5) -> None:

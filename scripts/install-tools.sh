@@ -12,8 +12,9 @@
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
 #   Debian's prometheus for its `promtool check metrics`, run on a live scrape of `fleet run
 #   --metrics-port` by tests/deploy/test_grafana.py.
-#   The npm package lwm2m-node-lib (LwM2M server), pinned by tests/interop/package-lock.json and
-#   installed into tests/interop/node_modules, used by the LwM2M interop tests in tests/interop/.
+#   The npm packages lwm2m-node-lib and coap-shepherd (LwM2M servers), pinned by
+#   tests/interop/package-lock.json and installed into tests/interop/node_modules, used by the
+#   LwM2M interop tests in tests/interop/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,23 +65,29 @@ install_debian_package chromium chromium
 # promtool (Debian package prometheus) lints a live scrape of our metrics endpoint.
 install_debian_package prometheus promtool
 
-# Installs tests/interop's npm packages exactly as locked, unless the locked lwm2m-node-lib is there.
+# Installs tests/interop's npm packages exactly as locked, unless the locked versions are there.
 install_interop_npm_packages() {
-    local folder=tests/interop package=lwm2m-node-lib locked installed
+    local folder=tests/interop package locked installed stale=""
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         install_debian_package nodejs node
         install_debian_package npm npm
     fi
-    locked="$(node -p "require('./$folder/package-lock.json').packages['node_modules/$package'].version" \
-        2>"$log")" || fail "cannot read the $package version from $folder/package-lock.json"
-    installed="$(node -p "require('./$folder/node_modules/$package/package.json').version" \
-        2>/dev/null || true)"
-    if [ "$installed" = "$locked" ]; then
+    # coap-shepherd's TLV codec lwm2m-codec is raised by package.json's "overrides"
+    for package in lwm2m-node-lib coap-shepherd lwm2m-codec; do
+        locked="$(node -p "require('./$folder/package-lock.json').packages['node_modules/$package'].version" \
+            2>"$log")" || fail "cannot read the $package version from $folder/package-lock.json"
+        installed="$(node -p "require('./$folder/node_modules/$package/package.json').version" \
+            2>/dev/null || true)"
+        if [ "$installed" != "$locked" ]; then
+            stale="$stale $package $locked"
+        fi
+    done
+    if [ -z "$stale" ]; then
         return 0
     fi
     npm ci --prefix "$folder" --no-audit --no-fund --loglevel=error >"$log" 2>&1 ||
         fail "npm ci in $folder failed"
-    echo "install-tools: installed $package $locked ($folder/node_modules)"
+    echo "install-tools: installed$stale ($folder/node_modules)"
 }
 
 install_interop_npm_packages

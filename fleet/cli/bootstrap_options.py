@@ -4,8 +4,10 @@
 (:class:`~fleet.server.bootstrap.BootstrapServer`) beside the LwM2M server.
 ``--bootstrap-config FILE`` (YAML or JSON, see ``docs/bootstrap.md``) says what it
 writes per endpoint; without it every endpoint gets the LwM2M server's own
-account (NoSec). ``--bootstrap-psk-identity`` / ``--bootstrap-psk-key`` (patterns
-on ``{index}`` / ``{endpoint}``, like a scenario's ``security:``) make it serve
+account (NoSec); with ``--scenario FILE`` its top-level ``bootstrap:`` section (the same
+shape) says it instead, unless ``--bootstrap-config`` is given.
+``--bootstrap-psk-identity`` / ``--bootstrap-psk-key`` (patterns on ``{index}`` /
+``{endpoint}``, like a scenario's ``security:``) make it serve
 DTLS-PSK on ``--bootstrap-dtls-port`` and require that identity of every device.
 """
 
@@ -18,6 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
+from fleet.client.bootstrap.configs import single
 from fleet.client.credentials import CredentialError, PatternCredentials
 from fleet.server.bootstrap import (
     BootstrapConfigError,
@@ -25,7 +28,6 @@ from fleet.server.bootstrap import (
     ServerAccountSpec,
     load_configs,
 )
-from fleet.server.bootstrap.config import single
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,14 +40,19 @@ class BootstrapOptions:
     dtls_port: int
     config: FilePath | None
     psk: PatternCredentials | None
+    section: BootstrapConfigs | None = None
+    """A scenario's top-level ``bootstrap:`` section (``--scenario``)."""
 
     def configs(self, server_uri: str) -> BootstrapConfigs:
-        """The configurations: the file's, or this server's account for every endpoint."""
+        """The configurations: the file's, the scenario's section, or this server's account
+        for every endpoint (in that order)."""
         if self.config is not None:
             try:
                 configs = load_configs(self.config)
             except BootstrapConfigError as error:
                 raise click.ClickException(str(error)) from None
+        elif self.section is not None:
+            configs = self.section
         else:
             configs = single([ServerAccountSpec(server_uri)])
         if self.psk is None:
@@ -98,13 +105,20 @@ def bootstrap_from_options(
     dtls_port: int,
     identity: str | None,
     key: str | None,
+    section: BootstrapConfigs | None = None,
 ) -> BootstrapOptions | None:
-    """The options as :class:`BootstrapOptions` (``None`` without ``--bootstrap-port``)."""
+    """The options as :class:`BootstrapOptions` (``None`` without ``--bootstrap-port``);
+    ``section``: a scenario's top-level ``bootstrap:`` (used without ``--bootstrap-config``;
+    without ``--bootstrap-port`` it is refused rather than ignored)."""
     if (identity is None) != (key is None):
         raise click.UsageError("--bootstrap-psk-identity and --bootstrap-psk-key go together")
     if port is None:
         if config is not None or identity is not None:
             raise click.UsageError("the --bootstrap-* options need --bootstrap-port")
+        if section is not None:
+            raise click.UsageError(
+                "the scenario's bootstrap: section is served with --bootstrap-port N"
+            )
         return None
     psk = None
     if identity is not None and key is not None:
@@ -112,4 +126,4 @@ def bootstrap_from_options(
             psk = PatternCredentials(identity, key)
         except CredentialError as error:
             raise click.BadParameter(str(error), param_hint="--bootstrap-psk-identity") from None
-    return BootstrapOptions(port, dtls_port, config, psk)
+    return BootstrapOptions(port, dtls_port, config, psk, section)

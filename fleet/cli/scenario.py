@@ -17,6 +17,7 @@ from typing import Final, TypeVar
 import click
 
 from fleet.cli.options import objects_option
+from fleet.cli.server_setup import check_rules
 from fleet.runner.extras import missing_extras
 from fleet.scenario import STARTER, ScenarioErrors, json_schema, load_scenario, run_settings
 from fleet.scenario.starter import SCHEMA_FILE
@@ -83,7 +84,9 @@ def validate(
     failed = 0
     for file in files:
         try:
-            scenario = load_scenario(file, settings=settings, objects_dirs=objects_dirs)
+            scenario = check_rules(
+                load_scenario(file, settings=settings, objects_dirs=objects_dirs)
+            )
         except ScenarioErrors as exc:
             failed += 1
             for line in exc.lines():

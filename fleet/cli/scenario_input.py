@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
+from fleet.cli.server_setup import check_rules
 from fleet.errors import ScenarioError
 from fleet.model.reading import MAX_SCENARIO_BYTES, describe_size
 from fleet.runner.worker import ScenarioSource
@@ -48,6 +49,6 @@ def load_run_scenario(
         source = ScenarioSource(
             _stdin_text(), STDIN_NAME, pathlib.Path.cwd(), tuple(settings), tuple(objects_dirs)
         )
-        return source.load(), source
-    scenario = load_scenario(path, settings=settings, objects_dirs=objects_dirs)
+        return check_rules(source.load()), source
+    scenario = check_rules(load_scenario(path, settings=settings, objects_dirs=objects_dirs))
     return scenario, ScenarioSource.from_file(path, settings=settings, objects_dirs=objects_dirs)

@@ -45,7 +45,8 @@ import click
 from fleet.cli.bootstrap_options import BootstrapOptions, bootstrap_from_options, bootstrap_options
 from fleet.cli.console_input import BACKGROUND_NOTE, background_terminal
 from fleet.cli.durations import Duration
-from fleet.cli.options import loop_option
+from fleet.cli.options import loop_option, registry_from_options
+from fleet.cli.server_setup import ServerSetup, check_rules, server_setup, setup_options
 from fleet.client.coap.x509 import X509Credentials, X509Error, x509_available
 from fleet.client.credentials import (
     CredentialError,
@@ -59,11 +60,12 @@ from fleet.errors import FleetError
 from fleet.model.reading import MAX_COMMANDS_BYTES, FileTooLarge, read_bounded
 from fleet.runner import loops
 from fleet.runner.configs import scenario_key_lookup
-from fleet.scenario import ScenarioErrors, load_scenario
+from fleet.scenario import Scenario, ScenarioErrors, load_scenario
 from fleet.server import Lwm2mServer
 from fleet.server.http.launch import HttpOptions, http_options, start_http
 from fleet.server.platform import Console, Message, render
 from fleet.server.platform.messages import dumps
+from fleet.server.platform.pool import Pool
 from fleet.server.secure import KeyLookup
 
 DEVICE_INFO = ("/3", "/6")
@@ -202,9 +204,19 @@ def fleet_ca_credentials(folder: FilePath) -> X509Credentials:
         raise click.ClickException(f"--ca: {error}") from None
 
 
+def load_server_scenario(path: FilePath | None) -> Scenario | None:
+    """``--scenario FILE``, its ``embedded_server`` rules checked (``file:line:col``)."""
+    if path is None:
+        return None
+    try:
+        return check_rules(load_scenario(path))
+    except ScenarioErrors as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def psk_lookup(
     keys_files: tuple[FilePath, ...],
-    scenario: FilePath | None,
+    scenario: Scenario | None,
     identity: str | None,
     key: str | None,
 ) -> KeyLookup | None:
@@ -219,14 +231,8 @@ def psk_lookup(
     except CredentialError as exc:
         raise click.ClickException(str(exc)) from None
     lookups = [key_lookup(stores)] if stores else []
-    if scenario is not None:
-        try:
-            loaded = load_scenario(scenario)
-        except ScenarioErrors as exc:
-            raise click.ClickException(str(exc)) from None
-        if not any(group.security is not None for group in loaded.groups):
-            raise click.UsageError(f"--scenario {scenario}: no group has security: keys")
-        lookups.append(scenario_key_lookup(loaded))
+    if scenario is not None and any(group.security is not None for group in scenario.groups):
+        lookups.append(scenario_key_lookup(scenario))
     if not lookups:
         return None
 
@@ -252,12 +258,15 @@ async def run_server(
     http: HttpOptions | None = None,
     bootstrap: BootstrapOptions | None = None,
     certificate: X509Credentials | None = None,
+    setup: ServerSetup | None = None,
 ) -> None:
     """The body of ``fleet server`` (see the module docstring)."""
     emit, say = printer(as_json)
+    setup = setup if setup is not None else ServerSetup(registry_from_options(()))
     server = await Lwm2mServer.start(
         host,
         port,
+        models=setup.models,
         read_on_register=DEVICE_INFO,
         request_timeout=timeout,
         psk=psk,
@@ -286,6 +295,9 @@ async def run_server(
             await server.stop()
             raise
         console = web.standin.console
+    console.pool = Pool(setup.concurrency)
+    if setup.rules:
+        console.add_rules(setup.rules)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -378,7 +390,8 @@ async def run_server(
 @click.option(
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=FilePath),
-    help="Accept the DTLS keys of this scenario's groups (security:).",
+    help="Serve this scenario: the DTLS keys of its groups (security:), its objects:, "
+    "its embedded_server: rules and (with --bootstrap-port) its bootstrap: section.",
 )
 @click.option(
     "--psk-identity",
@@ -414,6 +427,7 @@ async def run_server(
     help="Require Authorization: Bearer TEXT on the HTTP API [env FLEET_HTTP_TOKEN].",
 )
 @bootstrap_options
+@setup_options
 def server(
     host: str,
     port: int,
@@ -436,22 +450,29 @@ def server(
     bootstrap_dtls_port: int,
     bootstrap_psk_identity: str | None,
     bootstrap_psk_key: str | None,
+    objects_dirs: tuple[FilePath, ...],
+    on_register: tuple[str, ...],
+    concurrency: int | None,
     loop: str,
 ) -> None:
     """Run the embedded LwM2M server with the platform's command console."""
+    loaded = load_server_scenario(scenario)
+    setup = server_setup(objects_dirs, on_register, concurrency, loaded)
     certificate = None
+    section = loaded.bootstrap if loaded is not None else None  # served with --bootstrap-port
     if ca_dir is not None:
         if keys_files or psk_identity or psk_key:
             raise click.UsageError("--ca serves certificates: it takes no PSK keys (one port)")
         certificate = fleet_ca_credentials(ca_dir)
-        scenario = None  # its certificate groups need no keys: the CA checks the devices
-    psk = psk_lookup(keys_files, scenario, psk_identity, psk_key)
+        loaded = None  # its certificate groups need no keys: the CA checks the devices
+    psk = psk_lookup(keys_files, loaded, psk_identity, psk_key)
     bootstrap = bootstrap_from_options(
         bootstrap_port,
         bootstrap_config,
         bootstrap_dtls_port,
         bootstrap_psk_identity,
         bootstrap_psk_key,
+        section,
     )
     http = http_options(http_port, http_host, tenant, token)
     try:
@@ -468,6 +489,7 @@ def server(
                 http,
                 bootstrap,
                 certificate,
+                setup,
             ),
             loop,
         )

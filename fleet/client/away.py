@@ -66,6 +66,7 @@ class Away:
             return  # stopped, or already going away
         self._leaving = True
         try:
+            await device.links.stop(reason, deregister=deregister)
             if deregister:
                 await device.registrar.deregister(reason)
             else:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -61,7 +60,7 @@ from fleet.client.coap.dtls import DtlsEndpoint
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
-from fleet.client.config import DeviceConfig, DeviceProfile, device_overrides, profile_for
+from fleet.client.config import DeviceConfig, DeviceProfile, profile_for
 from fleet.client.events import Retransmitted, SendDone
 from fleet.client.firmware.driver import FIRMWARE_EVENTS, FirmwareClient
 from fleet.client.flag import Flag, shared_loop_clock
@@ -71,6 +70,7 @@ from fleet.client.registrar import Registrar
 from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
 from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
+from fleet.client.servers import ServerLinks
 from fleet.client.site import intercept, serve
 from fleet.client.transport import open_endpoint, warn_wildcard_bind
 from fleet.client.uri import parse_uri, resolve
@@ -86,6 +86,7 @@ from fleet.device.events import (
     SendRequested,
 )
 from fleet.device.firmware.connectivity import note_address
+from fleet.device.randomness import Rng
 from fleet.device.tree import ObjectTree
 from fleet.errors import FleetError
 from fleet.model.path import Path
@@ -93,9 +94,6 @@ from fleet.model.registry import ModelRegistry
 from fleet.observe import AttributeStore
 
 _log = logging.getLogger("fleet.client.device")
-
-_REGISTRATION_SETTINGS = (settings.LIFETIME, settings.BINDING)
-_DEFAULT_PERIODS = (settings.DEFAULT_PMIN, settings.DEFAULT_PMAX)
 
 
 class Device(DeviceSeams):
@@ -116,6 +114,7 @@ class Device(DeviceSeams):
         "bootstrap",
         "clock",
         "config",
+        "links",
         "profile",
         "registered",
         "registrar",
@@ -127,7 +126,7 @@ class Device(DeviceSeams):
         config: DeviceConfig,
         *,
         clock: Clock | None = None,
-        rng: random.Random | None = None,
+        rng: Rng | None = None,
         profile: DeviceProfile | None = None,
     ) -> None:
         """``profile`` defaults to the shared one of ``config``; ``clock`` to the running
@@ -139,15 +138,19 @@ class Device(DeviceSeams):
         self._rng = rng
         self._server: Address | None = config.server_address
         self._fresh = self._server is not None
-        overrides = device_overrides(config, self.profile)
         self.tree = ObjectTree(
-            self.profile.template, clock=self.clock, rng=rng, values=overrides or None
+            self.profile.template,
+            clock=self.clock,
+            rng=rng,
+            values=self.profile.initial_values(config),
         )
         if config.bootstrap is not None:
             install_bootstrap_account(self.tree, config)
         self.tree.add_change_listener(self._on_change)
         self.tree.add_event_listener(self._on_event)
         self.registrar = Registrar(self)
+        self.links = ServerLinks(self, rng)
+        """Registrations with the accounts after the first (:mod:`fleet.client.servers`)."""
         self.bootstrap = Bootstrapper(self) if config.bootstrap is not None else None
         """The bootstrap driver of a device with a Bootstrap-Server (``config.bootstrap``)."""
         self._target: bootstrap_rules.ServerAccount | None = None
@@ -207,6 +210,7 @@ class Device(DeviceSeams):
         for task in list(self._tasks or ()):
             if task is not asyncio.current_task():
                 task.cancel()
+        await self.links.stop("stopped", deregister=deregister)
         if deregister:
             await self.registrar.deregister("stopped")
         else:
@@ -300,7 +304,9 @@ class Device(DeviceSeams):
             self.bootstrap.start()
             return
         if self.bootstrap is not None:
-            self._use(bootstrap_rules.server_accounts(self.tree)[0][0])
+            first, *others = bootstrap_rules.server_accounts(self.tree)[0]
+            self._use(first)
+            self.links.start(others)
         self.registrar.start()
 
     @property
@@ -328,10 +334,13 @@ class Device(DeviceSeams):
         await asyncio.sleep(0)  # the Finish's answer goes out over the old endpoint first
         if self.bootstrap is not None:
             self.bootstrap.report_done(account)
+        await self.links.stop("bootstrapped")
         if self.registrar.location is not None:
             await self.registrar.deregister("bootstrapped")
         self.registrar.cancel()
         self._use(account)
+        accounts = bootstrap_rules.server_accounts(self.tree)[0]
+        self.links.start([a for a in accounts if a != account])  # each server written
         self.registrar.start()
 
     @property
@@ -343,6 +352,7 @@ class Device(DeviceSeams):
         await asyncio.sleep(0)  # the Execute's answer goes out first
         if self.bootstrap is None:  # pragma: no cover - only spawned with one
             return
+        await self.links.stop("bootstrap requested")
         if self.registrar.location is not None:
             await self.registrar.deregister("bootstrap requested")
         self.registrar.cancel()
@@ -357,13 +367,17 @@ class Device(DeviceSeams):
         assert self.bootstrap is not None
         self.bootstrap.touched()
 
+    def bootstrap_finish_ignored(self) -> None:
+        assert self.bootstrap is not None
+        self.bootstrap.finish_ignored()
+
     def registration_gave_up(self) -> None:
         """Every Register failed: with a Bootstrap-Server, bootstrap again (1.1 /1/x/16)."""
         if self.bootstrap is None:
             return
         instance = self.server_instance
         allowed = self.tree.stored(1, instance, 16) if instance is not None else None
-        if allowed is not False:
+        if allowed is not False and not self.links.any_registered:
             self.registrar.state = RegistrationState.STOPPED
             self.bootstrap.fall_back()
 
@@ -571,7 +585,7 @@ class Device(DeviceSeams):
 
     def _handle(self, request: Any) -> Any:
         if self.bootstrap is not None and self._from_bootstrap_server(request.remote):
-            return serve_bootstrap(self, request)
+            return serve_bootstrap(self, request, self._interceptors)
         if self._interceptors:
             response = intercept(self, request, self._interceptors)
         else:
@@ -595,24 +609,27 @@ class Device(DeviceSeams):
     def _on_change(self, paths: tuple[Path, ...]) -> None:
         if self._observations is not None and len(self._observations):
             self._observations.on_change(paths)
-        for path in paths:
-            if self._bootstrapping:
-                continue
-            if settings.touches_server_resource(path, _REGISTRATION_SETTINGS, self._instance):
-                self.registrar.settings_changed()
-            if self._attributes is not None and settings.touches_server_resource(
-                path, _DEFAULT_PERIODS, self._instance
-            ):
-                periods = settings.default_periods(self.tree, self.config, self._instance)
-                self._attributes.set_defaults(*periods)
-                if self._observations is not None:
-                    self._observations.attributes_changed(None)
+        if self._bootstrapping:
+            return
+        if self.links:
+            self.links.on_change(paths)
+        registration, periods = settings.touched_settings(paths, self._instance)
+        if registration:
+            self.registrar.settings_changed()
+        if periods and self._attributes is not None:
+            defaults = settings.default_periods(self.tree, self.config, self._instance)
+            self._attributes.set_defaults(*defaults)
+            if self._observations is not None:
+                self._observations.attributes_changed(None)
 
     def _on_event(self, event: DeviceEvent) -> None:
         # Runs inside the operation (e.g. the Execute): act after its answer is sent.
         if isinstance(event, RegistrationUpdateRequested | ObjectsChanged):
             if not self._bootstrapping:
                 self.registrar.request_update()
+                if self.links:
+                    server = isinstance(event, RegistrationUpdateRequested) and len(event.path) > 1
+                    self.links.request_update(event.path[1] if server else None)
         elif isinstance(event, BootstrapRequested):
             if self.bootstrap is not None:
                 self.spawn(self._bootstrap_triggered())

@@ -26,6 +26,8 @@ from fleet.model.path import Path
 class Operation(Enum):
     """The LwM2M operation a request was mapped to (the specification's names)."""
 
+    __hash__ = object.__hash__  # identity, as equality (Enum's own hash runs in Python)
+
     READ = "Read"
     DISCOVER = "Discover"
     OBSERVE = "Observe"

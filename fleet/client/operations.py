@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Final, Protocol
 
-from fleet.client.coap.wire import Message
+from fleet.client.coap.wire import Message, content
 from fleet.client.content import (
     answer_format,
     encode_composite_answer,
@@ -81,7 +81,7 @@ def read(host: OperationHost, path: Path, request: Any) -> Any:
         host.tree, path, node, accept_of(request), host.lwm2m_version, host.preferred_format
     )
     payload = encode_node(fmt, node, path, host.models)
-    return Message(code=CONTENT, payload=payload, content_format=int(fmt))
+    return content(CONTENT, payload, int(fmt))
 
 
 def discover(host: OperationHost, path: Path, request: Any) -> Any:
@@ -125,7 +125,7 @@ def observe(host: OperationHost, path: Path, request: Any) -> Any:
     )
     payload = encode_node(fmt, node, path, host.models)
     if not host.observations.admits(request.remote, request.token, (path,), False):
-        return Message(code=CONTENT, payload=payload, content_format=int(fmt))  # RFC 7641 §4.1
+        return content(CONTENT, payload, int(fmt))  # RFC 7641 §4.1
     host.observations.start(
         request.remote,
         request.token,
@@ -165,7 +165,7 @@ def _composite_request(
 def read_composite_op(host: OperationHost, path: Path, request: Any) -> Any:
     """Read-Composite (FETCH /): the values of the listed paths in one composite answer."""
     _, fmt, payload = _composite_request(host, path, request)
-    return Message(code=CONTENT, payload=payload, content_format=int(fmt))
+    return content(CONTENT, payload, int(fmt))
 
 
 def observe_composite(host: OperationHost, path: Path, request: Any) -> Any:
@@ -175,7 +175,7 @@ def observe_composite(host: OperationHost, path: Path, request: Any) -> Any:
         _check_attributes(ROOT, query, None, composite=True)
     paths, fmt, payload = _composite_request(host, path, request)
     if not host.observations.admits(request.remote, request.token, paths, True):
-        return Message(code=CONTENT, payload=payload, content_format=int(fmt))  # RFC 7641 §4.1
+        return content(CONTENT, payload, int(fmt))  # RFC 7641 §4.1
     host.observations.start(
         request.remote,
         request.token,

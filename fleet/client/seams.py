@@ -65,6 +65,11 @@ class DeviceSeams:
         """
         self._interceptors = (*self._interceptors, interceptor)
 
+    @property
+    def interceptors(self) -> tuple[Interceptor, ...]:
+        """The interceptors added, in order (a device's other server links ask them too)."""
+        return self._interceptors
+
     def remove_interceptor(self, interceptor: Interceptor) -> None:
         self._interceptors = tuple(x for x in self._interceptors if x != interceptor)
 

@@ -33,6 +33,7 @@ With listeners, each answer is reported as a
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,8 +115,10 @@ RUNNERS: Final[dict[Operation, Runner]] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_uri_path(segments: tuple[str, ...]) -> Path | None:
-    """The LwM2M path of a request's Uri-Path, or ``None`` when it is not one."""
+    """The LwM2M path of a request's Uri-Path, or ``None`` when it is not one (the answers
+    are kept: a server asks for the same few paths again and again)."""
     if segments and segments[-1] == "":  # a trailing slash
         segments = segments[:-1]
     if len(segments) > 4:
@@ -137,11 +140,13 @@ def classify(host: ops.OperationHost, method: int, path: Path, request: Any) -> 
     """The operation a request asks for (see the module's table)."""
     opt = request.opt
     if method == GET:
-        if opt.accept is not None and int(opt.accept) == ops.LINK_FORMAT:
+        accept = opt.accept
+        if accept is not None and int(accept) == ops.LINK_FORMAT:
             return Operation.DISCOVER
-        if opt.observe == 0:
+        observe = opt.observe
+        if observe == 0:
             return Operation.OBSERVE
-        if opt.observe == 1:
+        if observe == 1:
             return Operation.CANCEL_OBSERVATION
         return Operation.READ
     if method == FETCH:

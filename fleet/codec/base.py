@@ -46,10 +46,11 @@ class ModelView:
     while the registry's default is newer). With ``strict=False`` a decoder
     skips resources and objects it has no definition for and does not enforce
     ranges (what a server does with a device's answers); by default both are
-    errors.
+    errors. The paths it skipped are collected in :attr:`missing`, so that a caller can
+    say which values it could not read (never dropped silently).
     """
 
-    __slots__ = ("_objects", "models", "strict", "versions")
+    __slots__ = ("_objects", "missing", "models", "strict", "versions")
 
     def __init__(
         self,
@@ -62,6 +63,8 @@ class ModelView:
         self.versions = versions or {}
         self.strict = strict
         self._objects: dict[int, ObjectModel | None] = {}
+        self.missing: list[Path] = []
+        """Paths of values skipped for want of a definition (lenient decoding only)."""
 
     def object_model(self, object_id: int) -> ObjectModel | None:
         """The definition of an object; ``None`` only when not strict."""
@@ -85,11 +88,13 @@ class ModelView:
             raise fail(path, "a value needs a resource path (/object/instance/resource)")
         model = self.object_model(path[0])
         if model is None:
+            self.missing.append(path)
             return None
         found = model.resources.get(path[2])
         if found is None:
             if self.strict:
                 raise fail(path, f"object {model.id} v{model.version} has no resource {path[2]}")
+            self.missing.append(path)
             return None
         return found
 

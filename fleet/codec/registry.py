@@ -41,6 +41,9 @@ CODECS: Final[Mapping[ContentFormat, Codec]] = MappingProxyType(
 
 def get_codec(fmt: ContentFormat | int) -> Codec:
     """The codec of a content format, or :class:`UnsupportedContentFormat`."""
+    codec = CODECS.get(fmt)  # type: ignore[arg-type]  # an int finds its IntEnum key
+    if codec is not None:
+        return codec
     try:
         return CODECS[ContentFormat(fmt)]
     except (ValueError, KeyError):
@@ -77,6 +80,7 @@ def decode(
     *,
     versions: Mapping[int, str] | None = None,
     strict: bool = True,
+    missing: list[Path] | None = None,
 ) -> Node | Composite:
     """Parse ``payload`` in format ``fmt`` for the request ``path``.
 
@@ -84,10 +88,16 @@ def decode(
     Values are checked against the object model: a wrong type, a value out of
     range, a path the model does not know or a malformed payload is a
     :class:`CodecError`. ``strict=False`` (for servers reading devices) skips
-    unknown objects and resources and does not enforce ranges.
+    unknown objects and resources and does not enforce ranges; the paths it skipped are
+    appended to ``missing`` when given (even when decoding then fails).
     """
     codec = get_codec(fmt)
-    return codec.decode(bytes(payload), path, ModelView(models, versions, strict=strict))
+    view = ModelView(models, versions, strict=strict)
+    try:
+        return codec.decode(bytes(payload), path, view)
+    finally:
+        if missing is not None:
+            missing.extend(view.missing)
 
 
 def build_node(

@@ -14,9 +14,12 @@ from decimal import Decimal
 from typing import Final
 
 from fleet.codec import cborwire
+from fleet.codec.base import ModelView
 from fleet.codec.formats import ContentFormat
 from fleet.codec.senml import Record, SenmlCodec
+from fleet.codec.senml_cbor_writer import encode_read
 from fleet.errors import CodecError
+from fleet.model import Composite, Node, Path
 
 LABELS: Final[dict[str, int | str]] = {
     "bver": -1,
@@ -115,4 +118,16 @@ class SenmlCborWire:
         return [_record(item, index) for index, item in enumerate(data)]
 
 
-SENML_CBOR: Final = SenmlCodec(SenmlCborWire())
+class SenmlCborCodec(SenmlCodec):
+    """The SenML codec over CBOR; a node's answer is written in one pass when it can be
+    (:mod:`fleet.codec.senml_cbor_writer`), otherwise through the records."""
+
+    def encode(self, node: Node | Composite, path: Path, view: ModelView) -> bytes:
+        if not isinstance(node, Composite):
+            written = encode_read(node, path, view)
+            if written is not None:
+                return written
+        return super().encode(node, path, view)
+
+
+SENML_CBOR: Final = SenmlCborCodec(SenmlCborWire())

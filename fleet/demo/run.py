@@ -24,13 +24,13 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from fleet.client.bootstrap.configs import ServerAccountSpec, single
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent, Deregistered, Registered
 from fleet.demo.fleet import TEMPERATURE, Temperatures, demo_configs
 from fleet.demo.view import DemoState, render, status_line
 from fleet.model import Value
 from fleet.server import Lwm2mServer
-from fleet.server.bootstrap.config import ServerAccountSpec, single
 from fleet.server.http.launch import HttpOptions, WebFace, start_http
 from fleet.server.platform import Console, Message
 from fleet.server.platform import render as render_message

@@ -8,6 +8,8 @@ One entry (a mapping, as a scenario's ``faults:`` list gives it)::
                             #   delete write-attributes (server requests, default: all of them)
                             #   register update deregister bootstrap (the device's own
                             #   uplink, bootstrap = Bootstrap-Request: drop/delay/reject)
+                            #   bootstrap-finish (the Bootstrap-Server's Finish: drop =
+                            #   the device ignores it; delay; reject answers a code)
     paths: ["/3442/0/*"]    # server requests: patterns, ``*`` matches one id (or what is below)
     groups: [meters]        # devices of these groups (default: every group)
     devices: ["0-99", 250]  # device index ranges (default: all)
@@ -19,7 +21,7 @@ One entry (a mapping, as a scenario's ``faults:`` list gives it)::
     duration: 30s           # silence / deregister (omitted: for good), reboot / flap (away)
     spread: 10s             # device actions: each device acts at a random moment this long
     skew: -1h               # clock-skew only: added to /3/0/13
-    at: 0.5                 # firmware-lose only: share of the download after which it is lost
+    at: 0.5                 # firmware-lose / software-lose: share of the download, then lost
 
 Request actions (:data:`REQUEST_ACTIONS`) act on requests; device actions
 (:data:`DEVICE_ACTIONS`) act once on the device each time their window opens; firmware
@@ -45,9 +47,13 @@ DEVICE_ACTIONS: Final = (
 FIRMWARE_ACTIONS: Final = (
     "firmware-hang", "firmware-integrity", "firmware-lose", "firmware-reject",
     "firmware-brick", "firmware-fail-update",
+    "software-hang", "software-integrity", "software-lose", "software-reject",
+    "software-fail-install",
 )  # fmt: skip
 """What a device's firmware update does wrong (Object 5): set when the device is installed, for
-the whole run (no window); see :data:`fleet.client.firmware.settings.FAULT_KINDS`."""
+the whole run (no window); see :data:`fleet.client.firmware.settings.FAULT_KINDS`. The
+``software-*`` actions do the same to Object 9 Software Management
+(:data:`~fleet.client.firmware.settings.SOFTWARE_FAULT_KINDS`)."""
 ACTIONS: Final = REQUEST_ACTIONS + DEVICE_ACTIONS + FIRMWARE_ACTIONS
 UPLINK_ACTIONS: Final = frozenset({"drop", "delay", "reject"})
 """What a fault can do to the device's own Register / Update."""
@@ -70,7 +76,14 @@ OPERATIONS: Final[Mapping[str, frozenset[Operation]]] = {
     "create": frozenset({Operation.CREATE}),
     "delete": frozenset({Operation.DELETE}),
     "write-attributes": frozenset({Operation.WRITE_ATTRIBUTES}),
+    "bootstrap-finish": frozenset({Operation.BOOTSTRAP_FINISH}),
 }
+NAMED_ONLY: Final = frozenset({Operation.BOOTSTRAP_FINISH})
+"""Requests a fault hits only when its ``operations`` name them (a fault on "every server
+request" leaves the Bootstrap-Server's Finish alone)."""
+BOOTSTRAP_FINISH_ACTIONS: Final = frozenset({"drop", "delay", "reject"})
+"""What a device may do to its Bootstrap-Finish: ignore it (drop: no answer, nothing done),
+answer it late, or refuse it with a code without acting on it."""
 UPLINK_OPERATIONS: Final = ("register", "update", "deregister", "bootstrap")
 """The device's own uplink; ``bootstrap`` is its Bootstrap-Request (``/bs``)."""
 OPERATION_NAMES: Final = (*OPERATIONS, *UPLINK_OPERATIONS)
@@ -187,7 +200,10 @@ class Fault:
 
     def matches(self, operation: Operation, path: tuple[int, ...] | None) -> bool:
         """Whether a request (``path`` ``None``: not an LwM2M path) is one this fault hits."""
-        if self.operations is not None and operation not in self.operations:
+        if self.operations is None:
+            if operation in NAMED_ONLY:
+                return False
+        elif operation not in self.operations:
             return False
         if not self.paths:
             return True

@@ -24,6 +24,7 @@ from typing import Final, TypeVar
 from fleet.client.events import Operation
 from fleet.faults.plan import (
     ACTIONS,
+    BOOTSTRAP_FINISH_ACTIONS,
     DEVICE_ACTIONS,
     FIRMWARE_ACTIONS,
     OPERATION_NAMES,
@@ -141,7 +142,13 @@ def read_fault(spec: Mapping[str, object], env: FaultEnv) -> tuple[Fault | None,
     if uplink and action not in UPLINK_ACTIONS:
         r.say("operations", f"register/update/deregister (the device's own requests) take "
               f"drop, delay or reject, not {action}")  # fmt: skip
+    finish = operations is not None and Operation.BOOTSTRAP_FINISH in operations
+    if finish and action not in BOOTSTRAP_FINISH_ACTIONS:
+        r.say("operations", f"bootstrap-finish (the device ignoring, delaying or refusing its "
+              f"Finish) takes drop, delay or reject, not {action}")  # fmt: skip
     paths = tuple(r.items("paths", parse_path_pattern))
+    if paths and finish:
+        r.say("paths", "bootstrap-finish is POST /bs: it has no object path")
     if paths and operations is not None and not operations:
         r.say("paths", "paths select server requests; register/update have none")
     _timing(r, action)
@@ -221,13 +228,13 @@ def _timing(r: _Reader, action: str) -> None:
 
 
 def _firmware(r: _Reader, action: str) -> None:
-    """Firmware actions last the whole run; only firmware-lose takes ``at``."""
+    """Firmware and software actions last the whole run; only their -lose takes ``at``."""
     if action in FIRMWARE_ACTIONS:
         for key in ("window", "spread"):
             if key in r.spec:
                 r.say(key, f"{action} holds for the whole run (it takes no {key})")
-    if "at" in r.spec and action != "firmware-lose":
-        r.say("at", f"only firmware-lose takes at, not {action}")
+    if "at" in r.spec and action not in ("firmware-lose", "software-lose"):
+        r.say("at", f"only firmware-lose and software-lose take at, not {action}")
 
 
 def _lose_share(value: object) -> float:

@@ -4,7 +4,9 @@
 counted (``result N`` per Update Result, ``bytes`` downloaded) with the durations of the
 ``firmware_download`` and ``firmware_update`` operations. Thresholds use the operations'
 named metrics (``firmware_download_duration``, ``firmware_download_failed``,
-``firmware_update_failed``); the throughput is shown, not a threshold metric.
+``firmware_update_failed``) and the campaign's completion (``firmware_completed``: the
+``completed`` devices among the ``devices`` with Object 5); the throughput is shown, not a
+threshold metric.
 """
 
 from __future__ import annotations
@@ -68,6 +70,13 @@ def firmware_table(firmware: Mapping[str, int], downloads: Counts, updates: Coun
         f"firmware: {downloads.count} downloads{timing}, {firmware.get('bytes', 0)} bytes"
         f"{speed}; {updates.count} updates",
     ]
+    devices = firmware.get("devices", 0)
+    if devices:
+        completed = firmware.get("completed", 0)
+        lines.append(
+            f"  campaign completion: {completed} of {devices} devices updated "
+            f"({100 * completed / devices:.1f} %)"
+        )
     results = sorted(
         (int(key.split()[1]), n) for key, n in firmware.items() if key.startswith("result ")
     )

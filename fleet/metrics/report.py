@@ -3,7 +3,8 @@
 One row per operation that happened (count, failures, injected faults,
 late starts, attempts per second, mean and p50/p95/p99/max duration), the
 run-wide counters, the failures by cause per operation (``register  port
-unreachable 12, timeout 3``), the device states, then the thresholds with pass/fail
+unreachable 12, timeout 3``), the device states, the arrival phases (``phases: warm-up
+0-60s 100/100 arrived``), then the thresholds with pass/fail
 marks (``✓``/``✗``, or
 ``ok``/``FAIL`` with ``ascii=True``).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from fleet.metrics.operations import Operation
+from fleet.metrics.phases import phases_text
 from fleet.metrics.views import METRIC_KINDS, RATE, TREND
 
 if TYPE_CHECKING:
@@ -134,8 +136,11 @@ def render_summary(summary: Summary, *, ascii: bool = False) -> str:
     if summary.device_states:
         states = ", ".join(f"{state} {n}" for state, n in sorted(summary.device_states.items()))
         lines.append(f"devices: {states}")
+    phases = phases_text(summary.phases)
+    if phases:
+        lines.append(phases)
     if summary.thresholds:
-        lines += ["", "thresholds"]
+        lines += ["", f"thresholds: {summary.verdict}"]  # the JSON's verdict word
         width = max(len(t.metric) for t in summary.thresholds)
         expr_width = max(len(t.expression) for t in summary.thresholds)
         for t in summary.thresholds:

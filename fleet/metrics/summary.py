@@ -9,7 +9,9 @@ JSON form (``schema_version`` 1; times in seconds, wall times in Unix seconds)::
       "tool_version": "0.1.0", "scenario_path": "scenarios/smoke.yaml",
       "server_uri": "coap://127.0.0.1:5683",
       "devices": 100, "shards": 1, "aborted": false,
-      "device_states": {"registered": 98, "failed": 2},
+      "device_states": {"registered": 98, "failed": 2},   # "waiting": never started (aborted)
+      "phases": [{"name": "warm-up", "start": 0.0, "end": 60.0, "planned": 100,
+                  "arrived": 100}],     # the scenario's arrival phases (fleet.metrics.phases)
       "operations": {                      # every operation, always present
         "register": {"count": 100, "failures": 5, "injected": 0, "late": 0,
                      "failure_reasons": {"timeout": 3, "port unreachable": 2},
@@ -64,6 +66,7 @@ from fleet.errors import FleetError
 from fleet.metrics.firmware import firmware_table
 from fleet.metrics.histogram import LatencyHistogram
 from fleet.metrics.operations import Operation, RunMetrics
+from fleet.metrics.phases import PhaseLine, merge_phases
 from fleet.metrics.version import package_version
 from fleet.metrics.views import METRIC_KINDS, TREND, MetricView, metric_views
 
@@ -163,6 +166,8 @@ class Summary:
     server_uri: str = ""
     groups: dict[str, dict[Operation, OperationSummary]] = field(default_factory=dict)
     """The operations of each device group (scenarios of several groups)."""
+    phases: tuple[PhaseLine, ...] = ()
+    """The scenario's arrival phases: label, span and devices planned/arrived."""
 
     @property
     def ended(self) -> float | None:
@@ -221,6 +226,7 @@ class Summary:
             retransmissions=self.retransmissions,
             late_operations=self.late_operations,
             seconds=self.duration,
+            firmware=self.firmware,
         )
 
     def metric(self, name: str) -> MetricView:
@@ -254,7 +260,7 @@ class Summary:
         width = max(len(label) for label in self.faults)
         lines = [
             "",
-            f"injected faults (on purpose, not counted as failures): {self.faults_injected}",
+            f"faults (injected on purpose, not counted as failures): {self.faults_injected}",
         ]
         for label, n in sorted(self.faults.items()):
             lines.append(f"  {label.ljust(width)}  {n}")
@@ -304,6 +310,7 @@ class Summary:
                 into = result.groups.setdefault(name, _all_operations())
                 for op, stats in operations.items():
                     into[op].merge(stats)
+        result.phases = merge_phases(item.phases for item in items)
         return result
 
     # -- JSON -------------------------------------------------------------------------------------
@@ -325,6 +332,7 @@ class Summary:
             "shards": self.shards,
             "aborted": self.aborted,
             "device_states": dict(sorted(self.device_states.items())),
+            "phases": [phase.to_json() for phase in self.phases],
             "operations": {op.value: s.to_json() for op, s in self.operations.items()},
             "lateness": self.lateness.to_json(),
             "retransmissions": self.retransmissions,
@@ -416,6 +424,16 @@ class Summary:
         summary.aborted = bool(data.get("aborted", False))
         states = _mapping(data.get("device_states", {}), "device_states")
         summary.device_states = {str(k): _count(states, k) for k in states}
+        phases = data.get("phases", [])
+        if not isinstance(phases, list):
+            raise SummaryError("phases must be a list")
+        try:
+            summary.phases = tuple(
+                PhaseLine.from_json(_mapping(phase, "phase"), f"phases[{i}]")
+                for i, phase in enumerate(phases)
+            )
+        except ValueError as error:
+            raise SummaryError(str(error)) from None
         operations = _mapping(data.get("operations"), "operations")
         for name, value in operations.items():
             op = _operation(name)  # before the value: an unknown name is the first problem

@@ -11,7 +11,10 @@ Names: ``<operation>_duration`` and ``<operation>_failed`` for every
 operation (``notify`` is spelled ``notification_delay`` and
 ``notification_failed``), ``request_duration`` / ``request_failed`` over
 every request the devices served, and the counters ``notifications_sent``,
-``retransmissions`` and ``late_operations``.
+``retransmissions`` and ``late_operations``. ``firmware_completed`` is a rate
+metric of successes (:class:`ShareStats`): the devices with Object 5 whose update
+succeeded among all of them (the ``completed`` and ``devices`` counts of
+:attr:`RunMetrics.firmware <fleet.metrics.RunMetrics>`).
 """
 
 from __future__ import annotations
@@ -90,9 +93,27 @@ class CounterStats(_NoDistribution):
         return self.events / self.seconds if self.seconds > 0 else None
 
 
-MetricView = LatencyHistogram | RateStats | CounterStats
+@dataclass(frozen=True, slots=True)
+class ShareStats(_NoDistribution):
+    """Members that reached something among all members (a campaign's completion)."""
+
+    reached: int
+    members: int
+
+    @property
+    def count(self) -> int:
+        return self.reached
+
+    @property
+    def rate(self) -> float | None:
+        return self.reached / self.members if self.members else None
+
+
+MetricView = LatencyHistogram | RateStats | CounterStats | ShareStats
 
 TREND, RATE, COUNTER = "trend", "rate", "counter"
+FIRMWARE_DEVICES, COMPLETED = "devices", "completed"
+"""Keys of :attr:`RunMetrics.firmware`: devices with Object 5, and those updated (once each)."""
 
 
 def _duration_name(op: Operation) -> str:
@@ -111,6 +132,7 @@ METRIC_KINDS: Final[Mapping[str, str]] = {
     "notifications_sent": COUNTER,
     "retransmissions": COUNTER,
     "late_operations": COUNTER,
+    "firmware_completed": RATE,
 }
 """Every metric name this package produces, with its kind."""
 
@@ -121,6 +143,7 @@ def metric_views(
     retransmissions: int,
     late_operations: int,
     seconds: float,
+    firmware: Mapping[str, int] | None = None,
 ) -> dict[str, MetricView]:
     """Every named metric, computed from per-operation counts (see the module doc)."""
     views: dict[str, MetricView] = {}
@@ -135,4 +158,8 @@ def metric_views(
     views["notifications_sent"] = CounterStats(operations[Operation.NOTIFY].count, seconds)
     views["retransmissions"] = CounterStats(retransmissions, seconds)
     views["late_operations"] = CounterStats(late_operations, seconds)
+    counts = firmware if firmware is not None else {}
+    views["firmware_completed"] = ShareStats(
+        counts.get(COMPLETED, 0), counts.get(FIRMWARE_DEVICES, 0)
+    )
     return views

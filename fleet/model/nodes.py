@@ -128,13 +128,15 @@ def flatten(node: Node | Composite, path: Path | None = None) -> dict[Path, Valu
     return dict(node.leaves(path))
 
 
+_KINDS_AT_LEVEL: dict[int, tuple[type, ...]] = {
+    1: (ObjectNode,),
+    2: (ObjectInstance,),
+    3: (SingleResource, MultiResource),
+    4: (ResourceInstance,),
+}
+
+
 def node_path_matches(node: Node, path: Path) -> bool:
     """True when ``node`` is the kind of node that can sit at ``path``."""
-    expected: dict[int, tuple[type, ...]] = {
-        1: (ObjectNode,),
-        2: (ObjectInstance,),
-        3: (SingleResource, MultiResource),
-        4: (ResourceInstance,),
-    }
-    kinds = expected.get(len(path))
+    kinds = _KINDS_AT_LEVEL.get(len(path))
     return kinds is not None and isinstance(node, kinds) and node.id == path[-1]

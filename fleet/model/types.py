@@ -13,6 +13,10 @@ from enum import Enum, Flag
 class ResourceType(Enum):
     """The LwM2M data types (LwM2M 1.1 appendix C) and ``NONE`` for executables."""
 
+    # Members are singletons compared by identity: hash them by identity too (Enum's own
+    # hash runs in Python, and every codec looks types up in sets and dicts).
+    __hash__ = object.__hash__
+
     STRING = "String"
     INTEGER = "Integer"
     UNSIGNED_INTEGER = "Unsigned Integer"
@@ -67,17 +71,19 @@ class Operations(Flag):
             raise KeyError(text)
         return table[key]
 
+    # the bits are tested on the value: Flag's ``&`` builds a member, costly on every request
+
     @property
     def readable(self) -> bool:
-        return bool(self & Operations.R)
+        return bool(self._value_ & 1)
 
     @property
     def writable(self) -> bool:
-        return bool(self & Operations.W)
+        return bool(self._value_ & 2)
 
     @property
     def executable(self) -> bool:
-        return bool(self & Operations.E)
+        return bool(self._value_ & 4)
 
     def ddf(self) -> str:
         """The DDF spelling: ``"R"``, ``"W"``, ``"RW"``, ``"E"`` or ``""``."""

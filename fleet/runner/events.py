@@ -14,7 +14,8 @@ One :class:`MetricsBridge` per shard listens to every device of the shard
 
 - ``FirmwareDownloaded`` -> ``firmware_download`` (failed unless Downloaded; a failure
   the device's firmware fault made counts as injected), its bytes and Update Result;
-  ``FirmwareUpdated`` -> ``firmware_update`` and its Update Result;
+  ``FirmwareUpdated`` -> ``firmware_update`` and its Update Result (a device's first
+  success also counts it ``completed``: the campaign completion, ``firmware_completed``);
 - ``Retransmitted`` -> ``metrics.retransmitted()`` (one per CoAP retransmission).
 
 Durations are measured by the device: each registration event says when its
@@ -60,6 +61,7 @@ from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
 from fleet.client.reasons import code_reason
 from fleet.metrics import Operation, RunMetrics
 from fleet.metrics.firmware import result_key, result_reason
+from fleet.metrics.views import COMPLETED
 
 SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
     ClientOperation.READ: Operation.READ,
@@ -92,11 +94,13 @@ def _ok(code: str | None) -> bool:
 class MetricsBridge:
     """A client listener feeding one :class:`RunMetrics` (see the module documentation)."""
 
-    __slots__ = ("_began", "errors", "metrics")
+    __slots__ = ("_began", "_updated", "errors", "metrics")
 
     def __init__(self, metrics: RunMetrics) -> None:
         self.metrics = metrics
         self._began: dict[tuple[str, Operation], float] = {}
+        self._updated: set[str] = set()
+        """Devices whose firmware update succeeded (a campaign's completion counts each once)."""
         self.errors = 0
         """Failed operations of any kind so far (what the progress view shows)."""
 
@@ -168,6 +172,9 @@ class MetricsBridge:
                 reason=reason,
             )
             self.metrics.firmware_count(result_key(event.result))
+            if ok and name not in self._updated:
+                self._updated.add(name)
+                self.metrics.firmware_count(COMPLETED)
         elif isinstance(event, Retransmitted):
             self.metrics.retransmitted()
         elif isinstance(event, Registered):

@@ -37,7 +37,8 @@ from fleet.clock import Clock, LoopClock
 from fleet.metrics import RunMetrics, Summary, ThresholdLine
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.limits import SOCKETS_SPARE, raise_open_file_limit
-from fleet.runner.shard import Shard
+from fleet.runner.phases import phase_lines
+from fleet.runner.shard import WAITING, Shard
 from fleet.scenario import Scenario, Threshold, evaluate
 
 _log = logging.getLogger("fleet.runner")
@@ -184,6 +185,9 @@ class Fleet:
         )
         if shard.could_not_start:
             summary.device_states[COULD_NOT_START] = shard.could_not_start
+        if len(self.indexes) > shard.arrived:  # an aborted run: never started
+            summary.device_states[WAITING] = len(self.indexes) - shard.arrived
+        summary.phases = phase_lines(shard.plan, self.indexes, shard.phase_arrivals)
         summary.thresholds = evaluate_thresholds(summary, scenario.thresholds)
         return summary
 

@@ -4,7 +4,10 @@
 :func:`status_line` renders one line from two snapshots (rates are the
 difference over the time between them)::
 
-    12.0s  registered 180 registering 15 waiting 5  reg/s 20.0  served 42  notifications 7  errors 0
+    12.0s  phase ramp  registered 180 registering 15 waiting 5  reg/s 20.0  served 42  errors 0
+
+(``phase``: the scenario's arrival phase running, by name or position; ``waiting``: devices
+not started yet; ``notifications`` left out here),
 
 and, while devices fail to register, how many and the most common cause::
 
@@ -33,6 +36,7 @@ from typing import Final, TextIO
 
 from fleet.clock import Clock
 from fleet.metrics import SERVED, Operation, RunMetrics
+from fleet.runner.phases import current_phase
 from fleet.runner.shard import Shard
 
 STATE_ORDER: Final = (
@@ -65,6 +69,8 @@ class Snapshot:
     errors: int = 0
     register_reasons: Mapping[str, int] = field(default_factory=dict)
     """Failed Registers so far by cause (the line names the most common)."""
+    phase: str | None = None
+    """The arrival phase running (its name, else its position), ``None``: none."""
 
     @property
     def failing(self) -> int:
@@ -90,6 +96,7 @@ def snapshot(shard: Shard, metrics: RunMetrics) -> Snapshot:
         ops[Operation.NOTIFY].count,
         sum(stats.failures for stats in ops.values()),
         dict(ops[Operation.REGISTER].reasons),
+        current_phase(shard.plan, shard.run_time()),
     )
 
 
@@ -109,6 +116,7 @@ def merge_snapshots(snapshots: Iterable[Snapshot]) -> Snapshot:
         sum(item.notifications for item in items),
         sum(item.errors for item in items),
         dict(reasons),
+        max(items, key=lambda item: item.time).phase if items else None,
     )
 
 
@@ -126,6 +134,8 @@ def status_line(now: Snapshot, before: Snapshot | None = None) -> str:
     span = now.time - since
     rate = (now.registrations - registered_before) / span if span > 0 else 0.0
     parts = [f"{now.time:6.1f}s"]
+    if now.phase is not None:
+        parts.append(f"phase {now.phase}")
     parts.append(" ".join(f"{state} {n}" for state, n in states) or "no devices")
     parts.append(f"reg/s {rate:.1f}")
     parts.append(f"served {now.served}")

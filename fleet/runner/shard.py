@@ -61,21 +61,24 @@ from fleet.client.device import Device
 from fleet.client.registration import RegistrationState
 from fleet.client.uri import Address, Resolver
 from fleet.clock import Clock, TimerHandle
-from fleet.device.generators import GeneratorSet, device_rng
+from fleet.device.generators import GeneratorSet, device_compact_rng, device_rng
 from fleet.errors import FleetError
 from fleet.faults import FaultInjector, FaultPlan, Injected
 from fleet.metrics import Operation, RunMetrics
+from fleet.metrics.views import FIRMWARE_DEVICES
 from fleet.runner.configs import device_config
 from fleet.runner.devices import DeviceFactory, DeviceLike, client_device
 from fleet.runner.events import MetricsBridge
 from fleet.runner.leaving import DEREGISTER_GRACE, until_quiet
 from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
 from fleet.scenario import Scenario
+from fleet.scenario.firmware import FIRMWARE_OBJECT
 
 _log = logging.getLogger("fleet.runner")
 
 WAITING = "waiting"
-"""Device state of an index that has not arrived yet (progress view only)."""
+"""Device state of an index that has not started yet: not arrived, or arrived and its start
+still to come (never "stopped", which is a device that ran)."""
 AWAY = "away"
 """Device state of a device churn took away for a while."""
 
@@ -141,6 +144,11 @@ class Shard:
         self.cut: asyncio.Event | None = None
         """Set (a second Ctrl-C): the De-registers still waiting are given up at once."""
         self.away: set[int] = set()
+        self.arrived = 0
+        """Devices that arrived so far (those that could not start included)."""
+        self.phase_arrivals: Counter[int] = Counter()
+        """Devices that arrived, by the position of their phase (for the summary)."""
+        self._starting: set[int] = set()
         self.generators = GeneratorSet()
         self.started_at: float | None = None
         self.applied = 0
@@ -263,8 +271,13 @@ class Shard:
         """How many devices of the shard are in each state (``waiting``, ``away`` included)."""
         counts: Counter[str] = Counter()
         for index, device in self.devices.items():
-            counts[AWAY if index in self.away and not self._stopping else device.state.value] += 1
-        counts[WAITING] = len(self.indexes) - len(self.devices)
+            if index in self.away and not self._stopping:
+                counts[AWAY] += 1
+            elif index in self._starting and device.state is RegistrationState.STOPPED:
+                counts[WAITING] += 1
+            else:
+                counts[device.state.value] += 1
+        counts[WAITING] += len(self.indexes) - len(self.devices)
         return counts
 
     def update_device_metrics(self) -> None:
@@ -338,6 +351,10 @@ class Shard:
 
     def _arrive(self, index: int, now: float) -> None:
         scenario = self.scenario
+        self.arrived += 1
+        segment = self.plan.phase_of(index)
+        if segment is not None:
+            self.phase_arrivals[segment.index] += 1
         group = scenario.group_of(index)
         try:
             device = self.factory(
@@ -345,7 +362,7 @@ class Shard:
                     scenario, index, resolved=self.server_address, resolver=self.resolver
                 ),
                 self.clock,
-                device_rng(scenario.seed, index, "device"),
+                device_compact_rng(scenario.seed, index, "device"),
             )
         except FleetError as error:  # e.g. no key for it: this device fails, the rest go on
             _log.error("device %d (group %s): cannot start: %s", index, group.name, error)
@@ -358,6 +375,8 @@ class Shard:
             self.could_not_start += 1
             return
         self.devices[index] = device
+        if FIRMWARE_OBJECT in group.template.plans:  # a campaign's completion counts it
+            self.metrics.firmware_count(FIRMWARE_DEVICES)
         values_rng = device_rng(scenario.seed, index, "values")
         for path in sorted(group.generators):
             generator = group.generators[path].create(values_rng, now)
@@ -416,9 +435,10 @@ class Shard:
     def _start_device(self, index: int) -> None:
         device = self.devices[index]
         self.bridge.began(device.name, Operation.REGISTER, self.clock.now())
-        self._chain(index, self._start(device, self.scenario.group_of(index).name))
+        self._starting.add(index)
+        self._chain(index, self._start(index, device, self.scenario.group_of(index).name))
 
-    async def _start(self, device: DeviceLike, group: str) -> None:
+    async def _start(self, index: int, device: DeviceLike, group: str) -> None:
         try:
             await device.start()
         except (OSError, FleetError) as error:
@@ -428,6 +448,8 @@ class Shard:
                 self.metrics.group(group).record(Operation.REGISTER, None, ok=False)
             self.bridge.errors += 1
             self.could_not_start += 1
+        finally:
+            self._starting.discard(index)
 
     def _chain(self, index: int, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the device's previous step (a stop before a start)."""

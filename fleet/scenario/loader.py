@@ -30,6 +30,7 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+from fleet.client.bootstrap.configs import BootstrapConfigs
 from fleet.errors import FleetError, ScenarioError
 from fleet.model import ModelRegistry
 from fleet.model.ddf import build_registry, load_paths
@@ -40,7 +41,7 @@ from fleet.scenario.faults import build_faults
 from fleet.scenario.group_context import raw_key
 from fleet.scenario.groups import build_group
 from fleet.scenario.kinds import INVALID, Context, label
-from fleet.scenario.model import Group, Scenario, ServerTarget
+from fleet.scenario.model import EmbeddedServer, Group, Scenario, ServerTarget
 from fleet.scenario.overrides import Setting, apply_settings
 from fleet.scenario.phases import Churn, CountPhase, PausePhase, Phase, RatePhase
 from fleet.scenario.problems import KeyPath, Mark, Problems, ScenarioErrors
@@ -149,8 +150,10 @@ def load_scenario_text(
         duration=checked.get("duration"),
         secure=server.scheme == "coaps" if isinstance(server, ServerTarget) else None,
     )
+    embedded = _embedded_server(checked.get("embedded_server"), ctx)
     problems.raise_if_any()
     server, seed, duration = checked["server"], checked["seed"], checked["duration"]
+    bootstrap = checked.get("bootstrap")
     assert isinstance(server, ServerTarget) and isinstance(seed, int) and registry is not None
     assert isinstance(groups, list) and isinstance(phases, list)
     return Scenario(
@@ -166,7 +169,24 @@ def load_scenario_text(
         description=str(checked.get("description") or ""),
         registry=registry,
         faults=faults,
+        bootstrap=bootstrap if isinstance(bootstrap, BootstrapConfigs) else None,
+        embedded_server=embedded,
     )
+
+
+def _embedded_server(checked: object, ctx: Context) -> EmbeddedServer:
+    """``embedded_server:`` with the place of each rule (judged by the commands that know
+    the server's language: :meth:`EmbeddedServer.problems`)."""
+    if not isinstance(checked, dict):
+        return EmbeddedServer()
+    listed = checked.get("on_register")
+    rules = listed if isinstance(listed, list) else []
+    texts = tuple(rule for rule in rules if isinstance(rule, str))
+    marks = tuple(
+        ctx.source.value(("embedded_server", "on_register", index)) for index in range(len(texts))
+    )
+    concurrency = checked.get("concurrency")
+    return EmbeddedServer(texts, concurrency if isinstance(concurrency, int) else None, marks)
 
 
 def _registry(

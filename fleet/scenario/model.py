@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import bisect
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fleet.client.bootstrap.configs import BootstrapConfigs
 from fleet.client.config import DEFAULT_AWAKE_TIME
 from fleet.client.firmware.settings import FirmwareSettings
 from fleet.codec import ContentFormat
 from fleet.device import DeviceLayout, TreeTemplate
+from fleet.errors import ScenarioError
 from fleet.model import ModelRegistry, Path
 from fleet.scenario.phases import Churn, Phase
+from fleet.scenario.problems import Mark
 from fleet.scenario.thresholds import Threshold
 
 if TYPE_CHECKING:
@@ -103,6 +106,35 @@ class Group:
         return self.endpoint_pattern.format(index=index)
 
 
+RuleCheck = Callable[[str], "str | None"]
+"""What is wrong with an ``on_register`` rule, or ``None``. The rules are in the server's
+command language, which this layer cannot import: the commands that know it (``fleet
+validate``, ``fleet run``, ``fleet server``) pass its checker to
+:meth:`EmbeddedServer.problems`."""
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """``embedded_server:``: what the embedded server does when it serves the scenario."""
+
+    on_register: tuple[str, ...] = ()
+    """Rules run against every device as it registers (console commands, no endpoint)."""
+    concurrency: int | None = None
+    """Devices the rules talk to at once (``None``: the server's default)."""
+    marks: tuple[Mark, ...] = field(default=(), compare=False, repr=False)
+    """Where each rule is written (file:line:col)."""
+
+    def problems(self, check: RuleCheck) -> list[ScenarioError]:
+        """Every rule ``check`` refuses, as an error at the rule's place."""
+        found = []
+        for index, rule in enumerate(self.on_register):
+            problem = check(rule)
+            if problem is not None:
+                mark = self.marks[index] if index < len(self.marks) else Mark()
+                found.append(mark.error(f"embedded_server.on_register[{index}]: {problem}"))
+        return found
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A whole validated scenario. ``duration`` ``None`` runs until stopped."""
@@ -120,6 +152,9 @@ class Scenario:
     version: int = 1
     registry: ModelRegistry = field(default_factory=ModelRegistry, compare=False, repr=False)
     faults: tuple[Fault, ...] = ()
+    bootstrap: BootstrapConfigs | None = field(default=None, compare=False, repr=False)
+    """The top-level ``bootstrap:`` section: what the embedded Bootstrap-Server writes."""
+    embedded_server: EmbeddedServer = field(default_factory=EmbeddedServer)
 
     @property
     def device_count(self) -> int:

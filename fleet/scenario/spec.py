@@ -20,6 +20,7 @@ from fleet.codec import ContentFormat
 from fleet.model.path import MAX_ID
 from fleet.scenario import thresholds
 from fleet.scenario.bootstrap import BOOTSTRAP
+from fleet.scenario.bootstrap_server import BOOTSTRAP_SERVER
 from fleet.scenario.containers import (
     Alternatives,
     Field,
@@ -305,6 +306,28 @@ THRESHOLDS: Final = MapOf(
     ),
 )
 
+EMBEDDED_SERVER: Final = Record(
+    "embedded_server",
+    "What the embedded server does when it serves this scenario (fleet server --scenario, "
+    "fleet demo --scenario); a server of your own ignores it.",
+    (
+        Field(
+            "on_register",
+            ListOf(Text(), single=True),
+            "Rules: console commands without the endpoint (READ, WRITE, EXECUTE, OBSERVE "
+            "with pmin/pmax/gt/lt/st, UNOBSERVE; ';' joins several), run against every "
+            "device as it registers and registers again, e.g. 'OBSERVE /3303/0/5700 pmin=1 "
+            "pmax=10'. Added to --on-register.",
+            default=[],
+        ),
+        Field(
+            "concurrency",
+            Integer(1, 10_000),
+            "Devices the rules (and * commands) talk to at once (default 32; --concurrency wins).",
+        ),
+    ),
+)
+
 SCENARIO: Final = Record(
     "scenario",
     "An lwm2m-fleet scenario: which devices, how they arrive, what passes.",
@@ -370,6 +393,14 @@ SCENARIO: Final = Record(
             "Faults the devices inject: rejections, drops, delays, silence, reboots, flaps...",
             default=[],
         ),
+        Field(
+            "bootstrap",
+            BOOTSTRAP_SERVER,
+            "What the embedded Bootstrap-Server writes per endpoint (fleet server "
+            "--bootstrap-port N --scenario FILE): the shape of a --bootstrap-config file. A "
+            "group's bootstrap: says where its devices bootstrap from.",
+        ),
+        Field("embedded_server", EMBEDDED_SERVER, EMBEDDED_SERVER.description),
     ),
 )
 

@@ -12,7 +12,9 @@ An expression is ``AGGREGATION OPERATOR VALUE``. Aggregations: ``p(N)``
 on *trend* metrics (durations, in seconds); ``rate`` (the fraction of
 attempts that failed, 0..1; ``1%`` is allowed) and ``count`` (how many
 failed) on *rate* metrics; ``count`` and ``rate`` (per second over the run) on
-*counter* metrics. Operators: ``<``, ``<=``, ``>``, ``>=``, ``==``, ``!=``.
+*counter* metrics (``firmware_completed`` is a rate metric of successes: the share
+of the devices with Object 5 whose update succeeded). Operators: ``<``, ``<=``,
+``>``, ``>=``, ``==``, ``!=``.
 Time values need a unit (``500ms``, ``2s``, ``1m``): a bare ``p(95)<200``
 would mean milliseconds to a k6 user and seconds to everyone else, so it is
 refused.
@@ -124,6 +126,13 @@ def _all_metrics() -> Mapping[str, MetricInfo]:
         ),
         MetricInfo("firmware_update_duration", _T, "Execute Update until the update's result."),
         MetricInfo("firmware_update_failed", _R, "Firmware updates that did not succeed."),
+        MetricInfo(
+            "firmware_completed",
+            _R,
+            "A firmware campaign's completion: the share of the devices with Object 5 that "
+            "updated successfully (Update Result 1), each device counted once; e.g. "
+            "'rate>=95%'; count: how many did.",
+        ),
         MetricInfo("notifications_sent", _C, "Notifications the fleet sent."),
         MetricInfo("retransmissions", _C, "Confirmable messages the fleet had to send again."),
         MetricInfo(
@@ -310,7 +319,8 @@ def parse_threshold(metric: str, expression: str, *, allow_empty: bool = False) 
     if timed and value < 0:
         raise ThresholdError(f"{expression!r}: a duration cannot be negative")
     if info.kind is MetricKind.RATE and aggregation == "rate" and not 0 <= value <= 1:
-        raise ThresholdError(f"{expression!r}: a failure rate is a fraction between 0 and 1")
+        what = "a rate" if metric == "firmware_completed" else "a failure rate"
+        raise ThresholdError(f"{expression!r}: {what} is a fraction between 0 and 1")
     return Threshold(metric, expression.strip(), aggregation, op, value, percentile, allow_empty)
 
 

@@ -222,6 +222,7 @@ class ServerCore:
             location=location,
             paths=paths,
             decode_error=decoded.error,
+            unmodelled=decoded.unmodelled,
             request_id=request_id,
             time=self.clock.wall(),
         )

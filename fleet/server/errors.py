@@ -7,6 +7,8 @@ Exceptions say that no answer exists:
 - :class:`InvalidRequest`: refused before anything was sent (bad path, a value that does not
   fit the model, a format that cannot carry it); ``status`` is the HTTP-like code a platform
   would report (400, 404 for an unknown endpoint, 415 for a format);
+- :class:`NoModel`: an :class:`InvalidRequest` for a Write the server has no object model
+  to encode (anything but one plain value, which goes as text/plain);
 - :class:`InsecureRoute`: the device registered over DTLS and has no session with that
   identity now; nothing is sent in the clear (a platform's 503);
 - :class:`DeviceTimeout`: the device did not answer in time (a platform's 408);
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 from fleet.errors import FleetError
 
 if TYPE_CHECKING:
+    from fleet.model import Path
     from fleet.server.results import Result
 
 
@@ -49,6 +52,22 @@ class UnknownEndpoint(InvalidRequest, LookupError):
     def __init__(self, endpoint: str) -> None:
         super().__init__(f"no registered device named {endpoint!r}", status=404)
         self.endpoint = endpoint
+
+
+class NoModel(InvalidRequest):
+    """A Write the server cannot encode: it has no object definition for ``paths`` (load one
+    with ``--objects DIR``, or ``models=`` in Python). The message says why, naming them."""
+
+    def __init__(self, message: str, paths: tuple[Path, ...]) -> None:
+        super().__init__(message, status=400)
+        self.paths = paths
+
+
+class BadRule(ServerError, ValueError):
+    """An on-register rule that is no command (``fleet server --on-register``, a scenario's
+    ``embedded_server: on_register``), refused at start-up, saying what is wrong."""
+
+    status = 400
 
 
 class InsecureRoute(InvalidRequest):

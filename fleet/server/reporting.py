@@ -184,6 +184,7 @@ class ReportingMixin(ServerCore):
             request_id=handle.request_id,
             paths=handle.paths,
             decode_error=decoded.error,
+            unmodelled=decoded.unmodelled,
         )
         if decoded.values:
             under = handle.paths if handle.path is None else (handle.path,)

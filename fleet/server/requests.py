@@ -39,7 +39,8 @@ from fleet.model import (
 )
 from fleet.observe import NotificationAttributes, parse_attributes
 from fleet.observe.attributes import format_value
-from fleet.server.errors import InvalidRequest
+from fleet.server.errors import InvalidRequest, NoModel
+from fleet.server.unmodelled import LOAD_HINT, plain_text
 
 GET, POST, PUT, DELETE, FETCH, IPATCH = 1, 2, 3, 4, 5, 7
 METHODS = {"GET": GET, "POST": POST, "PUT": PUT, "DELETE": DELETE, "FETCH": FETCH, "IPATCH": IPATCH}
@@ -143,7 +144,10 @@ def _collect(
     if len(path) < 3:
         raise InvalidRequest(f"{path}: write a mapping of resources, not {value!r:.40}")
     if resource is None:
-        raise InvalidRequest(f"{path}: the server has no definition of this resource", status=404)
+        raise NoModel(
+            f"no model for {path}: a value inside a mapping needs its type; {LOAD_HINT}",
+            (path,),
+        )
     if multiple:
         raise InvalidRequest(f"{path} is multiple-instance: give {{instance id: value}} or a list")
     if len(path) == 4 and not resource.multiple:
@@ -188,9 +192,21 @@ def write_payload(
     models: ModelRegistry,
     versions: Mapping[int, str],
 ) -> tuple[ContentFormat, bytes]:
-    """Encode ``value`` for a Write/Create at ``path``: the format used and the payload."""
-    node = node_for(path, value, models, versions)
+    """Encode ``value`` for a Write/Create at ``path``: the format used and the payload.
+
+    A resource the server has no model for takes one plain value as text/plain
+    (:func:`~fleet.server.unmodelled.plain_text`); anything else is :class:`NoModel`."""
     resource = resource_model(models, versions, path)
+    unknown = len(path) >= 3 or (len(path) >= 1 and path[0] not in models)
+    if resource is None and unknown and not isinstance(value, NODE_TYPES):
+        if fmt not in (None, ContentFormat.TEXT):
+            raise NoModel(
+                f"no model for {path}: without one it goes as text/plain only, not "
+                f"{fmt.short_name}; {LOAD_HINT}",
+                (path,),
+            )
+        return ContentFormat.TEXT, plain_text(path, value)
+    node = node_for(path, value, models, versions)
     single = resource is not None and (len(path) == 4 or not resource.multiple)
     rtype = resource.type if resource is not None else None
     if fmt is None:

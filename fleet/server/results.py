@@ -1,10 +1,12 @@
 """What a device answered: :class:`Result` for requests, :class:`Notification` for observations.
 
 Both carry the raw answer (code, content format, payload) and its decoded values as
-``{Path: value}``. Decoding is lenient (``strict=False``): objects and resources the server has
-no definition for are skipped and ranges are not enforced, and a payload that still cannot be
-decoded leaves ``values`` empty and says why in ``decode_error`` instead of raising. A device's
-error code is a normal result (``ok`` is false); :meth:`Result.raise_for_status` raises it.
+``{Path: value}``. Decoding is lenient (``strict=False``): ranges are not enforced, and the
+paths the server has no object definition for are named in ``unmodelled``, their values as the
+device sent them where the format says (:mod:`fleet.server.unmodelled`). A payload that still
+cannot be decoded leaves ``values`` empty and says why in ``decode_error`` instead of raising.
+A device's error code is a normal result (``ok`` is false); :meth:`Result.raise_for_status`
+raises it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fleet.codec import ContentFormat, Link, decode, parse_links
 from fleet.errors import FleetError
 from fleet.model import Composite, ModelRegistry, Node, Path, Value, flatten
 from fleet.server.errors import DeviceError
+from fleet.server.unmodelled import resource_paths, untyped_values
 
 _REASONS = {
     65: "Created",
@@ -106,6 +109,9 @@ class Result:
     request_id: str = ""
     time: float = 0.0
     """Wall-clock seconds when the answer arrived."""
+    unmodelled: tuple[Path, ...] = ()
+    """Paths in the answer the server has no object definition for (see the module
+    docstring); their values, if the format let them be read, are untyped."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _frozen(self.values))
@@ -164,6 +170,8 @@ class Notification:
     request_id: str = ""
     paths: tuple[Path, ...] = ()
     decode_error: str | None = None
+    unmodelled: tuple[Path, ...] = ()
+    """As :attr:`Result.unmodelled`."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", _frozen(self.values))
@@ -190,6 +198,8 @@ class Decoded:
     values: Mapping[Path, Value] = field(default_factory=dict)
     links: tuple[Link, ...] = ()
     error: str | None = None
+    unmodelled: tuple[Path, ...] = ()
+    """Paths the server has no definition for (their values untyped, or absent)."""
 
 
 def decode_answer(
@@ -215,12 +225,22 @@ def decode_answer(
         if len(path) < 3:
             return Decoded(error="the answer has no Content-Format")
         content_format = ContentFormat.TEXT
+    missing: list[Path] = []
+    node: Node | Composite | None = None
+    values: dict[Path, Value] = {}
     try:
-        node = decode(content_format, payload, path, models, versions=versions, strict=False)
+        node = decode(
+            content_format, payload, path, models, versions=versions, strict=False, missing=missing
+        )
         values = flatten(node, path) if not isinstance(node, Composite) else flatten(node)
     except (FleetError, ValueError) as error:
-        return Decoded(error=str(error))
-    return Decoded(node=node, values=values)
+        if not missing:
+            return Decoded(error=str(error))
+    if not missing:
+        return Decoded(node=node, values=values)
+    values.update(untyped_values(content_format, payload, path, missing))
+    unmodelled = resource_paths(missing)
+    return Decoded(node=node, values=dict(sorted(values.items())), unmodelled=unmodelled)
 
 
 def message_format(message: Any) -> int | None:

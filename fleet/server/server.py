@@ -32,13 +32,13 @@ from collections.abc import Callable, Collection, Iterable
 from types import TracebackType
 from typing import Any
 
+from fleet.client.bootstrap.configs import ServerAccountSpec, single
 from fleet.client.coap import Address, CoapEndpoint, EndpointLimits, TransmissionParameters
 from fleet.client.coap.x509 import X509Credentials
 from fleet.clock import Clock, LoopClock
 from fleet.model import ModelRegistry
 from fleet.model.shipped import shipped_registry
 from fleet.server.bootstrap import BootstrapConfigs, BootstrapFaults, BootstrapServer
-from fleet.server.bootstrap.config import ServerAccountSpec, single
 from fleet.server.directory import Directory, Registration
 from fleet.server.errors import UnknownEndpoint
 from fleet.server.events import (

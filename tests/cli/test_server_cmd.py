@@ -3,65 +3,19 @@ printed received messages (``--json``: one per line; default: pretty JSON) are c
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
 import socket
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from fleet.cli.server import psk_lookup, server
+from fleet.cli.server import load_server_scenario, psk_lookup, server
 from fleet.client.coap.dtls import dtls_available
 from fleet.client.coap.psk import PskCredentials
-from fleet.client.config import DeviceConfig
-from fleet.client.device import Device
-
-RUN = [sys.executable, "-c", "from fleet.cli.server import server; server()"]
-WAIT = 20.0
-
-
-async def _run(
-    tmp_path: Path,
-    lines: list[str],
-    *extra: str,
-    psk: PskCredentials | None = None,
-    env: dict[str, str] | None = None,
-) -> tuple[str, str, int]:
-    """Run ``fleet server`` with ``lines`` as commands and one device (named ``dev1``, over
-    DTLS to the server's coaps:// address with ``psk``)."""
-    script = tmp_path / "commands.txt"
-    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    process = await asyncio.create_subprocess_exec(
-        *RUN,
-        "--port",
-        "0",
-        "--commands",
-        str(script),
-        "--exit-after-commands",
-        "--timeout",
-        "1",
-        *extra,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=None if env is None else {**os.environ, **env},
-    )
-    assert process.stderr is not None
-    first = (await asyncio.wait_for(process.stderr.readline(), WAIT)).decode()
-    found = re.search(r"coaps://\S+" if psk is not None else r"coap://\S+", first)
-    assert found, first
-    device = Device(DeviceConfig(endpoint="dev1", server=found.group(0), lifetime=60, psk=psk))
-    await device.start()
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), WAIT)
-    finally:
-        await asyncio.wait_for(device.stop(deregister=False), WAIT)
-    return out.decode(), first + err.decode(), await process.wait()
+from tests.cli.serving import serve as _run
 
 
 @pytest.mark.asyncio
@@ -177,7 +131,7 @@ def test_a_bad_keys_file_names_its_line(tmp_path: Path) -> None:
 
 def test_keys_from_a_scenario_and_a_single_value_together() -> None:
     scenario = Path(__file__).resolve().parents[2] / "scenarios" / "dtls-psk.yaml"
-    lookup = psk_lookup((), scenario, "lab", "hex:0102")
+    lookup = psk_lookup((), load_server_scenario(scenario), "lab", "hex:0102")
     assert lookup is not None
     assert lookup(b"lab") == b"\x01\x02"
     assert lookup(b"sim-000003") == bytes.fromhex("00112233") + (3).to_bytes(12, "big")

@@ -17,7 +17,7 @@ from fleet.client.firmware.settings import FirmwareFault, FirmwareSettings
 from fleet.device.firmware.package import build_package
 from fleet.server import Lwm2mServer
 from fleet.server.campaign import Campaign, CampaignOptions
-from fleet.server.platform.console import device_info
+from fleet.server.platform.devices import device_info
 
 from .conftest import FIRMWARE_LAYOUT
 

@@ -176,7 +176,9 @@ async def test_observe_notifications(api: Api, device: VirtualDevice) -> None:
     # message of an OBSERVE's chain carries them
     assert same_shape(note, cin(15), free=("content",)) == ["$: extra ['labels']"]
     assert same_shape(note["content"], cin(15)["content"]) == []
-    assert note["content"]["resourcePath"] == "/3303/0/5602"
+    # one form in every message: the responses' (and data keys') "3303/0/5602", where this
+    # one example of the document writes "/3303/0/5602" (docs/platform-api.md)
+    assert note["content"]["resourcePath"] == "3303/0/5602"
     assert note["content"]["dataValue"] == 99.5
     assert note["labels"] == answer["labels"]
 

@@ -12,8 +12,7 @@ manual clock here).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -21,7 +20,6 @@ import pytest_asyncio
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import (
-    ClientEvent,
     Deregistered,
     Operation,
     Registered,
@@ -30,39 +28,12 @@ from fleet.client.events import (
 )
 from fleet.model import Path
 from tests.interop.nodelib import NodeLibServer
+from tests.interop.recorder import WAIT, Recorder
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.interop]
 
 ENDPOINT = "fleet-interop-1"
 TEMPERATURE = "/3303/0/5700"
-WAIT = 10.0  # real seconds; only reached when a test is about to fail
-
-E = TypeVar("E", bound=ClientEvent)
-
-
-class Recorder:
-    """The device's events, awaitable by type."""
-
-    def __init__(self) -> None:
-        self.events: list[ClientEvent] = []
-        self._arrived = asyncio.Event()
-
-    def __call__(self, event: ClientEvent) -> None:
-        self.events.append(event)
-        self._arrived.set()
-
-    async def first(
-        self, kind: type[E], where: Callable[[E], bool] | None = None, timeout: float = WAIT
-    ) -> E:
-        async def until_seen() -> E:
-            while True:
-                self._arrived.clear()
-                for event in self.events:
-                    if isinstance(event, kind) and (where is None or where(event)):
-                        return event
-                await self._arrived.wait()
-
-        return await asyncio.wait_for(until_seen(), timeout)
 
 
 @pytest_asyncio.fixture

@@ -37,6 +37,7 @@ def test_the_bridge_counts_downloads_updates_and_results() -> None:
         "result 4": 1,
         "result 5": 1,
         "result 8": 1,
+        "completed": 3,
     }
 
 

@@ -241,12 +241,12 @@ def test_injected_faults_are_summarised_merged_and_read_back() -> None:
     del data["faults"]  # a document from before faults were summarised
     assert Summary.from_json(data).faults == {}
     table = merged.table(ascii=True)
-    section = table[table.index("injected faults") :].splitlines()
-    assert section[0] == "injected faults (on purpose, not counted as failures): 7"
+    section = table[table.index("faults (injected") :].splitlines()
+    assert section[0] == "faults (injected on purpose, not counted as failures): 7"
     assert [line.split() for line in section[1:]] == [
         ["drop", "register", "1"], ["reboot", "3"], ["reject", "4.05", "3"],
     ]  # fmt: skip
-    assert "injected faults" not in Summary().table()
+    assert "faults (injected" not in Summary().table()
 
 
 def test_the_table_names_its_columns_as_the_json_does() -> None:

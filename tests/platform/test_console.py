@@ -111,7 +111,7 @@ async def test_observe_notifications_share_the_chain_labels(
             "nodeResourceName": "dev1",
             "time": note["content"]["time"],
             "messageType": "notify",
-            "resourcePath": "/3303/0/5700",
+            "resourcePath": "3303/0/5700",
             "dataValue": 25.5,
             "attributes": {"pmin": 0, "pmax": 30},
         },

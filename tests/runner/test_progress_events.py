@@ -107,7 +107,7 @@ async def test_progress_prints_a_line_every_interval() -> None:
     await progress.close()
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("   5.0s  waiting 3")
+    assert lines[0].startswith("   5.0s  phase 1  waiting 3")  # the unnamed pause, by position
     await shard.stop()
 
 

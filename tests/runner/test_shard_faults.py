@@ -83,7 +83,7 @@ async def test_injected_faults_in_the_summary_match_what_the_server_saw() -> Non
     assert (write.count, write.injected, write.failures) == (DEVICES, DEVICES, 0)
     data = Summary.from_json(summary.to_json())
     assert data.faults == summary.faults
-    assert "injected faults" in summary.table() and "reject 4.05" in summary.table()
+    assert "faults (injected on purpose" in summary.table() and "reject 4.05" in summary.table()
 
 
 def rebooted(seen: list[ServerEvent]) -> list[str]:

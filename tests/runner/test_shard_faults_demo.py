@@ -54,4 +54,4 @@ async def test_the_worked_fault_scenario_shows_its_faults_in_the_summary() -> No
     assert len(rebooted) == faults["reboot"]
     write = summary.operations[Operation.WRITE]
     assert write.injected == faults["reject 4.05"] and write.failures == 0
-    assert "injected faults" in summary.table()
+    assert "faults (injected on purpose" in summary.table()

@@ -89,7 +89,9 @@ async def test_read_decodes_a_payload_we_did_not_encode(
         Path(3, 0, 0): "Open Mobile Alliance",
         Path(3, 0, 9): 95,
         Path(3, 0, 11, 0): 0,
-    }  # the unknown resource 999 is skipped, not an error
+        Path(3, 0, 999): 1,
+    }  # the unknown resource 999: not an error, shown with SenML's own type, and named
+    assert senml.unmodelled == (Path(3, 0, 999),)
     tlv = await server.read("dev1", "/3/0", format=F.TLV)
     assert dict(tlv.values) == {Path(3, 0, 0): "Hello, Tlv Sender", Path(3, 0, 9): 96}
 
@@ -208,7 +210,7 @@ async def test_write_refuses_what_cannot_be_sent(server: Lwm2mServer, device: Fa
         ("/3442/0/110", "x", F.TEXT, None),  # fine, for contrast
         ("/3442/0", {110: "x"}, F.TEXT, 415),
         ("/3442/0/1110", "one", None, 400),
-        ("/3442/0/999", 1, None, 404),
+        ("/3442/0/999", [1, 2], None, 400),  # no model: only one plain value goes (as text)
         ("/3442/0", {"/3/0/0": "elsewhere"}, None, 400),
         ("/3442/0", 5, None, 400),
     ]

@@ -111,6 +111,7 @@ class Bootstrapper:
     __slots__ = (
         "_attempt",
         "_host",
+        "_ignored",
         "_purge",
         "_sequence",
         "_task",
@@ -128,6 +129,7 @@ class Bootstrapper:
         self.initiated = "client"
         self._attempt = 1
         self._sequence = 1
+        self._ignored = False
         self._timer: TimerHandle | None = None
         self._purge: TimerHandle | None = None
         self._task: asyncio.Future[None] | None = None
@@ -203,6 +205,11 @@ class Bootstrapper:
             self._purge = host.clock.call_at(host.clock.now() + delay, self._purge_account)
         host.bootstrapped(account)
         return None
+
+    def finish_ignored(self) -> None:
+        """A fault made the device ignore (or refuse) the Finish: the wait that runs out
+        is an injected failure."""
+        self._ignored = True
 
     def fall_back(self) -> None:
         """Every server refused the registration (1.1 "bootstrap on registration failure",
@@ -303,6 +310,7 @@ class Bootstrapper:
     def _wait_for_finish(self) -> None:
         clock = self._host.clock
         self.state = BootstrapState.WAITING
+        self._ignored = False
         self._cancel_timer()
         timeout = self._host.config.bootstrap_timeout
         self._timer = clock.call_at(clock.now() + timeout, self._finish_missing)
@@ -311,7 +319,9 @@ class Bootstrapper:
         self._timer = None
         timeout = self._host.config.bootstrap_timeout
         reason = f"no Bootstrap-Finish within {timeout:g} s"
-        self._failed(FINISH, reason, self.started, cause=NO_FINISH)
+        if self._ignored:
+            reason = f"Bootstrap-Finish ignored (injected); none acted on within {timeout:g} s"
+        self._failed(FINISH, reason, self.started, self._ignored, cause=NO_FINISH)
 
     def _purge_account(self) -> None:
         """E.1 /0/x/12: the Bootstrap-Server Account's time is over."""

@@ -13,7 +13,12 @@ DELETE  ``/``, ``/o``, ``/o/i``                      Bootstrap-Delete
 POST    ``/bs``                                      Bootstrap-Finish
 ======  ==========================================  ========================
 
-Anything else is 4.05 Method Not Allowed (an unknown path 4.04). What a
+Anything else is 4.05 Method Not Allowed (an unknown path 4.04). A
+Bootstrap-Finish is first shown to the device's interceptors (the fault seam,
+:func:`intercept_finish`): a device that ignores Finish drops it (no answer,
+nothing done: the Bootstrap-Server times out and the device's own wait for
+Finish runs out), answers a code without acting on it, or acts on it late.
+Other bootstrap operations are never intercepted. What a
 Bootstrap-Delete removes and what Finish checks come from
 :mod:`fleet.client.bootstrap.rules`; Finish itself is decided by the host
 (:meth:`BootstrapSiteHost.bootstrap_finish`), which answers what is wrong (4.06)
@@ -28,6 +33,7 @@ from typing import Any, Protocol
 
 from fleet.client import operations as ops
 from fleet.client.bootstrap import rules
+from fleet.client.coap.results import NO_REPLY
 from fleet.client.coap.wire import Message
 from fleet.client.events import Operation
 from fleet.client.site import (
@@ -37,7 +43,9 @@ from fleet.client.site import (
     METHOD_NAMES,
     POST,
     PUT,
+    Interceptor,
     SiteHost,
+    Verdict,
     error_response,
     parse_uri_path,
     report_served,
@@ -61,6 +69,10 @@ class BootstrapSiteHost(SiteHost, Protocol):
         """A bootstrap operation arrived (server-initiated bootstrap starts here)."""
         ...
 
+    def bootstrap_finish_ignored(self) -> None:
+        """A fault dropped or refused the Finish (the device did not act on it)."""
+        ...
+
 
 def classify(method: int, segments: tuple[str, ...], accept: int | None) -> Operation:
     """The bootstrap operation a request asks for (see the module's table)."""
@@ -77,12 +89,63 @@ def classify(method: int, segments: tuple[str, ...], accept: int | None) -> Oper
     return Operation.UNKNOWN
 
 
-def serve_bootstrap(host: BootstrapSiteHost, request: Any) -> Any:
-    """Answer one request of the Bootstrap-Server."""
-    started = host.clock.now()
+def _segments(request: Any) -> tuple[str, ...]:
     segments = tuple(request.opt.uri_path)
-    if segments and segments[-1] == "":
-        segments = segments[:-1]
+    return segments[:-1] if segments and segments[-1] == "" else segments
+
+
+def serve_bootstrap(
+    host: BootstrapSiteHost, request: Any, interceptors: tuple[Interceptor, ...] = ()
+) -> Any:
+    """Answer one request of the Bootstrap-Server (a Finish through ``interceptors``)."""
+    if interceptors:
+        segments = _segments(request)
+        if classify(int(request.code), segments, None) is Operation.BOOTSTRAP_FINISH:
+            return intercept_finish(host, request, interceptors)
+    return _serve(host, request)
+
+
+def intercept_finish(
+    host: BootstrapSiteHost, request: Any, interceptors: tuple[Interceptor, ...]
+) -> Any:
+    """A Bootstrap-Finish through ``interceptors`` (the first verdict wins): dropped (the
+    device ignores it), answered with a code instead of acting, delayed, or served."""
+    verdict: Verdict | None = None
+    for interceptor in interceptors:
+        verdict = interceptor(request, Operation.BOOTSTRAP_FINISH, None)
+        if verdict is not None:
+            break
+    if verdict is None:
+        return _serve(host, request)
+    _log.info("%s: Bootstrap-Finish intercepted (%s)", host.name, verdict)
+    if verdict.dropped:
+        host.bootstrap_finish_ignored()
+        return NO_REPLY
+    if verdict.code is not None:
+        host.bootstrap_finish_ignored()
+        response = Message(code=verdict.code)
+        if host.listening:
+            report_served(
+                host,
+                request,
+                Operation.BOOTSTRAP_FINISH,
+                POST,
+                response,
+                host.clock.now(),
+                injected=True,
+            )
+        return response
+    return _late(host, request, host.clock.now() + verdict.delay_s)
+
+
+async def _late(host: BootstrapSiteHost, request: Any, when: float) -> Any:
+    await host.clock.sleep_until(when)
+    return _serve(host, request)
+
+
+def _serve(host: BootstrapSiteHost, request: Any) -> Any:
+    started = host.clock.now()
+    segments = _segments(request)
     method = int(request.code)
     operation = classify(method, segments, ops.accept_of(request))
     try:

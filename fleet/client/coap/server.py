@@ -47,6 +47,7 @@ from fleet.client.coap.wire import (
     default_code,
     empty_message,
     encode,
+    is_plain,
     unknown_critical_option,
 )
 from fleet.errors import Lwm2mError
@@ -108,25 +109,8 @@ class ServerRole(ObserverRole):
             if seen.reply is not None:
                 self._send(seen.reply, remote)
             return
-        critical = unknown_critical_option(request)
-        if critical is not None:
-            if critical in PROXY_OPTIONS:
-                self._respond(request, mtype, mid, Message(code=_PROXYING_NOT_SUPPORTED))
-            elif mtype == CON:
-                self._respond(request, mtype, mid, Message(code=_BAD_OPTION))
-            else:
-                self._malformed += 1
-                self._send(empty_message(RST, mid), remote)
-            return
-        opt = request.opt
-        if opt.block1 is not None and not self._assemble_block1(request, mtype, mid, now):
-            return
-        block2 = opt.block2
-        if block2 is not None and block2.block_number > 0 and request.code not in _SAFE_METHODS:
-            held = self._held_response(request, now)
-            if held is None:
-                held = Message(code=REQUEST_ENTITY_INCOMPLETE)
-            self._respond(request, mtype, mid, held)
+        plain = is_plain(request)
+        if not plain and not self._special_request(request, mtype, mid, now):
             return
         handler = self._handler
         if handler is None:
@@ -136,7 +120,10 @@ class ServerRole(ObserverRole):
                 result = handler(request)
             except Exception as error:
                 result = self._error_response(error)
-        if result is None or isinstance(result, Message | Duplicate) or result is NO_REPLY:
+        if isinstance(result, Message):
+            self._respond(request, mtype, mid, result, plain=plain)
+            return
+        if result is None or isinstance(result, Duplicate) or result is NO_REPLY:
             self._answer(request, mtype, mid, result)
             return
         try:
@@ -150,6 +137,32 @@ class ServerRole(ObserverRole):
             deferred.timer = self._clock.call_at(when, deferred.send_empty_ack)
         self._keep_task(future)
         future.add_done_callback(deferred.done)
+
+    def _special_request(self, request: Any, mtype: int, mid: int, now: float) -> bool:
+        """Options other than plain ones: unknown critical options, blocks. ``False`` when
+        answered here (the handler is not called)."""
+        remote = request.remote
+        critical = unknown_critical_option(request)
+        if critical is not None:
+            if critical in PROXY_OPTIONS:
+                self._respond(request, mtype, mid, Message(code=_PROXYING_NOT_SUPPORTED))
+            elif mtype == CON:
+                self._respond(request, mtype, mid, Message(code=_BAD_OPTION))
+            else:
+                self._malformed += 1
+                self._send(empty_message(RST, mid), remote)
+            return False
+        opt = request.opt
+        if opt.block1 is not None and not self._assemble_block1(request, mtype, mid, now):
+            return False
+        block2 = opt.block2
+        if block2 is not None and block2.block_number > 0 and request.code not in _SAFE_METHODS:
+            held = self._held_response(request, now)
+            if held is None:
+                held = Message(code=REQUEST_ENTITY_INCOMPLETE)
+            self._respond(request, mtype, mid, held)
+            return False
+        return True
 
     def _error_response(self, error: BaseException) -> Any:
         """The response for an exception out of a handler: its code, or 5.00."""
@@ -179,9 +192,11 @@ class ServerRole(ObserverRole):
         *,
         separate: bool = False,
         copies: int = 1,
+        plain: bool = False,
     ) -> None:
         """Encode and send the answer to ``request`` (piggybacked, NON, or separate CON);
-        ``copies`` > 1 sends the same datagram again (a duplicating network)."""
+        ``copies`` > 1 sends the same datagram again (a duplicating network); ``plain``: the
+        request has no Observe and no block option (:func:`~fleet.client.coap.wire.is_plain`)."""
         remote = request.remote
         if response is None:
             if mtype == CON and not separate:
@@ -196,14 +211,17 @@ class ServerRole(ObserverRole):
         payload: bytes = response.payload
         if not 64 <= code < 192:
             code, options, payload = _INTERNAL_SERVER_ERROR, Options(), b""
-        ropt = request.opt
-        if ropt.observe is not None:
-            options = self._track_observer(request, code, options)
-        block1 = ropt.block1
-        if block1 is not None and code < 96 and options.block1 is None:
-            options = copy_options(options, frozenset({BLOCK1}))
-            options.block1 = (block1.block_number, False, block1.size_exponent)
-        block2 = ropt.block2
+        if plain:
+            block2 = None
+        else:
+            ropt = request.opt
+            if ropt.observe is not None:
+                options = self._track_observer(request, code, options)
+            block1 = ropt.block1
+            if block1 is not None and code < 96 and options.block1 is None:
+                options = copy_options(options, frozenset({BLOCK1}))
+                options.block1 = (block1.block_number, False, block1.size_exponent)
+            block2 = ropt.block2
         big = needs_blocks(len(payload), self._limits.block_szx)
         if big or (block2 is not None and code < 96):  # errors need no Block2 unless large
             if request.code not in _SAFE_METHODS and (block2 is None or block2.block_number == 0):

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from fleet.client.bootstrap import rules
+from fleet.client.bootstrap.configs import BootstrapConfig
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.codec.formats import ContentFormat
 from fleet.codec.link import parse_links
 from fleet.model.nodes import Node, ObjectInstance, ObjectNode, SingleResource
 from fleet.model.path import Path
 from fleet.model.values import Value
-from fleet.server.bootstrap.config import BootstrapConfig
 
 NOTIFICATION_STORING: Final = 6
 LIFETIME, DEFAULT_PMIN, DEFAULT_PMAX, BINDING = 1, 2, 3, 7

@@ -7,12 +7,13 @@ Bootstrap-Requests (``POST /bs?ep=..[&pct=..]``, LwM2M 1.1 Core 6.1.3):
 - no configuration for the endpoint: 4.00 Bad Request (as Leshan answers);
 - the configuration has a bootstrap PSK and the request did not come over a
   DTLS session with that identity: 4.01 Unauthorized;
-- otherwise 2.04 Changed, then a short task sends the steps of
-  :mod:`.plan` in order (Discover, Delete, Write..., Finish), each reported as
-  a :class:`~fleet.server.events.ServerEvent` (``bootstrap-discover``,
-  ``bootstrap-delete``, ``bootstrap-write``, ``bootstrap-finish`` with the code
-  the device answered). A step answered with an error or not at all ends the
-  session (``detail`` says why); the device then retries on its own.
+- otherwise 2.04 Changed, then a short task runs the session of
+  :mod:`.session`: the steps of :mod:`.plan` in order (Discover, Delete,
+  Write..., Finish), each reported as a :class:`~fleet.server.events.ServerEvent`
+  (``bootstrap-discover``, ``bootstrap-delete``, ``bootstrap-write``,
+  ``bootstrap-finish`` with the code the device answered). A step answered with
+  an error or not at all ends the session (``detail`` says why); the device then
+  retries on its own.
 
 :meth:`BootstrapServer.bootstrap` runs the same steps toward a device that did
 not ask (server-initiated bootstrap). Server-side faults
@@ -28,34 +29,21 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
-from fleet.client.coap import (
-    Address,
-    BlockwiseError,
-    CoapEndpoint,
-    CoapReset,
-    CoapTimeout,
-    EndpointClosed,
-    EndpointLimits,
-    TransmissionParameters,
-)
+from fleet.client.bootstrap.configs import BootstrapConfig, BootstrapConfigs
+from fleet.client.coap import Address, CoapEndpoint, EndpointLimits, TransmissionParameters
 from fleet.client.coap.wire import Code, Message
 from fleet.clock import Clock, LoopClock
 from fleet.codec import ContentFormat
-from fleet.codec.registry import encode
 from fleet.errors import BadRequest, FleetError, MethodNotAllowed, NotFound, Unauthorized
 from fleet.model import ModelRegistry
 from fleet.model.shipped import shipped_registry
-from fleet.server.bootstrap.config import BootstrapConfig, BootstrapConfigs
 from fleet.server.bootstrap.faults import BootstrapFaults
-from fleet.server.bootstrap.plan import Discovered, Step, parse_discover, plan_writes
+from fleet.server.bootstrap.session import POST, BootstrapOperations
 from fleet.server.events import EventBus, EventKind, ServerEvent
-from fleet.server.results import code_text
 from fleet.server.secure import DualTransport, open_server_endpoint
 
 _log = logging.getLogger("fleet.server.bootstrap")
 
-_POST, _GET, _PUT, _DELETE = 2, 1, 3, 4
-LINK_FORMAT = 40
 RECEIVE_BUFFER = 4 << 20
 """Bytes of UDP receive buffer asked for (as the LwM2M server's)."""
 
@@ -65,7 +53,7 @@ def _uri(scheme: str, address: Address) -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-class BootstrapServer:
+class BootstrapServer(BootstrapOperations):
     """The embedded Bootstrap-Server. Create it with :meth:`start`."""
 
     def __init__(
@@ -214,7 +202,7 @@ class BootstrapServer:
         path = tuple(request.opt.uri_path)
         if path != ("bs",):
             raise NotFound(f"no resource /{'/'.join(path)} (a Bootstrap-Server serves /bs)")
-        if int(request.code) != _POST:
+        if int(request.code) != POST:
             raise MethodNotAllowed("a Bootstrap-Request is a POST")
         return self._bootstrap_request(request)
 
@@ -289,143 +277,6 @@ class BootstrapServer:
             raise BadRequest(f"no bootstrap configuration for endpoint {endpoint}")
         self._begin(endpoint, address, config, 0.0)
         return await asyncio.shield(self._sessions[endpoint])
-
-    # -- single operations (tests, scripts) -----------------------------------------------
-
-    async def request(
-        self, endpoint: str, address: Address, kind: EventKind, path: str, message: Any
-    ) -> tuple[str | None, bytes]:
-        """Send one bootstrap operation to ``address``; ``(code, payload)`` (code ``None``:
-        no answer). Reported as an event like the session's steps."""
-        response = await self._step(kind, endpoint, address, path, message, keep=True)
-        if response is None:
-            return None, b""
-        return code_text(int(response.code)), bytes(response.payload)
-
-    async def discover(
-        self, endpoint: str, address: Address, path: str = "/"
-    ) -> tuple[str | None, bytes]:
-        """Bootstrap-Discover ``path`` (``/`` or an object)."""
-        message = Message(code=_GET, uri_path=_segments(path), accept=LINK_FORMAT)
-        return await self.request(endpoint, address, EventKind.BOOTSTRAP_DISCOVER, path, message)
-
-    async def read(
-        self, endpoint: str, address: Address, path: str, accept: int | None = None
-    ) -> tuple[str | None, bytes]:
-        """Bootstrap-Read ``path`` (1.1: the Server or Access Control object)."""
-        message = Message(code=_GET, uri_path=_segments(path))
-        if accept is not None:
-            message.opt.accept = accept
-        return await self.request(endpoint, address, EventKind.BOOTSTRAP_READ, path, message)
-
-    async def delete(self, endpoint: str, address: Address, path: str) -> tuple[str | None, bytes]:
-        """Bootstrap-Delete ``path`` (``/``, an object or an instance)."""
-        message = Message(code=_DELETE, uri_path=_segments(path))
-        return await self.request(endpoint, address, EventKind.BOOTSTRAP_DELETE, path, message)
-
-    async def write(self, endpoint: str, address: Address, step: Step) -> tuple[str | None, bytes]:
-        """Bootstrap-Write one step (its node encoded in its content format)."""
-        message = self._write_message(step)
-        return await self.request(
-            endpoint, address, EventKind.BOOTSTRAP_WRITE, str(step.path), message
-        )
-
-    async def finish(self, endpoint: str, address: Address) -> tuple[str | None, bytes]:
-        """Bootstrap-Finish (``POST /bs``)."""
-        message = Message(code=_POST, uri_path=("bs",))
-        return await self.request(endpoint, address, EventKind.BOOTSTRAP_FINISH, "/bs", message)
-
-    # -- the session --------------------------------------------------------------------
-
-    async def _session(
-        self, endpoint: str, address: Address, config: BootstrapConfig, delay: float
-    ) -> bool:
-        await asyncio.sleep(0)  # the 2.04 goes out before the first operation
-        if delay > 0:
-            await self.clock.sleep_until(self.clock.now() + delay)
-        discovered: Discovered | None = None
-        if config.discover:
-            message = Message(code=_GET, accept=LINK_FORMAT)
-            response = await self._step(
-                EventKind.BOOTSTRAP_DISCOVER, endpoint, address, "/", message
-            )
-            if response is None:
-                return self._fail(endpoint)
-            discovered = parse_discover(bytes(response.payload))
-        for target in config.delete:
-            message = Message(code=_DELETE, uri_path=_segments(str(target)))
-            response = await self._step(
-                EventKind.BOOTSTRAP_DELETE, endpoint, address, str(target), message
-            )
-            if response is None:
-                return self._fail(endpoint)
-        for index, step in enumerate(plan_writes(config, endpoint, discovered)):
-            message = self._write_message(step)
-            if self.faults.failing_write(endpoint, index):
-                message = Message(code=_PUT, uri_path=message.opt.uri_path, payload=b"\xff\x00")
-                message.opt.content_format = int(step.content_format)
-            response = await self._step(
-                EventKind.BOOTSTRAP_WRITE, endpoint, address, str(step.path), message
-            )
-            if response is None:
-                return self._fail(endpoint)
-        if self.faults.failing_finish(endpoint):
-            self._event(
-                EventKind.BOOTSTRAP_FINISH, endpoint, None, "/bs", "not sent (injected fault)"
-            )
-            return self._fail(endpoint)
-        message = Message(code=_POST, uri_path=("bs",))
-        response = await self._step(EventKind.BOOTSTRAP_FINISH, endpoint, address, "/bs", message)
-        if response is None:
-            return self._fail(endpoint)
-        self.counters["finished"] += 1
-        self.finished[endpoint] = self.finished.get(endpoint, 0) + 1
-        return True
-
-    def _fail(self, endpoint: str) -> bool:
-        self.counters["failed"] += 1
-        return False
-
-    def _write_message(self, step: Step) -> Any:
-        payload = encode(step.content_format, step.node, step.path, self.models)
-        message = Message(code=_PUT, uri_path=tuple(str(i) for i in step.path), payload=payload)
-        message.opt.content_format = int(step.content_format)
-        return message
-
-    async def _step(
-        self,
-        kind: EventKind,
-        endpoint: str,
-        address: Address,
-        path: str,
-        message: Any,
-        *,
-        keep: bool = False,
-    ) -> Any | None:
-        """Send one operation; the response when it succeeded (2.xx, ``keep``: any code),
-        else ``None``."""
-        self.counters[f"steps.{kind.value}"] += 1
-        try:
-            response = await self._coap().request(message, address, timeout=self.request_timeout)
-        except (CoapTimeout, CoapReset, BlockwiseError, EndpointClosed) as error:
-            self._event(kind, endpoint, None, path, f"no answer: {type(error).__name__}")
-            return None
-        code = code_text(int(response.code))
-        ok = code.startswith("2.")
-        detail = "" if ok else bytes(response.payload).decode("utf-8", "replace")
-        self._event(kind, endpoint, code, path, detail)
-        return response if ok or keep else None
-
-    def _event(
-        self, kind: EventKind, endpoint: str, code: str | None, path: str, detail: str
-    ) -> None:
-        self._bus.emit(
-            ServerEvent(kind, endpoint, self.clock.wall(), code=code, path=path, detail=detail)
-        )
-
-
-def _segments(path: str) -> tuple[str, ...]:
-    return tuple(part for part in path.split("/") if part)
 
 
 def _query(query: list[str]) -> tuple[str, ContentFormat | int | None]:

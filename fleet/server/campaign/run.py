@@ -7,9 +7,12 @@ Update Result; Execute ``/5/0/2`` Update once Downloaded; then wait for the
 device to come back (a new Register after its reboot, or, with
 ``reboot=False``, Update Result 1), read ``/5/0/5`` and ``/3/0/3`` and compare
 the firmware version with the package's (our header's ``version``, when the
-package has one). Timeouts are real seconds: ``download_timeout`` without any
+package has one). Timeouts run on the campaign's clock (the server's
+:class:`~fleet.clock.Clock` unless another is given: a
+:class:`~fleet.clock.ManualClock` in tests): ``download_timeout`` without any
 notification while downloading (a hang: ``stalled``), ``update_timeout`` for
-the return after Update (a brick: ``no-return``).
+the return after Update (a brick: ``no-return``); outcome times are that
+clock's too.
 
 The image is served by a :class:`~.files.FileServer` (started on the server's
 host when none is given) or by any file server named with ``uri``
@@ -20,12 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from fleet.client.coap import BlockwiseError, CoapReset, CoapTimeout, EndpointClosed
+from fleet.clock import Clock, wait_for
 from fleet.device.firmware.package import read_header
 from fleet.errors import FleetError
 from fleet.model import Path
@@ -38,7 +41,7 @@ from fleet.server.requests import PUT, build_request
 from fleet.server.results import Notification
 from fleet.server.server import Lwm2mServer
 
-STATE, RESULT = Path(5, 0, 3), Path(5, 0, 5)
+PACKAGE, PACKAGE_URI, STATE, RESULT = Path(5, 0, 0), Path(5, 0, 1), Path(5, 0, 3), Path(5, 0, 5)
 OPAQUE: Final = 42
 IDLE, DOWNLOADING, DOWNLOADED, UPDATING = 0, 1, 2, 3
 CHANGED: Final = 68  # 2.04
@@ -47,7 +50,7 @@ _FAILURES = (RequestFailed, UnknownEndpoint, FleetError, TimeoutError, StopAsync
 
 @dataclass(frozen=True, slots=True)
 class CampaignOptions:
-    """How a campaign runs (see the module docstring); timeouts in real seconds."""
+    """How a campaign runs (see the module docstring); timeouts in clock seconds."""
 
     push: bool = False
     concurrency: int = 200
@@ -76,8 +79,11 @@ class Campaign:
         uri: str | None = None,
         files: FileServer | None = None,
         options: CampaignOptions | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.server = server
+        self.clock: Clock = clock if clock is not None else server.clock
+        """What the timeouts and outcome times run on (default: the server's clock)."""
         self.package = bytes(package)
         self.name = name
         self.options = options if options is not None else CampaignOptions()
@@ -108,24 +114,24 @@ class Campaign:
         """Update every device of ``endpoints``; returns the tally when all have an outcome."""
         names = list(dict.fromkeys(endpoints))
         await self.prepare()
-        self._began = time.monotonic()
+        self._began = self.clock.now()
         gate = asyncio.Semaphore(self.options.concurrency)
         for name in names:
-            self.outcomes[name] = DeviceOutcome(name, started=time.monotonic())
+            self.outcomes[name] = DeviceOutcome(name, started=self.clock.now())
 
         async def one(name: str) -> None:
             async with gate:
                 outcome = self.outcomes[name]
-                outcome.started = time.monotonic()
+                outcome.started = self.clock.now()
                 try:
                     await self._update(outcome)
                 except Exception as error:  # a device's failure never ends the campaign
-                    outcome.end("lost", time.monotonic(), f"{type(error).__name__}: {error}")
+                    outcome.end("lost", self.clock.now(), f"{type(error).__name__}: {error}")
 
         try:
             await asyncio.gather(*(one(name) for name in names))
         finally:
-            self._ended = time.monotonic()
+            self._ended = self.clock.now()
             if self._own_files and self._files is not None:
                 self._files.close()
                 self._files = None
@@ -133,7 +139,7 @@ class Campaign:
 
     def report(self) -> CampaignReport:
         """The tally so far."""
-        now = self._ended if self._ended is not None else time.monotonic()
+        now = self._ended if self._ended is not None else self.clock.now()
         elapsed = 0.0 if self._began is None else now - self._began
         return CampaignReport.of(list(self.outcomes.values()), len(self.package), elapsed)
 
@@ -151,7 +157,7 @@ class Campaign:
             outcome.phase = "downloading"
             code = await self._deliver(name)
             if code != "2.04":
-                outcome.end("refused", time.monotonic(), f"write answered {code}")
+                outcome.end("refused", self.clock.now(), f"write answered {code}")
                 return
             if not await self._until_downloaded(outcome, handle):
                 return
@@ -159,7 +165,7 @@ class Campaign:
             try:
                 executed = await server.execute(name, "/5/0/2", timeout=timeout)
                 if executed.code != "2.04":
-                    outcome.end("refused", time.monotonic(), f"execute answered {executed.code}")
+                    outcome.end("refused", self.clock.now(), f"execute answered {executed.code}")
                     return
                 outcome.phase = "updating"
                 await self._until_back(outcome, handle, back)
@@ -169,17 +175,27 @@ class Campaign:
             if handle.active:
                 handle.cancel_by_reset()
 
+    @property
+    def package_uri_path(self) -> Path:
+        """Where the Package URI is written (``/5/0/1``)."""
+        return PACKAGE_URI
+
+    @property
+    def package_path(self) -> Path:
+        """Where a pushed package is written (``/5/0/0``)."""
+        return PACKAGE
+
     async def _deliver(self, name: str) -> str:
         if not self.options.push:
             assert self._uri is not None
             result = await self.server.write(
-                name, "/5/0/1", self._uri, timeout=self.options.request_timeout
+                name, str(self.package_uri_path), self._uri, timeout=self.options.request_timeout
             )
             return result.code
         registration = self.server.registration(name)
         if registration is None:
             raise UnknownEndpoint(name)
-        target, _, root = self.server._target(name, Path(5, 0, 0), None)
+        target, _, root = self.server._target(name, self.package_path, None)
         message = build_request(PUT, root, target, payload=self.package, content_format=OPAQUE)
         coap = self.server._coap()
         try:
@@ -194,35 +210,38 @@ class Campaign:
     async def _until_downloaded(self, outcome: DeviceOutcome, handle: ObservationHandle) -> bool:
         while True:
             try:
-                note = await handle.next(self.options.download_timeout)
+                note = await wait_for(self.clock, handle.next(), self.options.download_timeout)
             except TimeoutError:
-                outcome.end("stalled", time.monotonic(), "no progress while downloading")
+                outcome.end("stalled", self.clock.now(), "no progress while downloading")
                 return False
             except StopAsyncIteration:
-                outcome.end("lost", time.monotonic(), "the observation ended while downloading")
+                outcome.end("lost", self.clock.now(), "the observation ended while downloading")
                 return False
             self._note(outcome, note)
             if outcome.result not in (None, 0, 1):
-                outcome.end("failed", time.monotonic())
+                outcome.end("failed", self.clock.now())
                 return False
             if outcome.state == DOWNLOADED:
                 outcome.phase = "downloaded"
-                outcome.downloaded = time.monotonic()
+                outcome.downloaded = self.clock.now()
                 return True
 
     async def _until_back(
         self, outcome: DeviceOutcome, handle: ObservationHandle, back: asyncio.Future[Any]
     ) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.options.update_timeout
+        clock = self.clock
+        deadline = clock.now() + self.options.update_timeout
         while not back.done():
-            left = deadline - loop.time()
+            left = deadline - clock.now()
             if left <= 0:
                 break
-            note_task = asyncio.ensure_future(handle.next(left)) if handle.active else None
-            waiting = {back} if note_task is None else {back, note_task}
-            done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            if note_task is None or note_task not in done:
+            note_task = asyncio.ensure_future(handle.next()) if handle.active else None
+            waiting: set[asyncio.Future[Any]] = {back} if note_task is None else {back, note_task}
+            with contextlib.suppress(TimeoutError):
+                await wait_for(
+                    clock, asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED), left
+                )
+            if note_task is None or not note_task.done():
                 if note_task is not None:
                     note_task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, *_FAILURES):
@@ -233,23 +252,27 @@ class Campaign:
             except (TimeoutError, StopAsyncIteration):
                 continue
             if outcome.result not in (None, 0, 1):
-                outcome.end("failed", time.monotonic())
+                outcome.end("failed", clock.now())
                 return
             if outcome.result == 1 and not self.options.reboot:
                 break
         if not back.done() and (self.options.reboot or outcome.result != 1):
-            outcome.end("no-return", time.monotonic(), "did not come back after Update")
+            outcome.end("no-return", clock.now(), "did not come back after Update")
             return
         await self._read_back(outcome)
 
     async def _read_back(self, outcome: DeviceOutcome) -> None:
         server, name, timeout = self.server, outcome.endpoint, self.options.request_timeout
-        await server.wait_for_registration(name, timeout=self.options.update_timeout, hooks=True)
+        await wait_for(
+            self.clock,
+            server.wait_for_registration(name, timeout=None, hooks=True),
+            self.options.update_timeout,
+        )
         result = await server.read(name, "/5/0/5", timeout=timeout)
         version = await server.read(name, "/3/0/3", timeout=timeout)
         outcome.result = int(result.value) if result.code == "2.05" else None  # type: ignore[arg-type]
         outcome.version = str(version.value) if version.code == "2.05" else None
-        now = time.monotonic()
+        now = self.clock.now()
         if outcome.result == 1 and (self.version is None or outcome.version == self.version):
             outcome.phase = "done"
             outcome.end("updated", now)

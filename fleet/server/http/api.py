@@ -3,7 +3,9 @@
 Under ``/device-management-orchestrator/v3/<tenant>/`` (the seed document's paths):
 
 - ``POST device-communication/<deviceID>/outgoing-msg``: an outgoing message
-  (:mod:`.outgoing`); 201 with the ``contentInstance`` as filed;
+  (:mod:`.outgoing`); 201 with the ``contentInstance`` as filed; ``<deviceID>`` ``*``: one
+  for every registered device (sent through the console's bounded pool), 201 with
+  ``{"m2m:uril": [their paths]}``;
 - ``GET device-communication/<deviceID>/<container>``: the container (``outgoing-msg``,
   ``sent-msg``, ``received-msg``) with its instances, oldest first (``?lim=N``: the last N);
 - ``GET device-communication/<deviceID>/<container>/la`` (latest), ``/ol`` (oldest) or
@@ -36,6 +38,7 @@ from fleet.server.http.errors import (
 from fleet.server.http.outgoing import parse_outgoing
 from fleet.server.http.resources import CONTAINERS, OUTGOING, ContentInstance
 from fleet.server.http.standin import StandIn
+from fleet.server.platform.console import EVERY
 
 PREFIX = "/device-management-orchestrator/v3"
 STANDIN: web.AppKey[StandIn] = web.AppKey("standin", StandIn)
@@ -106,9 +109,16 @@ def _container(request: web.Request) -> tuple[StandIn, str, str]:
 async def post_outgoing(request: web.Request) -> web.Response:
     standin = _standin(request)
     device = request.match_info["device"]
-    standin.require(device)
+    if device != EVERY:
+        standin.require(device)
     outgoing = parse_outgoing(await request.read(), request.headers.get("Content-Type", ""))
-    instance = standin.submit(device, outgoing, request.headers.get("X-M2M-Origin"))
+    origin = request.headers.get("X-M2M-Origin")
+    if device == EVERY:  # every registered device: 201 with the list of instances filed
+        filed = standin.submit_everywhere(outgoing, origin)
+        where = f"device-communication/{{}}/{OUTGOING}/{{}}"
+        uris = [where.format(endpoint, instance.resource_name) for endpoint, instance in filed]
+        return reply(request, {"m2m:uril": uris}, status=201)
+    instance = standin.submit(device, outgoing, origin)
     return reply(request, instance.as_json(), status=201)
 
 

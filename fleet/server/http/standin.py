@@ -20,8 +20,9 @@ timestamps) and its ``deviceInfo`` (from /3 and /6, the platform's mapping table
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fleet.server import DeviceRecord, Lwm2mServer
@@ -120,8 +121,37 @@ class StandIn:
 
     def submit(self, endpoint: str, outgoing: Outgoing, origin: str | None) -> ContentInstance:
         """File ``outgoing`` for ``endpoint`` and start sending it; returns the instance."""
+        instance = self._file(endpoint, outgoing, origin)
+        self._start(self._send(endpoint, outgoing, instance))
+        return instance
+
+    def submit_everywhere(
+        self, outgoing: Outgoing, origin: str | None
+    ) -> list[tuple[str, ContentInstance]]:
+        """``*``: file ``outgoing`` for every registered endpoint and send them through the
+        console's bounded pool (a summary line goes to the console's ``say``); 404 when no
+        device is registered."""
+        endpoints = sorted(r.endpoint for r in self.server.registrations())
+        if not endpoints:
+            raise HttpProblem(UNKNOWN_PATH, f"no registered device in tenant {self.tenant} for *")
+        filed = [(ep, self._file(ep, outgoing, origin)) for ep in endpoints]
+        self._start(self._send_everywhere(outgoing, filed))
+        return filed
+
+    async def _send_everywhere(
+        self, outgoing: Outgoing, filed: list[tuple[str, ContentInstance]]
+    ) -> None:
+        jobs = [functools.partial(self._send, ep, outgoing, instance) for ep, instance in filed]
+        await self.console.pool.run_all(jobs)
+
+    def _start(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _file(self, endpoint: str, outgoing: Outgoing, origin: str | None) -> ContentInstance:
         self.require(endpoint)
-        instance = self.store.add(
+        return self.store.add(
             endpoint,
             OUTGOING,
             outgoing.con,
@@ -131,10 +161,6 @@ class StandIn:
             content_info=outgoing.cnf,
             resource_name=outgoing.resource_name,
         )
-        task = asyncio.ensure_future(self._send(endpoint, outgoing, instance))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return instance
 
     async def _send(self, endpoint: str, outgoing: Outgoing, instance: ContentInstance) -> None:
         lock = self._locks.setdefault(endpoint, asyncio.Lock())

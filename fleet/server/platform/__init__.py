@@ -9,7 +9,8 @@ and a console joining them to :class:`~fleet.server.Lwm2mServer` (``fleet server
 """
 
 from fleet.server.platform.commands import Command, Method, Parsed, Refused, parse_content
-from fleet.server.platform.console import Console, device_info, device_row
+from fleet.server.platform.console import Console
+from fleet.server.platform.devices import device_info, device_row
 from fleet.server.platform.messages import Message, render, summary
 from fleet.server.platform.texts import Status, device_status
 

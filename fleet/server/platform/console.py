@@ -8,6 +8,11 @@ chain's labels. :meth:`Console.run_line` takes one console line:
 
 - ``ENDPOINT CONTENT``: an outgoing message in the command language (:mod:`.commands`); its
   commands run one after the other; each gets a ``requestId``, the line one ``outgoing_msgRN``;
+- ``* CONTENT``: the same for every registered endpoint, at most ``concurrency`` devices at
+  a time (:mod:`.pool`), each reported as above, then one summary line (``* READ /3/0/0:
+  20 devices, 20 answers: 200 x19, 408 x1``);
+- ``RULES [--wait]``: the on-register rules (:mod:`.rules`) and the pool's counters (with
+  ``--wait``, once every rule and ``*`` command queued so far has run: for scripts);
 - ``DEVICES``: every known device with its state and timestamps;
 - ``INFO ENDPOINT``: the device info the server keeps (from /3 and /6) and its
   ``registrations_timestamp`` / ``updates_timestamp`` / ``deregistrations_timestamp`` /
@@ -15,7 +20,8 @@ chain's labels. :meth:`Console.run_line` takes one console line:
 - ``WAIT ENDPOINT [SECONDS]``: wait until the endpoint is registered and its device info read
   (default 10 s; for scripts);
 - ``SLEEP SECONDS``: pause the script (e.g. to let notifications arrive);
-- ``FOTA ENDPOINT|* FILE [--push] [--version V]`` / ``FOTA-STATUS [ENDPOINT] [--wait]``:
+- ``FOTA ENDPOINT|* FILE [--push] [--version V]`` / ``FOTA-STATUS [ENDPOINT] [--wait]``
+  (and ``SOTA ...`` for Object 9):
   firmware campaigns (:mod:`fleet.server.campaign.console`);
 - ``HELP``; ``QUIT`` / ``EXIT`` (the caller ends the session).
 
@@ -28,17 +34,18 @@ instead of an endpoint is answered that the endpoint is missing, and nothing is 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fleet.server import (
-    DeviceRecord,
     DeviceTimeout,
     EventKind,
     InvalidRequest,
     Lwm2mServer,
+    NoModel,
     ObservationHandle,
     RequestFailed,
     ServerClosed,
@@ -55,14 +62,18 @@ from fleet.server.platform.commands import (
     parse_content,
     split_line,
 )
+from fleet.server.platform.devices import device_info, device_row
 from fleet.server.platform.messages import (
     Message,
     bootstrap_message,
+    fan_out_summary,
     labels_of,
     notify_message,
     response_message,
     status_message,
 )
+from fleet.server.platform.pool import DEFAULT_CONCURRENCY, Pool
+from fleet.server.platform.rules import OnRegisterRules, Rule
 from fleet.server.results import Result
 
 Emit = Callable[[Message], None]
@@ -77,13 +88,27 @@ REGISTRATION_KINDS = (
 )
 BOOTSTRAP_KINDS = (EventKind.BOOTSTRAP_REQUEST, EventKind.BOOTSTRAP_FINISH)
 """The embedded Bootstrap-Server's steps the console shows (the first and the last)."""
-CONSOLE_WORDS = ("DEVICES", "INFO", "WAIT", "SLEEP", "HELP", "QUIT", "EXIT", *FOTA_WORDS)
+CONSOLE_WORDS = (
+    "DEVICES",
+    "INFO",
+    "WAIT",
+    "SLEEP",
+    "HELP",
+    "QUIT",
+    "EXIT",
+    "RULES",
+    *FOTA_WORDS,
+)
+EVERY = "*"
+"""The endpoint that means every registered endpoint."""
 HELP = """\
 ENDPOINT COMMAND[; COMMAND...]   READ|RD, WRITE|WR path value, EXECUTE|EXE,
                                  OBSERVE|OBS path [pmin=N pmax=N gt=X lt=X st=X], UNOBSERVE|UOBS
 ENDPOINT {"method": "GET", "path": "/3/0/0"}   REST mode (GET/PUT/POST), or a JSON list
-DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | HELP | QUIT
-FOTA ENDPOINT|* FILE [--push] [--version V] | FOTA-STATUS [ENDPOINT] [--wait]"""
+* COMMAND                        the command for every registered endpoint
+DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | RULES [--wait] | HELP | QUIT
+FOTA ENDPOINT|* FILE [--push] [--version V] | FOTA-STATUS [ENDPOINT] [--wait]
+SOTA ENDPOINT|* FILE [--push] [--version V] [--instance N] [--no-activate]"""
 
 
 @dataclass(slots=True)
@@ -107,11 +132,15 @@ class Console:
         *,
         say: Say | None = None,
         timeout: float | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         """``emit`` gets every received message; ``say`` the output of console commands
         (a text or a JSON-able object); ``timeout`` bounds each request (default: the
-        server's)."""
+        server's); ``concurrency``: devices a ``*`` command or a rule talks to at once."""
         self.server = server
+        self.pool = Pool(concurrency)
+        """Runs ``*`` commands and on-register rules, ``concurrency`` devices at a time."""
+        self.rules: OnRegisterRules | None = None
         self.emit = emit
         self.say: Say = say if say is not None else (lambda _: None)
         self.timeout = timeout
@@ -123,9 +152,19 @@ class Console:
         self.fota: FotaDesk | None = None
         """The firmware campaigns of FOTA (:mod:`fleet.server.campaign.console`)."""
 
+    def add_rules(self, rules: Sequence[Rule]) -> OnRegisterRules:
+        """Run ``rules`` for every endpoint that registers from now on."""
+        if self.rules is not None:
+            self.rules.close()
+        self.rules = OnRegisterRules(self, rules)
+        return self.rules
+
     def close(self) -> None:
-        """Stop listening to the server (and end the FOTA campaigns still running)."""
+        """Stop listening to the server (and end the FOTA campaigns and rules still running)."""
         self._remove()
+        if self.rules is not None:
+            self.rules.close()
+        self.pool.close()
         if self.fota is not None:
             self.fota.close()
 
@@ -172,6 +211,12 @@ class Console:
         if word.upper() in CONSOLE_WORDS:
             await self._console_command(word.upper(), rest.split())
             return []
+        if word == EVERY:
+            content = rest.strip()
+            if not content:
+                self.say("* COMMAND: the command is missing (e.g. * READ /3/0/0)")
+                return []
+            return await self.run_everywhere(content)
         if self._endpoint_missing(word):
             self.say(f"the endpoint is missing: write ENDPOINT {stripped} (DEVICES lists them)")
             return []
@@ -211,6 +256,24 @@ class Console:
             messages.append(message)
         return messages
 
+    async def run_everywhere(
+        self, content: str, *, sending: Sending | None = None
+    ) -> list[Message]:
+        """Run ``content`` for every registered endpoint through :attr:`pool`; says one
+        summary line; returns every response message."""
+        endpoints = sorted(r.endpoint for r in self.server.registrations())
+        if not endpoints:
+            self.say(f"* {content}: no registered device")
+            return []
+        messages: list[Message] = []
+
+        async def one(endpoint: str) -> None:
+            messages.extend(await self.run_content(endpoint, content, sending=sending))
+
+        await self.pool.run_all([functools.partial(one, endpoint) for endpoint in endpoints])
+        self.say(fan_out_summary(content, len(endpoints), messages))
+        return messages
+
     def _refusal(
         self,
         endpoint: str,
@@ -245,6 +308,8 @@ class Console:
             result = await self._request(endpoint, command, request_id, labels)
         except UnknownEndpoint:
             return self._refusal(endpoint, method, path, texts.no_device(endpoint), labels)
+        except NoModel as error:
+            return self._refusal(endpoint, method, path, texts.not_sent(str(error)), labels)
         except InvalidRequest as error:
             status = {404: texts.BAD_PATH, 415: texts.UNSUPPORTED_FORMAT}.get(
                 error.status, texts.BAD_PAYLOAD
@@ -257,6 +322,8 @@ class Console:
         except ServerClosed:
             return self._refusal(endpoint, method, path, texts.UNAVAILABLE, labels)
         status = texts.device_status(result.code)
+        if status.ok and result.unmodelled:
+            status = texts.with_note(status, texts.unmodelled_note(result.unmodelled))
         data = result.values if status.ok and method in (Method.READ, Method.OBSERVE) else None
         return response_message(endpoint, result.time, method, path, status, data, labels)
 
@@ -306,6 +373,13 @@ class Console:
             self.finished = True
         elif word == "HELP":
             self.say(HELP)
+        elif word == "RULES":
+            if args and args[0].lower() == "--wait":
+                await self.pool.drain()
+            if self.rules is None:
+                self.say({"on_register": [], "pool": self.pool.stats.as_json()})
+            else:
+                self.say(self.rules.describe())
         elif word == "DEVICES":
             self.say([device_row(r) for r in self.server.devices()])
         elif word == "INFO":
@@ -339,52 +413,3 @@ def _seconds(args: list[str], default: float | None) -> float | None:
     except ValueError:
         return None
     return value if 0 <= value < 86400 else None
-
-
-def _stamp(seconds: float | None) -> int | None:
-    return None if seconds is None else int(seconds)
-
-
-def device_row(record: DeviceRecord) -> dict[str, Any]:
-    """One device for ``DEVICES``: state and timestamps (seconds since the epoch)."""
-    if record.registered:
-        state = "registered"
-    elif record.expired_at is not None and (record.expired_at >= (record.deregistered_at or 0)):
-        state = "expired"
-    else:
-        state = "deregistered"
-    return {
-        "endpoint": record.endpoint,
-        "state": state,
-        "registrations_timestamp": _stamp(record.registered_at),
-        "updates_timestamp": _stamp(record.updated_at),
-        "deregistrations_timestamp": _stamp(record.deregistered_at),
-        "expirations_timestamp": _stamp(record.expired_at),
-    }
-
-
-def device_info(record: DeviceRecord) -> dict[str, Any]:
-    """The platform's device info (``m2m:dvi``) of a device, with its timestamp labels."""
-    info = record.info
-    labels = [
-        f"{name}: {stamp}"
-        for name, stamp in (
-            ("registrations_timestamp", _stamp(record.registered_at)),
-            ("updates_timestamp", _stamp(record.updated_at)),
-            ("deregistrations_timestamp", _stamp(record.deregistered_at)),
-            ("expirations_timestamp", _stamp(record.expired_at)),
-        )
-        if stamp is not None
-    ]
-    return {
-        "deviceInfo": {
-            "deviceLabel": record.endpoint,
-            "manufacturer": info.manufacturer,
-            "model": info.model,
-            "fwVersion": info.firmware_version,
-            "swVersion": info.software_version,
-            "systemTime": None if info.system_time is None else str(info.system_time),
-            "location": info.location,
-        },
-        "labels": labels,
-    }

@@ -6,11 +6,14 @@ A received message is ``{"content": {...}, "labels": [...]}`` as in the platform
 
 - ``registration`` / ``update`` / ``deregistration`` / ``registration-expire``: nothing more;
 - ``response``: ``method`` (read, write, exec, observe, unobserve), ``status`` {code, message,
-  detail}, ``resourcePath`` (``"3442/0/2"``, no leading slash, as the document writes it) and
-  ``data`` (``{"3/0/0": "..."}``; ``null`` for write, exec and errors);
-- ``notify``: ``resourcePath`` (``"/3303/0/5602"``, with the slash, as the document writes it),
-  ``dataValue`` (the value; a map for an observed object or instance) and ``attributes`` (the
-  OBSERVE's parameters).
+  detail}, ``resourcePath`` and ``data`` (``{"3/0/0": "..."}``; ``null`` for write, exec and
+  errors);
+- ``notify``: ``resourcePath``, ``dataValue`` (the value; a map for an observed object or
+  instance) and ``attributes`` (the OBSERVE's parameters).
+
+``resourcePath`` has one form in every message, made by :func:`resource_path`: ``"3442/0/2"``,
+no leading slash, as the document's responses and its ``data`` keys write it (its one notify
+example writes ``"/3303/0/5602"``; docs/platform-api.md lists that difference).
 
 ``labels`` (``outgoing_msgRN:<uuid>``, ``requestId:<uuid>``) are the same for every message of
 one chain: a command's response, or an OBSERVE's response and all its notifications. Status
@@ -22,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,14 +77,15 @@ def dumps(data: Any, *, indent: int | None = None, compact: bool = True) -> str:
         return json.dumps(finite_json(data), indent=indent, separators=separators, **options)
 
 
-def data_key(path: Path) -> str:
-    """``Path(3, 0, 0)`` -> ``"3/0/0"``."""
+def resource_path(path: Path | str) -> str:
+    """A path as every message writes it (``resourcePath``, ``data`` keys): ``Path(3, 0, 0)``,
+    ``"/3/0/0"`` or ``"3/0/0"`` -> ``"3/0/0"``."""
     return str(path).lstrip("/")
 
 
 def data_map(values: Mapping[Path, Value]) -> dict[str, Any]:
     """``{"3/0/0": "ACME", ...}`` in path order."""
-    return {data_key(p): json_value(v) for p, v in sorted(values.items())}
+    return {resource_path(p): json_value(v) for p, v in sorted(values.items())}
 
 
 def labels_of(outgoing: str, request_id: str) -> list[str]:
@@ -133,7 +138,7 @@ def response_message(
         "messageType": "response",
         "method": None if method is None else str(method),
         "status": status.as_json(),
-        "resourcePath": None if path is None else path.lstrip("/"),
+        "resourcePath": None if path is None else resource_path(path),
         "data": None if data is None else data_map(data),
     }
     return {"content": content, "labels": list(labels)}
@@ -160,7 +165,7 @@ def notify_message(
         "nodeResourceName": endpoint,
         "time": time_ms(time),
         "messageType": "notify",
-        "resourcePath": path,
+        "resourcePath": resource_path(path),
         "dataValue": value,
         "attributes": dict(attributes),
     }
@@ -188,3 +193,12 @@ def summary(message: Message) -> str:
     if kind == "notify":
         return f"{head} {content['resourcePath']} = {content['dataValue']}"
     return head
+
+
+def fan_out_summary(content: str, devices: int, messages: list[Message]) -> str:
+    """``* READ /3/0/0: 20 devices, 20 answers: 200 x19, 408 x1``."""
+    codes = Counter(int(m["content"]["status"]["code"]) for m in messages)
+    counted = ", ".join(f"{code} x{count}" for code, count in sorted(codes.items()))
+    plural = "" if devices == 1 else "s"
+    answers = f"{len(messages)} answer{'' if len(messages) == 1 else 's'}"
+    return f"* {content}: {devices} device{plural}, {answers}: {counted or 'none'}"

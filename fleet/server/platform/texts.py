@@ -7,8 +7,12 @@ recognises them. :func:`device_status` maps a device's CoAP answer code to its r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from fleet.model import Path
+from fleet.server.unmodelled import no_model_text
 
 SENT = "Command was successfully sent to the device."
 
@@ -76,6 +80,27 @@ def no_device(endpoint: str) -> Status:
     """An endpoint with no registration (never registered, gone, or expired): 404, naming
     it. The table's 500 "unable to get device data" would blame the adapter instead."""
     return Status(404, "Not Found", f"Command was not sent: no registered device named {endpoint}.")
+
+
+def not_sent(reason: str) -> Status:
+    """400: refused before sending, saying exactly why (e.g. the server has no model of the
+    resource: ``no model for /20500/0/1 ...; load its definition with --objects DIR``)."""
+    return Status(400, "bad request", f"Command was not sent to the device: {reason}.")
+
+
+def with_note(status: Status, note: str | None) -> Status:
+    """``status`` with ``note`` as (or after) its detail: a success whose values the server
+    could not all read says so."""
+    if not note:
+        return status
+    detail = f"{status.detail} {note}" if status.detail else note
+    return Status(status.code, status.message, detail)
+
+
+def unmodelled_note(paths: Iterable[Path]) -> str:
+    """What a success says when the server could not type every value: which, and how to
+    mend it (the values shown are as the device sent them, or absent for TLV)."""
+    return f"The server has {no_model_text(paths)} (values shown untyped, as sent)."
 
 
 UNAVAILABLE = Status(

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from fleet.client.bootstrap.configs import single
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.client.credentials import PatternCredentials, key_lookup
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent
 from fleet.server import Lwm2mServer
 from fleet.server.bootstrap import BootstrapServer, ServerAccountSpec
-from fleet.server.bootstrap.config import single
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
 from fleet.server.events import EventKind, ServerEvent
 
@@ -44,6 +44,7 @@ async def bootstrap_pair(
     secure: bool = False,
     faults: Iterable[BootstrapFault] = (),
     lifetime: int = 300,
+    request_timeout: float = 5.0,
     **options: Any,
 ) -> AsyncIterator[Pair]:
     """A server (with DTLS-PSK when ``secure``) and a Bootstrap-Server writing its account."""
@@ -61,7 +62,7 @@ async def bootstrap_pair(
         )
         configs = single([spec], psk=BOOTSTRAP_PSK if secure else None, **options)
         bootstrap = await BootstrapServer.start(
-            configs, request_timeout=5.0, faults=BootstrapFaults(tuple(faults), seed=1)
+            configs, request_timeout=request_timeout, faults=BootstrapFaults(tuple(faults), seed=1)
         )
         try:
             yield Pair(server, bootstrap)

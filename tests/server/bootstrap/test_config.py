@@ -7,11 +7,11 @@ import pathlib
 
 import pytest
 
+from fleet.client.bootstrap.config_reader import configs_from
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.codec import ContentFormat
 from fleet.model.path import Path
 from fleet.server.bootstrap import BootstrapConfigError, load_configs
-from fleet.server.bootstrap.config import configs_from
 from fleet.server.bootstrap.plan import parse_discover, plan_writes
 
 YAML = """\
@@ -87,7 +87,7 @@ def test_writes_skip_the_discovered_bootstrap_account() -> None:
     [
         (
             "endpoints:\n  a:\n    servers: []\n",
-            "bs.yaml:2: bootstrap.endpoints['a'].servers: a list of at least one",
+            "bs.yaml:3:14: endpoints.a.servers: a list of at least one",
         ),
         (
             "endpoints:\n  a:\n    servers: [{uri: 'http://x'}]\n",
@@ -99,11 +99,11 @@ def test_writes_skip_the_discovered_bootstrap_account() -> None:
         ),
         (
             "endpoints:\n  a:\n    servers: [{uri: 'coap://127.0.0.1', lifetime: 0}]\n",
-            "lifetime must be",
+            "bs.yaml:3:51: endpoints.a.servers.0.lifetime: lifetime must be",
         ),
         (
             "endpoints:\n  a:\n    servers: [{uri: 'coap://127.0.0.1', colour: 1}]\n",
-            "unknown key 'colour'",
+            "bs.yaml:3:41: endpoints.a.servers.0.colour: unknown key 'colour'",
         ),
         (
             "endpoints:\n  a:\n    servers: [{uri: 'coap://127.0.0.1'}]\n    format: xml\n",
@@ -124,3 +124,13 @@ def test_bad_configurations_say_where_and_what(
     with pytest.raises(BootstrapConfigError) as caught:
         load_configs(file)
     assert message in str(caught.value) and "bs.yaml" in str(caught.value)
+
+
+def test_a_json_file_error_names_line_and_column(tmp_path: pathlib.Path) -> None:
+    file = tmp_path / "bs.json"
+    file.write_text('{"endpoints": {"*": {\n  "servers": [{"uri": "coap://h", "lifetime": -1}]}}}')
+    with pytest.raises(BootstrapConfigError) as caught:
+        load_configs(file)
+    assert str(caught.value) == (
+        f"{file}:2:47: endpoints.*.servers.0.lifetime: lifetime must be 1..4294967295 s, got -1"
+    )

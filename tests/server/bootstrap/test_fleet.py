@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from fleet.client.bootstrap.configs import single
 from fleet.clock import ManualClock
 from fleet.metrics import Operation, RunMetrics
 from fleet.metrics.prometheus import FleetCollector
@@ -15,6 +16,7 @@ from fleet.runner.configs import device_config
 from fleet.runner.fleet import Fleet
 from fleet.scenario import load_scenario_text
 from fleet.server import Lwm2mServer
+from fleet.server.bootstrap import ServerAccountSpec
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
 
 pytestmark = pytest.mark.asyncio
@@ -112,3 +114,55 @@ async def test_forget_on_reboot_reaches_the_device_config() -> None:
         device_config(load_scenario_text(text("coap://127.0.0.1:5783")), 0).bootstrap_forget
         is False
     )
+
+
+async def test_devices_that_ignore_finish_are_counted_as_injected() -> None:
+    clock = ManualClock()
+    async with await Lwm2mServer.start(clock=clock) as server:
+        bootstrap = await server.start_bootstrap()
+        scenario = load_scenario_text(
+            text(bootstrap.uri).replace("timeout: 30s", "timeout: 5s")
+            + """faults:
+  - {action: drop, operations: [bootstrap-finish], devices: ["0-3"]}
+"""
+        )
+        fleet = Fleet(scenario, clock=clock)
+        task = asyncio.ensure_future(fleet.run())
+        for _ in range(200):
+            await clock.advance(0.25)
+            if task.done():
+                break
+        summary = await asyncio.wait_for(task, 10.0)
+    row = summary.operations[Operation.BOOTSTRAP]
+    # four devices never answer (nor act on) the Finish: their 5 s wait runs out, injected
+    assert row.injected == 4 and row.failures == 0 and row.count == DEVICES
+    assert summary.faults == {"drop bootstrap-finish": 4}
+    assert summary.operations[Operation.REGISTER].count == DEVICES - 4
+    assert bootstrap.counters["requests"] == DEVICES
+    assert bootstrap.finished.keys() == {f"m-{i:03d}" for i in range(4, DEVICES)}
+
+
+async def test_a_register_per_server_account_in_the_summary() -> None:
+    clock = ManualClock()
+    async with (
+        await Lwm2mServer.start(clock=clock) as a,
+        await Lwm2mServer.start(clock=clock) as b,
+    ):
+        specs = [
+            ServerAccountSpec(a.uri, short_server_id=1, lifetime=300),
+            ServerAccountSpec(b.uri, short_server_id=2, lifetime=600),
+        ]
+        bootstrap = await a.start_bootstrap(single(specs))
+        fleet = Fleet(load_scenario_text(text(bootstrap.uri)), clock=clock)
+        task = asyncio.ensure_future(fleet.run())
+        for _ in range(200):
+            await clock.advance(0.25)
+            if task.done():
+                break
+        summary = await asyncio.wait_for(task, 10.0)
+        assert a.registrations() == [] and b.registrations() == []
+    # one bootstrap per device, one Register (and De-register) per device and server
+    assert summary.operations[Operation.BOOTSTRAP].count == DEVICES
+    assert summary.operations[Operation.REGISTER].count == 2 * DEVICES
+    assert summary.operations[Operation.REGISTER].failures == 0
+    assert summary.operations[Operation.DEREGISTER].count == 2 * DEVICES

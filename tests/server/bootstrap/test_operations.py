@@ -1,4 +1,5 @@
-"""Each bootstrap operation sent by the embedded Bootstrap-Server to a real device over UDP.
+"""Each bootstrap operation sent by the embedded Bootstrap-Server to a real device, over UDP
+and over DTLS-PSK (the bootstrap account's own keys; every test runs on both).
 
 The session runs every step but Finish (a ``fail-finish`` fault), so the device waits for
 Finish while the test sends single operations, checking the rules of LwM2M 1.1 Core 5.2.7.
@@ -24,22 +25,30 @@ from fleet.model.shipped import shipped_registry
 from fleet.server.bootstrap.faults import BootstrapFault
 from fleet.server.bootstrap.plan import Step, parse_discover
 from fleet.server.events import EventKind
+from tests.client.dtls.helpers import requires_dtls
 
-from .helpers import Log, Pair, bootstrap_pair
+from .helpers import BOOTSTRAP_PSK, Log, Pair, bootstrap_pair
 
 pytestmark = pytest.mark.asyncio
 EP = "ops"
 
 
-@pytest_asyncio.fixture
-async def waiting() -> AsyncIterator[tuple[Pair, Device, Log]]:
-    async with bootstrap_pair(faults=[BootstrapFault("fail-finish")]) as pair:
+@pytest_asyncio.fixture(params=["udp", pytest.param("dtls", marks=requires_dtls)])
+async def waiting(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Pair, Device, Log]]:
+    secure = request.param == "dtls"
+    async with bootstrap_pair(secure=secure, faults=[BootstrapFault("fail-finish")]) as pair:
         log = Log()
-        device = log.watch(Device(DeviceConfig(EP, bootstrap=pair.bootstrap.uri)))
+        uri = pair.bootstrap.secure_uri if secure else pair.bootstrap.uri
+        assert uri is not None
+        psk = BOOTSTRAP_PSK.credentials(0, EP) if secure else None
+        device = log.watch(Device(DeviceConfig(EP, bootstrap=uri, bootstrap_psk=psk)))
         finish = pair.expect(EventKind.BOOTSTRAP_FINISH, EP)  # the fault's "not sent"
         await device.start()
         await asyncio.wait_for(finish, 10)
         await asyncio.wait_for(pair.bootstrap.wait_for_sessions(), 10)
+        if secure:  # the operations below go through the bootstrap account's DTLS session
+            dual = pair.bootstrap._dual
+            assert dual is not None and dual.identity(_address(device)) == b"bs-" + EP.encode()
         try:
             yield pair, device, log
         finally:
@@ -85,7 +94,8 @@ async def test_bootstrap_discover_of_root(waiting: tuple[Pair, Device, Log]) -> 
     found = parse_discover(payload)
     assert found.lwm2m_version == "1.1" and found.bootstrap_instance == 0
     assert found.instances[0] == (0, 1) and found.instances[1] == (0,)
-    assert f'</0/1>;ssid=7;uri="{pair.server.uri}"'.encode() in payload
+    server_uri = pair.server.secure_uri if device.config.bootstrap_psk else pair.server.uri
+    assert f'</0/1>;ssid=7;uri="{server_uri}"'.encode() in payload
 
 
 async def test_delete_root_spares_the_bootstrap_account(waiting: tuple[Pair, Device, Log]) -> None:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from fleet.cli.server import server
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
+from fleet.server import Lwm2mServer
 
 RUN = [sys.executable, "-c", "from fleet.cli.server import server; server()"]
 WAIT = 20.0
@@ -130,3 +131,58 @@ async def test_bootstrap_options_are_checked() -> None:
     assert result.exit_code == 2 and "go together" in result.output
     result = CliRunner().invoke(server, ["--bootstrap-config", __file__])
     assert result.exit_code == 2 and "need --bootstrap-port" in result.output
+
+
+def _scenario_with_section(tmp_path: Path, server_uri: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"""version: 1
+bootstrap:
+  endpoints:
+    "sec-*":
+      servers: [{{uri: "{server_uri}", short_server_id: 3, lifetime: 123}}]
+groups:
+  - name: g
+    count: 1
+    endpoint: "sec-{{index}}"
+    bootstrap: coap://127.0.0.1:5783
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_the_scenario_bootstrap_section_says_what_is_written(tmp_path: Path) -> None:
+    async with await Lwm2mServer.start() as elsewhere:
+        scenario = _scenario_with_section(tmp_path, elsewhere.uri)
+        process = await asyncio.create_subprocess_exec(
+            *RUN,
+            *("--port", "0", "--bootstrap-port", "0", "--scenario", str(scenario)),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stderr is not None
+        try:
+            await asyncio.wait_for(process.stderr.readline(), WAIT)
+            second = (await asyncio.wait_for(process.stderr.readline(), WAIT)).decode()
+            found = re.search(r"bootstrap server listening on (coap://\S+)", second)
+            assert found, second
+            device = Device(DeviceConfig("sec-0", bootstrap=found.group(1)))
+            await device.start()
+            try:
+                registration = await elsewhere.wait_for_registration("sec-0", WAIT)
+                assert registration.lifetime == 123  # the section's account, not the CLI's
+                assert device.account is not None and device.account.short_server_id == 3
+            finally:
+                await device.stop()
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+async def test_a_scenario_section_without_a_bootstrap_port_is_refused(tmp_path: Path) -> None:
+    section = _scenario_with_section(tmp_path, "coap://127.0.0.1:9")
+    result = CliRunner().invoke(server, ["--scenario", str(section)])
+    assert result.exit_code == 2
+    assert "bootstrap: section is served with --bootstrap-port N" in result.output
