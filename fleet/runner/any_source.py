@@ -10,10 +10,10 @@ every device with ``any_source`` set.
 from __future__ import annotations
 
 import dataclasses
-import random
 
 from fleet.client.config import DeviceConfig
 from fleet.clock import Clock
+from fleet.device.randomness import Rng
 from fleet.runner.devices import DeviceFactory, DeviceLike, fleet_device
 
 
@@ -27,7 +27,7 @@ class AnySource:
     def __init__(self, factory: DeviceFactory = fleet_device) -> None:
         self.factory = factory
 
-    def __call__(self, config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
+    def __call__(self, config: DeviceConfig, clock: Clock, rng: Rng) -> DeviceLike:
         if not config.any_source:
             config = dataclasses.replace(config, any_source=True)
         return self.factory(config, clock, rng)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from fleet.client.device import Device
 from fleet.client.events import ClientEvent, Deregistered, Registered
 from fleet.client.leftovers import Deregistrar, Outcome
 from fleet.clock import Clock, LoopClock
+from fleet.device.randomness import Rng
 from fleet.runner.devices import DeviceFactory, DeviceLike
 from fleet.runner.leaving import DEREGISTER_GRACE
 
@@ -67,7 +67,7 @@ class RegistrationStream:
     def factory(self, factory: DeviceFactory) -> DeviceFactory:
         """``factory`` whose real devices are listened to."""
 
-        def build(config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
+        def build(config: DeviceConfig, clock: Clock, rng: Rng) -> DeviceLike:
             device = factory(config, clock, rng)
             if isinstance(device, Device):
                 device.add_listener(self._listener(device))
