@@ -27,7 +27,9 @@ from fleet.demo import DemoOptions, run_demo, summary_lines
 from fleet.demo.view import DemoState
 from fleet.errors import FleetError
 from fleet.runner import loops
+from fleet.server.errors import BadRule
 from fleet.server.http.launch import HttpOptions
+from fleet.server.platform.rules import parse_rules
 
 
 async def _main(options: DemoOptions) -> DemoState:
@@ -82,6 +84,14 @@ async def _main(options: DemoOptions) -> DemoState:
     is_flag=True,
     help="The devices start from an embedded Bootstrap-Server that writes the server's account.",
 )
+@click.option(
+    "--on-register",
+    "on_register",
+    multiple=True,
+    metavar="RULE",
+    help="The embedded server runs this console command (no endpoint, e.g. 'READ /3/0/0') "
+    "against every device as it registers; repeatable (docs/server.md).",
+)
 def demo(
     devices: int,
     duration: float | None,
@@ -94,9 +104,16 @@ def demo(
     web_host: str,
     no_browser: bool,
     bootstrap: bool,
+    on_register: tuple[str, ...],
     loop: str,
 ) -> None:
     """Run a demo fleet against the embedded server, with a live view."""
+    if on_register and server_uri is not None:
+        raise click.UsageError("--on-register rules run on the embedded server: not with --server")
+    try:
+        rules = parse_rules(on_register)
+    except BadRule as error:
+        raise click.UsageError(f"--on-register: {error}") from None
     if bootstrap and server_uri is not None:
         raise click.UsageError("--bootstrap runs the embedded servers: not with --server")
     if web and server_uri is not None:
@@ -117,6 +134,7 @@ def demo(
         web=HttpOptions(web_port, web_host) if web else None,
         open_browser=web and not no_browser,
         bootstrap=bootstrap,
+        on_register=rules,
     )
     try:
         state = loops.run(_main(options), loop)

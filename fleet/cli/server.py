@@ -24,6 +24,10 @@ the server presents and whose ``ca.pem`` device certificates must verify to.
 (:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
 optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
 
+``--objects DIR`` gives the server the devices' object definitions, ``--on-register RULE``
+runs a console command against every device as it registers, ``--concurrency N`` bounds
+those and ``*`` commands (:mod:`fleet.cli.server_setup`, docs/server.md).
+
 ``--bootstrap-port N`` also runs the embedded Bootstrap-Server
 (:mod:`fleet.cli.bootstrap_options`); its ``bootstrap-request`` and
 ``bootstrap-finish`` messages (with the code) are printed like the others.
