@@ -3,7 +3,8 @@
 Starts the embedded server (or uses ``--server coap://host:port``), ``--devices`` virtual
 devices, runs the platform document's example flows, and shows a live view on a terminal or
 plain periodic lines (plus each flow message as a JSON line) otherwise. Ends after
-``--duration`` seconds or on Ctrl-C / SIGTERM: every device de-registers, a summary prints.
+``--duration`` seconds (exit status 0) or on Ctrl-C / SIGTERM: every device de-registers, a
+summary prints, and the exit status is 130 as for every ``fleet`` command.
 
 ``--web`` also serves the platform's HTTP API and the web console (``--web-port``, default
 8088, on 127.0.0.1 unless ``--web-host``) and opens it in the browser (not with
@@ -13,14 +14,13 @@ plain periodic lines (plus each flow message as a JSON line) otherwise. Ends aft
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 
 import click
 
 from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option
+from fleet.cli.signals import EXIT_INTERRUPTED, StopSignals
 from fleet.client.config import ConfigError
 from fleet.client.uri import parse_uri
 from fleet.demo import DemoOptions, run_demo, summary_lines
@@ -32,23 +32,19 @@ from fleet.server.http.launch import HttpOptions
 from fleet.server.platform.rules import parse_rules
 
 
-async def _main(options: DemoOptions) -> DemoState:
-    loop = asyncio.get_running_loop()
+async def _main(options: DemoOptions) -> tuple[DemoState, bool]:
+    """The demo's state at the end, and whether Ctrl-C or SIGTERM ended it."""
     stop = asyncio.Event()
 
     def write(text: str) -> None:
         sys.stdout.write(text if options.interactive else text + "\n")
         sys.stdout.flush()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    signals = StopSignals(stop).install()
     try:
-        return await run_demo(options, write, stop)
+        return await run_demo(options, write, stop), signals.received is not None
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+        signals.remove()
 
 
 @click.command("demo")
@@ -137,8 +133,10 @@ def demo(
         on_register=rules,
     )
     try:
-        state = loops.run(_main(options), loop)
+        state, interrupted = loops.run(_main(options), loop)
     except FleetError as error:  # the web port cannot be bound
         raise click.ClickException(str(error)) from None
     for line in summary_lines(state):
         click.echo(line)
+    if interrupted:  # every device de-registered, the summary printed: as fleet run
+        sys.exit(EXIT_INTERRUPTED)
