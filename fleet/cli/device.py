@@ -213,6 +213,12 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
     show_default=True,
     help="How long a DTLS handshake may take (10s, 1m...).",
 )
+@click.option(
+    "--any-source",
+    is_flag=True,
+    help="Answer requests from any address, not only the server's (test rigs poking the "
+    "device with coap-client; docs/security.md).",
+)
 @x509_options
 @objects_option_with(
     "Folder (or file) of DDF XML object definitions; repeatable, later folders win. The "
@@ -234,6 +240,7 @@ def device(
     psk_identity: str | None,
     psk_key: str | None,
     handshake_timeout: float,
+    any_source: bool,
     certificate: pathlib.Path | None,
     private_key: pathlib.Path | None,
     server_ca: pathlib.Path | None,
@@ -285,6 +292,7 @@ def device(
             send_enabled=not no_send,
             reboot_delay=reboot_delay,
             handshake_timeout=handshake_timeout,
+            any_source=any_source,
             **where,  # type: ignore[arg-type]
         )
         missing = missing_extra(config)
