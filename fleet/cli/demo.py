@@ -3,7 +3,8 @@
 Starts the embedded server (or uses ``--server coap://host:port``), ``--devices`` virtual
 devices, runs the platform document's example flows, and shows a live view on a terminal or
 plain periodic lines (plus each flow message as a JSON line) otherwise. Ends after
-``--duration`` seconds or on Ctrl-C / SIGTERM: every device de-registers, a summary prints.
+``--duration`` seconds (exit status 0) or on Ctrl-C / SIGTERM: every device de-registers, a
+summary prints, and the exit status is 130 as for every ``fleet`` command.
 
 ``--web`` also serves the platform's HTTP API and the web console (``--web-port``, default
 8088, on 127.0.0.1 unless ``--web-host``) and opens it in the browser (not with
@@ -13,40 +14,37 @@ plain periodic lines (plus each flow message as a JSON line) otherwise. Ends aft
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 
 import click
 
 from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option
+from fleet.cli.signals import EXIT_INTERRUPTED, StopSignals
 from fleet.client.config import ConfigError
 from fleet.client.uri import parse_uri
 from fleet.demo import DemoOptions, run_demo, summary_lines
 from fleet.demo.view import DemoState
 from fleet.errors import FleetError
 from fleet.runner import loops
+from fleet.server.errors import BadRule
 from fleet.server.http.launch import HttpOptions
+from fleet.server.platform.rules import parse_rules
 
 
-async def _main(options: DemoOptions) -> DemoState:
-    loop = asyncio.get_running_loop()
+async def _main(options: DemoOptions) -> tuple[DemoState, bool]:
+    """The demo's state at the end, and whether Ctrl-C or SIGTERM ended it."""
     stop = asyncio.Event()
 
     def write(text: str) -> None:
         sys.stdout.write(text if options.interactive else text + "\n")
         sys.stdout.flush()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    signals = StopSignals(stop).install()
     try:
-        return await run_demo(options, write, stop)
+        return await run_demo(options, write, stop), signals.received is not None
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+        signals.remove()
 
 
 @click.command("demo")
@@ -82,6 +80,14 @@ async def _main(options: DemoOptions) -> DemoState:
     is_flag=True,
     help="The devices start from an embedded Bootstrap-Server that writes the server's account.",
 )
+@click.option(
+    "--on-register",
+    "on_register",
+    multiple=True,
+    metavar="RULE",
+    help="The embedded server runs this console command (no endpoint, e.g. 'READ /3/0/0') "
+    "against every device as it registers; repeatable (docs/server.md).",
+)
 def demo(
     devices: int,
     duration: float | None,
@@ -94,9 +100,16 @@ def demo(
     web_host: str,
     no_browser: bool,
     bootstrap: bool,
+    on_register: tuple[str, ...],
     loop: str,
 ) -> None:
     """Run a demo fleet against the embedded server, with a live view."""
+    if on_register and server_uri is not None:
+        raise click.UsageError("--on-register rules run on the embedded server: not with --server")
+    try:
+        rules = parse_rules(on_register)
+    except BadRule as error:
+        raise click.UsageError(f"--on-register: {error}") from None
     if bootstrap and server_uri is not None:
         raise click.UsageError("--bootstrap runs the embedded servers: not with --server")
     if web and server_uri is not None:
@@ -117,10 +130,13 @@ def demo(
         web=HttpOptions(web_port, web_host) if web else None,
         open_browser=web and not no_browser,
         bootstrap=bootstrap,
+        on_register=rules,
     )
     try:
-        state = loops.run(_main(options), loop)
+        state, interrupted = loops.run(_main(options), loop)
     except FleetError as error:  # the web port cannot be bound
         raise click.ClickException(str(error)) from None
     for line in summary_lines(state):
         click.echo(line)
+    if interrupted:  # every device de-registered, the summary printed: as fleet run
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,9 +1,12 @@
 """``fleet device``: run one virtual device in the foreground against any LwM2M server.
 
 The device has the shipped objects, plus instance 0 of every object that the
-``--objects`` folders define beyond them. It registers with ``--server``,
-answers whatever the server asks and logs one line per request to stderr
-(method, path, content format, response code), plus its registration events and
+``--objects`` folders define beyond them; an object whose definition cannot be
+instantiated (a readable resource without a Type...) is skipped with one line on
+stderr naming its file and what is wrong, and the device starts with the rest.
+It registers with ``--server``, answers whatever the server asks and logs one line
+per request to stderr (method, path, content format, response code), plus its
+registration events and
 every retry with its reason: each retransmission of an unanswered message, then the
 failed Register with why (no answer after N transmissions, an ICMP port unreachable
 at once, a DTLS alert, a 4.xx with its code and diagnostic payload) and when it is
@@ -35,7 +38,7 @@ from collections.abc import Sequence
 import click
 
 from fleet.cli.durations import Duration
-from fleet.cli.options import loop_option, objects_option, registry_from_options
+from fleet.cli.options import loop_option, objects_option_with, registry_from_options
 from fleet.cli.x509_options import x509_from_options, x509_options
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
@@ -57,7 +60,8 @@ from fleet.client.events import (
 )
 from fleet.client.uri import UriError
 from fleet.codec.formats import format_label, parse_format
-from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout, ObjectLayout
+from fleet.device.instantiable import Skipped, with_instance_zero
+from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout
 from fleet.errors import FleetError
 from fleet.model.path import Path
 from fleet.model.registry import ModelRegistry
@@ -102,6 +106,8 @@ def describe(event: ClientEvent) -> str | None:
         host, port = event.remote
         if event.error is None:
             return f"DTLS handshake with {host}:{port} done in {event.duration * 1000:.0f} ms"
+        if event.error.startswith("DTLS "):  # it names the handshake and the peer itself
+            return event.error
         return f"DTLS handshake with {host}:{port} failed: {event.error}"
     if isinstance(event, BootstrapDone):
         took = "" if event.duration is None else f" in {event.duration * 1000:.0f} ms"
@@ -115,12 +121,11 @@ def describe(event: ClientEvent) -> str | None:
     return None
 
 
-def device_layout(registry: ModelRegistry) -> DeviceLayout:
-    """The shipped layout plus instance 0 of every object the registry adds to the shipped ones."""
-    objects: dict[int, ObjectLayout] = dict(SHIPPED_LAYOUT.objects)
-    for object_id in sorted(set(registry.ids()) - set(default_registry().ids())):
-        objects[object_id] = ObjectLayout((0,))
-    return DeviceLayout(objects, SHIPPED_LAYOUT.values)
+def device_layout(registry: ModelRegistry) -> tuple[DeviceLayout, tuple[Skipped, ...]]:
+    """The shipped layout plus instance 0 of every object the registry adds to the shipped ones
+    that can be instantiated, and those that cannot (:mod:`fleet.device.instantiable`)."""
+    added = set(registry.ids()) - set(default_registry().ids())
+    return with_instance_zero(registry, SHIPPED_LAYOUT, added)
 
 
 def parse_values(items: Sequence[str]) -> dict[str, str]:
@@ -208,8 +213,19 @@ def psk_from_options(identity: str | None, key: str | None) -> PskCredentials | 
     show_default=True,
     help="How long a DTLS handshake may take (10s, 1m...).",
 )
+@click.option(
+    "--any-source",
+    is_flag=True,
+    help="Answer requests from any address, not only the server's (test rigs poking the "
+    "device with coap-client; docs/security.md).",
+)
 @x509_options
-@objects_option
+@objects_option_with(
+    "Folder (or file) of DDF XML object definitions; repeatable, later folders win. The "
+    "device has instance 0 of every shipped object (/1/0 /3/0 /6/0 /3303/0 /3442/0, and the "
+    "Security /0/0) and instance 0 of each object the folders add; an object whose definition "
+    "cannot be instantiated is skipped with one line naming its file and what is wrong."
+)
 def device(
     server: str | None,
     bootstrap: str | None,
@@ -224,6 +240,7 @@ def device(
     psk_identity: str | None,
     psk_key: str | None,
     handshake_timeout: float,
+    any_source: bool,
     certificate: pathlib.Path | None,
     private_key: pathlib.Path | None,
     server_ca: pathlib.Path | None,
@@ -258,7 +275,9 @@ def device(
     )
     registry = registry_from_options(objects_dirs)
     try:
-        layout = device_layout(registry)
+        layout, skipped = device_layout(registry)
+        for item in skipped:
+            click.echo(f"{endpoint}: {item.line()}", err=True)
         preferred = parse_format(format_name) if format_name is not None else None
         config = DeviceConfig(
             endpoint=endpoint,
@@ -273,6 +292,7 @@ def device(
             send_enabled=not no_send,
             reboot_delay=reboot_delay,
             handshake_timeout=handshake_timeout,
+            any_source=any_source,
             **where,  # type: ignore[arg-type]
         )
         missing = missing_extra(config)

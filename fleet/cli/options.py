@@ -23,22 +23,31 @@ from fleet.runner.loops import LOOPS, LoopUnavailable, resolve
 F = TypeVar("F", bound=Callable[..., object])
 
 
+OBJECTS_HELP = (
+    "Folder (or file) of DDF XML object definitions added on top of the shipped "
+    "ones; repeatable, later folders win."
+)
+
+
+def objects_option_with(help_text: str) -> Callable[[F], F]:
+    """``--objects DIR`` (repeatable) as the ``objects_dirs`` parameter, with ``help_text``."""
+    return click.option(
+        "--objects",
+        "objects_dirs",
+        multiple=True,
+        type=click.Path(exists=True, path_type=pathlib.Path),
+        metavar="DIR",
+        help=help_text,
+    )
+
+
 def objects_option(function: F) -> F:
     """Add ``--objects DIR`` (repeatable) as the ``objects_dirs`` parameter.
 
     The command receives a ``tuple[pathlib.Path, ...]`` and usually passes it
     to :func:`registry_from_options`.
     """
-    decorator = click.option(
-        "--objects",
-        "objects_dirs",
-        multiple=True,
-        type=click.Path(exists=True, path_type=pathlib.Path),
-        metavar="DIR",
-        help="Folder (or file) of DDF XML object definitions added on top of the shipped "
-        "ones; repeatable, later folders win.",
-    )
-    return decorator(function)
+    return objects_option_with(OBJECTS_HELP)(function)
 
 
 def _checked_loop(context: click.Context, parameter: click.Parameter, value: str) -> str:

@@ -48,6 +48,7 @@ from fleet.clock import LoopClock
 from fleet.metrics import RunMetrics, Summary
 from fleet.metrics.prometheus import metrics_registry, serve
 from fleet.runner import loops
+from fleet.runner.any_source import AnySource
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.extras import missing_extras
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
@@ -241,6 +242,12 @@ def _split_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Time between progress updates: 2s, 500ms... (0.5 s on a terminal, 5 s otherwise).",
 )
 @click.option("--ascii", is_flag=True, help="ASCII marks in the summary (ok/FAIL).")
+@click.option(
+    "--any-source",
+    is_flag=True,
+    help="Devices answer requests from any address, not only their server's (test rigs; "
+    "docs/security.md).",
+)
 @loop_option
 @output_options
 def run(
@@ -261,6 +268,7 @@ def run(
     quiet: bool,
     progress_interval: float | None,
     ascii: bool,
+    any_source: bool,
     loop: str,
     outputs: RunOutputs,
 ) -> None:
@@ -325,6 +333,7 @@ def run(
             interval=progress_interval,
             outputs=outputs,
             loop=loop,
+            factory=AnySource() if any_source else fleet_device,
         )
         summary.scenario_path, summary.server_uri = str(scenario_file), scenario.server.uri
     finally:
@@ -349,6 +358,7 @@ def _execute(
     interval: float | None,
     outputs: RunOutputs,
     loop: str = "auto",
+    factory: DeviceFactory = fleet_device,
 ) -> Summary:
     metrics = RunMetrics()
     pool: WorkerPool | None = None
@@ -359,6 +369,7 @@ def _execute(
             workers=capacity.workers,
             indexes=indexes,
             addresses=capacity.addresses,
+            factory=factory,
             interval=outputs.sampling,
             on_interval=outputs.record,
             loop=loop,
@@ -379,9 +390,8 @@ def _execute(
     try:
         if pool is not None:
             return loops.run(_run_pool(pool, quiet=quiet, interval=interval), loop)
-        factory: DeviceFactory = fleet_device
         if capacity.addresses:
-            factory = SourceAddresses(capacity.addresses)
+            factory = SourceAddresses(capacity.addresses, factory)
         return loops.run(
             _run_here(
                 scenario, metrics, indexes, factory, quiet=quiet, interval=interval, outputs=outputs

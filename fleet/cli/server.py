@@ -7,9 +7,9 @@ Register and keeps the device info), prints every received message in the platfo
 ``WAIT EP``, ``SLEEP S``, ``HELP``, ``QUIT``) from ``--commands FILE`` and then from stdin
 (not from a terminal it was started in the background of: :mod:`fleet.cli.console_input`).
 
-It runs until Ctrl-C / SIGTERM or QUIT. With ``--exit-after-commands`` it ends once the
-commands are done: at the end of ``--commands FILE`` if given (stdin is not read), else at
-the end of stdin. The address it listens on goes to stderr first
+It runs until Ctrl-C / SIGTERM (exit status 130) or QUIT. With ``--exit-after-commands``
+it ends once the commands are done: at the end of ``--commands FILE`` if given (stdin is not
+read), else at the end of stdin. The address it listens on goes to stderr first
 (``fleet server listening on coap://127.0.0.1:5683``); ``--port 0`` picks a free port.
 
 DTLS-PSK (``coaps://``) is served too when keys are given: ``--psk-keys FILE`` (a CSV of
@@ -24,6 +24,10 @@ the server presents and whose ``ca.pem`` device certificates must verify to.
 (:mod:`fleet.server.http`) on ``--http-host`` (127.0.0.1), tenant ``--tenant``, with an
 optional bearer ``--token``; the stdin console and the HTTP API share one platform console.
 
+``--objects DIR`` gives the server the devices' object definitions, ``--on-register RULE``
+runs a console command against every device as it registers, ``--concurrency N`` bounds
+those and ``*`` commands (:mod:`fleet.cli.server_setup`, docs/server.md).
+
 ``--bootstrap-port N`` also runs the embedded Bootstrap-Server
 (:mod:`fleet.cli.bootstrap_options`); its ``bootstrap-request`` and
 ``bootstrap-finish`` messages (with the code) are printed like the others.
@@ -34,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path as FilePath
@@ -47,6 +50,7 @@ from fleet.cli.console_input import BACKGROUND_NOTE, background_terminal
 from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option, registry_from_options
 from fleet.cli.server_setup import ServerSetup, check_rules, server_setup, setup_options
+from fleet.cli.signals import EXIT_INTERRUPTED, StopSignals
 from fleet.client.coap.x509 import X509Credentials, X509Error, x509_available
 from fleet.client.credentials import (
     CredentialError,
@@ -259,8 +263,9 @@ async def run_server(
     bootstrap: BootstrapOptions | None = None,
     certificate: X509Credentials | None = None,
     setup: ServerSetup | None = None,
-) -> None:
-    """The body of ``fleet server`` (see the module docstring)."""
+) -> bool:
+    """The body of ``fleet server`` (see the module docstring); ``True`` when Ctrl-C or
+    SIGTERM ended it (the command then exits 130)."""
     emit, say = printer(as_json)
     setup = setup if setup is not None else ServerSetup(registry_from_options(()))
     server = await Lwm2mServer.start(
@@ -299,10 +304,7 @@ async def run_server(
     if setup.rules:
         console.add_rules(setup.rules)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    signals = StopSignals(stop).install()
 
     async def feed() -> None:
         if commands is not None:
@@ -342,13 +344,12 @@ async def run_server(
         if web is not None:
             await web.stop()
         await server.stop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+        signals.remove()
     if feeder.done() and not feeder.cancelled():
         failure = feeder.exception()
         if failure is not None:
             raise failure
+    return signals.received is not None
 
 
 @click.command("server")
@@ -476,7 +477,7 @@ def server(
     )
     http = http_options(http_port, http_host, tenant, token)
     try:
-        loops.run(
+        interrupted = loops.run(
             run_server(
                 host,
                 port,
@@ -498,4 +499,6 @@ def server(
     except FleetError as error:  # DTLS unavailable
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
-        pass
+        sys.exit(EXIT_INTERRUPTED)
+    if interrupted:
+        sys.exit(EXIT_INTERRUPTED)

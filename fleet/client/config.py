@@ -46,7 +46,12 @@ from fleet.client.coap.params import (
 )
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.x509 import CERTIFICATE, X509Credentials
-from fleet.client.firmware.settings import FirmwareSettings
+from fleet.client.firmware.settings import (
+    DEFAULT_SETTINGS,
+    PROTOCOLS,
+    FirmwareSettings,
+    supported_protocols,
+)
 from fleet.client.registration import DEFAULT_LIFETIME, UINT32_MAX, RetryPolicy
 from fleet.client.uri import (
     DEFAULT_PORT,
@@ -58,7 +63,7 @@ from fleet.client.uri import (
 from fleet.codec.formats import ContentFormat, format_label
 from fleet.codec.negotiation import formats_for
 from fleet.device.layout import SHIPPED_LAYOUT, DeviceLayout
-from fleet.device.template import TreeTemplate
+from fleet.device.template import ResolvedValues, TreeTemplate
 from fleet.errors import ConfigError as ConfigError  # re-exported: its old home
 from fleet.errors import InvalidValue
 from fleet.model.path import Path
@@ -77,6 +82,9 @@ PRE_SHARED_KEY: Final = 0
 DEFAULT_BOOTSTRAP_TIMEOUT: Final = 247.0
 """Seconds a device waits for Bootstrap-Finish: CoAP's EXCHANGE_LIFETIME."""
 SECRET_PATHS: Final = ("/0/0/3", "/0/0/4", "/0/0/5")
+FIRMWARE_OBJECT, FIRMWARE_PROTOCOLS = 5, "/5/0/8"
+ALL_PROTOCOLS: Final = set(PROTOCOLS)
+"""``/5/0/8`` as Object 5's behaviour lists it by default: every protocol of the client."""
 """The device's credentials in the Security object (PSK identity and key; certificate, server
 certificate or trust anchor, private key): per device, never in a shared template."""
 
@@ -96,6 +104,10 @@ def default_bind_host(server_host: str) -> str:
 
 DEVICE_RECEIVE_BUFFER: Final = 2 << 20
 """Bytes of UDP receive buffer a device asks for (:attr:`DeviceConfig.receive_buffer`)."""
+
+
+_NO_VALUES: Final[Mapping[str, object]] = MappingProxyType({})
+"""The ``values`` of every configuration that gives none (one shared, read-only)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -152,7 +164,7 @@ class DeviceConfig:
     content_format: ContentFormat | None = None
     layout: DeviceLayout | TreeTemplate | None = None
     registry: ModelRegistry | None = None
-    values: Mapping[str, object] = field(default_factory=dict)
+    values: Mapping[str, object] = field(default_factory=lambda: _NO_VALUES)
     send_enabled: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     short_server_id: int = 1
@@ -184,7 +196,11 @@ class DeviceConfig:
     bootstrap_forget: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+        values = self.values
+        if values is not _NO_VALUES:  # a fleet's configs mostly have none: share one
+            object.__setattr__(
+                self, "values", MappingProxyType(dict(values)) if values else _NO_VALUES
+            )
         if not self.endpoint or not isinstance(self.endpoint, str):
             raise ConfigError("a device needs an endpoint name")
         object.__setattr__(self, "uri", parse_uri(self.server))
@@ -338,7 +354,7 @@ def certificate_values(x509: X509Credentials) -> dict[str, object]:
 class DeviceProfile:
     """The compiled part devices share: the tree template and the definitions codecs use."""
 
-    __slots__ = ("_overrides", "models", "template")
+    __slots__ = ("_overrides", "_resolved", "models", "template")
 
     def __init__(self, template: TreeTemplate) -> None:
         self.template = template
@@ -347,6 +363,7 @@ class DeviceProfile:
         self._overrides: OrderedDict[tuple[tuple[str, object], ...], dict[str, object]] = (
             OrderedDict()
         )
+        self._resolved: dict[int, tuple[dict[str, object], ResolvedValues]] = {}
 
     def server_overrides(self, values: Mapping[str, object]) -> dict[str, object]:
         """Those of ``values`` (server values of a config) the template does not hold yet.
@@ -358,8 +375,28 @@ class DeviceProfile:
         if cached is None:
             cached = self._overrides[key] = _differing(self.template, values)
             while len(self._overrides) > _CACHE_SIZE:
-                self._overrides.popitem(last=False)
+                popped = self._overrides.popitem(last=False)[1]
+                self._resolved.pop(id(popped), None)
         return cached
+
+    def initial_values(self, config: DeviceConfig) -> ResolvedValues | dict[str, object]:
+        """What a tree of ``config`` needs beyond the template (:func:`device_overrides`).
+
+        A device with no values of its own and no key (the common fleet device) gets the
+        resolved server overrides shared by every like config: one object for the whole
+        fleet instead of a few dicts per device. Otherwise its own values, as before."""
+        values = server_values(config)
+        if (
+            config.values
+            or any(path in values for path in SECRET_PATHS)
+            or _firmware_protocols(config, self.template)  # /5/0/8 narrowed for this device
+        ):
+            return device_overrides(config, self)
+        shared = self.server_overrides(values)
+        found = self._resolved.get(id(shared))
+        if found is None or found[0] is not shared:
+            found = self._resolved[id(shared)] = (shared, ResolvedValues(self.template, shared))
+        return found[1]
 
 
 @lru_cache(maxsize=1)
@@ -415,8 +452,21 @@ def device_overrides(config: DeviceConfig, profile: DeviceProfile) -> dict[str, 
     secrets: dict[str, object] = {p: values.pop(p) for p in SECRET_PATHS if p in values}
     overrides = dict(profile.server_overrides(values))  # shared, cached: never a device's key
     overrides.update(_differing(profile.template, secrets))
+    overrides.update(_firmware_protocols(config, profile.template))
     overrides.update(config.values)
     return overrides
+
+
+def _firmware_protocols(config: DeviceConfig, template: TreeTemplate) -> dict[str, object]:
+    """``/5/0/8`` as the device can download: its settings' protocols, CoAPS only with a
+    PSK to use (nothing when that is the definition's default of all four)."""
+    if FIRMWARE_OBJECT not in template.plans:
+        return {}
+    settings = config.firmware if config.firmware is not None else DEFAULT_SETTINGS
+    codes = set(supported_protocols(settings))
+    if settings.download_psk is None and config.psk is None:
+        codes.discard(1)
+    return {} if codes == ALL_PROTOCOLS else {FIRMWARE_PROTOCOLS: sorted(codes)}
 
 
 def _differing(template: TreeTemplate, values: Mapping[str, object]) -> dict[str, object]:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -61,7 +60,7 @@ from fleet.client.coap.dtls import DtlsEndpoint
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
-from fleet.client.config import DeviceConfig, DeviceProfile, device_overrides, profile_for
+from fleet.client.config import DeviceConfig, DeviceProfile, profile_for
 from fleet.client.events import Retransmitted, SendDone
 from fleet.client.firmware.driver import FIRMWARE_EVENTS, FirmwareClient
 from fleet.client.flag import Flag, shared_loop_clock
@@ -87,6 +86,7 @@ from fleet.device.events import (
     SendRequested,
 )
 from fleet.device.firmware.connectivity import note_address
+from fleet.device.randomness import Rng
 from fleet.device.tree import ObjectTree
 from fleet.errors import FleetError
 from fleet.model.path import Path
@@ -126,7 +126,7 @@ class Device(DeviceSeams):
         config: DeviceConfig,
         *,
         clock: Clock | None = None,
-        rng: random.Random | None = None,
+        rng: Rng | None = None,
         profile: DeviceProfile | None = None,
     ) -> None:
         """``profile`` defaults to the shared one of ``config``; ``clock`` to the running
@@ -138,9 +138,11 @@ class Device(DeviceSeams):
         self._rng = rng
         self._server: Address | None = config.server_address
         self._fresh = self._server is not None
-        overrides = device_overrides(config, self.profile)
         self.tree = ObjectTree(
-            self.profile.template, clock=self.clock, rng=rng, values=overrides or None
+            self.profile.template,
+            clock=self.clock,
+            rng=rng,
+            values=self.profile.initial_values(config),
         )
         if config.bootstrap is not None:
             install_bootstrap_account(self.tree, config)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -56,6 +55,7 @@ from fleet.client.transport import open_endpoint
 from fleet.client.uri import parse_uri, resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
+from fleet.device.randomness import Rng
 from fleet.device.tree import ObjectTree
 from fleet.errors import FleetError
 from fleet.model.path import Path
@@ -117,9 +117,7 @@ class ServerLink:
         "registrar",
     )
 
-    def __init__(
-        self, device: LinkDevice, account: ServerAccount, rng: random.Random | None = None
-    ) -> None:
+    def __init__(self, device: LinkDevice, account: ServerAccount, rng: Rng | None = None) -> None:
         self._device = device
         self.account = account
         self._rng = rng
@@ -340,7 +338,7 @@ class ServerLinks:
 
     __slots__ = ("_device", "_links", "_rng")
 
-    def __init__(self, device: LinkDevice, rng: random.Random | None = None) -> None:
+    def __init__(self, device: LinkDevice, rng: Rng | None = None) -> None:
         self._device = device
         self._rng = rng
         self._links: tuple[ServerLink, ...] = ()

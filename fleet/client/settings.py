@@ -54,7 +54,15 @@ def register_links(tree: DeviceStore, config: DeviceConfig) -> bytes:
     A root link ``</>;ct=..`` names the device's preferred format when servers of its
     LwM2M version can be expected to know it (:func:`~fleet.codec.negotiation.announced_format`:
     ``ct=112`` for SenML CBOR, none for TLV or for a 1.0 device).
+
+    The devices of a fleet share a layout, so the payload is built once per template,
+    LwM2M version, preferred format and set of instances, and the same bytes are handed
+    to every such device (:data:`_LINKS`, the last :data:`LINKS_CACHE` kinds).
     """
+    key = (tree.template, config.lwm2m_version, config.content_format, tree.instance_shape())
+    found = _LINKS.get(key)
+    if found is not None:
+        return found
     objects = [
         ObjectEntry(oid, version, tree.instances(oid))
         for oid, version in tree.object_versions().items()
@@ -62,7 +70,17 @@ def register_links(tree: DeviceStore, config: DeviceConfig) -> bytes:
     version = config.lwm2m_version
     announced = announced_format(version, config.content_format)
     formats = () if announced is None else (int(announced),)
-    return register_payload(objects, lwm2m_version=version, content_formats=formats).encode()
+    payload = register_payload(objects, lwm2m_version=version, content_formats=formats).encode()
+    _LINKS[key] = payload
+    while len(_LINKS) > LINKS_CACHE:
+        del _LINKS[next(iter(_LINKS))]
+    return payload
+
+
+LINKS_CACHE: Final = 64
+"""How many kinds of Register payload (layout, version, format, instances) are kept."""
+
+_LINKS: dict[tuple[object, ...], bytes] = {}
 
 
 def retry_policy(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from fleet.client.events import ClientEvent, Handshake
 from fleet.client.firmware.settings import push_limits
 from fleet.client.reasons import error_cause
 from fleet.clock import Clock
+from fleet.device.randomness import Rng
 
 _log = logging.getLogger("fleet.client")
 _warned: set[str] = set()
@@ -48,7 +48,7 @@ async def open_endpoint(
     *,
     handler: Handler,
     clock: Clock,
-    rng: random.Random | None,
+    rng: Rng | None,
     on_cancel: CancelCallback,
     emit: Callable[[ClientEvent], None] | None = None,
     on_lost: Callable[[str], None] | None = None,

@@ -31,6 +31,7 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, TypeAlias
 from urllib.parse import urlsplit
 
@@ -95,7 +96,20 @@ def parse_uri(value: object, *, what: str = "server URI") -> ServerUri:
     """Judge ``coap[s]://HOST[:PORT]``; raises :class:`UriError` saying what is wrong.
 
     ``what`` names the URI in messages (``"server URI"``, ``"bootstrap server URI"``).
+    The URIs judged last are remembered (a fleet names one server for 100,000 device
+    configurations): the same text gives the same, shared :class:`ServerUri`.
     """
+    if isinstance(value, str):
+        return _parse_text(value, what)
+    return _parse(value, what)
+
+
+@lru_cache(maxsize=256)
+def _parse_text(value: str, what: str) -> ServerUri:
+    return _parse(value, what)
+
+
+def _parse(value: object, what: str) -> ServerUri:
     if not isinstance(value, str) or not value.strip():
         shown = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
         raise UriError(

@@ -35,6 +35,7 @@ from fleet.server.http.launch import HttpOptions, WebFace, start_http
 from fleet.server.platform import Console, Message
 from fleet.server.platform import render as render_message
 from fleet.server.platform import summary as message_summary
+from fleet.server.platform.rules import Rule
 
 FLOWS: tuple[tuple[int, str], ...] = (
     (0, "READ /3"),
@@ -65,6 +66,8 @@ class DemoOptions:
     open_browser: bool = False
     bootstrap: bool = False
     """The devices start from the embedded Bootstrap-Server, which writes the server's account."""
+    on_register: tuple[Rule, ...] = ()
+    """Rules the embedded server runs against every device as it registers."""
 
 
 Write = Callable[[str], None]
@@ -116,6 +119,8 @@ async def run_demo(
         state.server = f"{uri} · bootstrap {bootstrap.uri}"
     devices = [Device(config) for config in configs]
     console, web = await _console(server, emit, devices, options)
+    if console is not None and options.on_register:
+        console.add_rules(options.on_register)
     if web is not None:
         state.server = f"{uri} · web console {web.http.url}/"
     for index, device in enumerate(devices):

@@ -77,9 +77,9 @@ class BootstrapStore(DeviceStore):
         opened = self._open()
         try:
             for iid, changes in staged.items():
-                slots = existing.get(iid)
+                slots = self._objects[path[0]].get(iid)
                 if slots is None:
-                    slots = existing[iid] = _created(plan)
+                    slots = self._own(path[0])[iid] = _created(plan)
                     created.append(Path(path[0], iid))
                     self._touched(Path(path[0], iid))
                 for idx, slot in changes.items():
@@ -98,7 +98,7 @@ class BootstrapStore(DeviceStore):
         self._slots(plan, path)
         opened = self._open()
         try:
-            del self._objects[object_id][instance_id]
+            del self._own(object_id)[instance_id]
             self._touched(path)
         finally:
             self._close(opened)

@@ -51,6 +51,7 @@ from fleet.device.gen_numeric import (
 from fleet.device.gen_params import Params, parse_duration
 from fleet.device.gen_replay import REPLAY, ReplaySpec
 from fleet.device.gen_set import GeneratorSet
+from fleet.device.randomness import CompactRandom
 from fleet.model.definitions import ResourceModel
 
 __all__ = [
@@ -133,7 +134,17 @@ def device_rng(seed: int, index: int, stream: str = "") -> random.Random:
     independent uses (``"values"``, ``"churn"``, ``"faults"`` ...) so adding
     draws to one never shifts another.
     """
+    return random.Random(_stream_seed(seed, index, stream))
+
+
+def device_compact_rng(seed: int, index: int, stream: str = "") -> CompactRandom:
+    """:func:`device_rng`'s stream as a :class:`~fleet.device.randomness.CompactRandom`
+    (80 bytes instead of 2,560: what each device of a fleet keeps, ``"device"``)."""
+    return CompactRandom(_stream_seed(seed, index, stream))
+
+
+def _stream_seed(seed: int, index: int, stream: str) -> int:
     digest = hashlib.blake2b(
         f"{seed}\x1f{index}\x1f{stream}".encode(), digest_size=16, person=b"lwm2m-fleet"
     ).digest()
-    return random.Random(int.from_bytes(digest, "big"))
+    return int.from_bytes(digest, "big")

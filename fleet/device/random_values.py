@@ -9,10 +9,10 @@ the 3442 definition advises), so payloads stay small.
 from __future__ import annotations
 
 import math
-import random
 import string
 from typing import Final
 
+from fleet.device.randomness import Rng
 from fleet.model.definitions import ResourceModel
 from fleet.model.ranges import RangeKind
 from fleet.model.types import ResourceType
@@ -23,7 +23,7 @@ MAX_INSTANCES: Final = 10
 _ALPHABET: Final = string.ascii_letters + string.digits
 
 
-def random_value(resource: ResourceModel, rng: random.Random) -> Value:
+def random_value(resource: ResourceModel, rng: Rng) -> Value:
     """A value of ``resource``'s type, inside its range when it has one."""
     type_ = resource.type
     range_ = resource.range
@@ -52,13 +52,13 @@ def random_value(resource: ResourceModel, rng: random.Random) -> Value:
     raise ValueError(f"resource {resource.id} ({resource.name}) has no value")
 
 
-def random_instances(resource: ResourceModel, rng: random.Random) -> dict[int, Value]:
+def random_instances(resource: ResourceModel, rng: Rng) -> dict[int, Value]:
     """1 to 10 random instances (ids 0, 1, ...) of a multiple-instance resource."""
     count = rng.randint(1, MAX_INSTANCES)
     return {ri: random_value(resource, rng) for ri in range(count)}
 
 
-def _int_bounds(resource: ResourceModel, rng: random.Random) -> tuple[int, int]:
+def _int_bounds(resource: ResourceModel, rng: Rng) -> tuple[int, int]:
     type_ = resource.type
     if type_ is ResourceType.UNSIGNED_INTEGER:
         low, high = 0, UINT_MAX

@@ -17,6 +17,7 @@ once at its end; nothing is collected while nobody listens.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 from fleet.clock import Clock
@@ -27,7 +28,16 @@ from fleet.device.events import (
     ObjectsChanged,
 )
 from fleet.device.layout import InitialValues
-from fleet.device.template import ABSENT, MultiValue, ObjectPlan, Slot, TreeTemplate, multi_from
+from fleet.device.randomness import Rng
+from fleet.device.template import (
+    ABSENT,
+    MultiValue,
+    ObjectPlan,
+    ResolvedValues,
+    Slot,
+    TreeTemplate,
+    multi_from,
+)
 from fleet.device.writing import checked, merge
 from fleet.errors import BadRequest, FleetError, MethodNotAllowed, NotFound
 from fleet.model.definitions import ObjectModel, ResourceModel
@@ -57,17 +67,25 @@ class DeviceStore:
         template: TreeTemplate,
         *,
         clock: Clock,
-        rng: random.Random | None = None,
-        values: InitialValues | None = None,
+        rng: Rng | None = None,
+        values: InitialValues | ResolvedValues | None = None,
     ) -> None:
+        """``values``: initial values beyond the template's, or the same already resolved
+        against ``template`` (shared with other trees; never changed here)."""
         self._template = template
         self._clock = clock
         self._rng = rng
-        self._overrides = template.resolve(values) if values else None
+        self._overrides: ResolvedValues | None
+        if isinstance(values, ResolvedValues):
+            if values.template is not template:
+                raise FleetError("initial values resolved against another template")
+            self._overrides = values if values.slots else None
+        else:
+            self._overrides = ResolvedValues(template, values) if values else None
         self._change_listeners: tuple[ChangeListener, ...] = ()
         self._event_listeners: tuple[EventListener, ...] = ()
         self._changes: list[Path] | None = None
-        self._objects: dict[int, dict[int, list[Slot]]] = self._initial_objects()
+        self._objects: dict[int, Mapping[int, Sequence[Slot]]] = self._initial_objects()
         self._all_ready()
 
     @property
@@ -75,7 +93,7 @@ class DeviceStore:
         return self._clock
 
     @property
-    def rng(self) -> random.Random:
+    def rng(self) -> Rng:
         """The device's random source (created on first use if none was given)."""
         if self._rng is None:
             self._rng = random.Random(0)
@@ -113,6 +131,10 @@ class DeviceStore:
         """The instance ids of an object, ascending."""
         self._plan(Path(object_id))
         return sorted(self._objects[object_id])
+
+    def instance_shape(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """Every object with its instance ids (ascending): what a Register lists, as a key."""
+        return tuple((oid, tuple(sorted(insts))) for oid, insts in self._objects.items())
 
     def object_versions(self) -> dict[int, str]:
         """Object id -> version of every object of this device."""
@@ -235,25 +257,34 @@ class DeviceStore:
         """Put an instance back to the values it was built (or created) with."""
         plan = self._template.plans[object_id]
         slots = self._objects[object_id][instance_id]
-        initial = list(plan.initial.get(instance_id, plan.blank))
-        overrides = (self._overrides or {}).get((object_id, instance_id), {})
-        for idx, slot in overrides.items():
-            initial[idx] = slot
+        if self._overrides is not None:
+            initial = self._overrides.initial(object_id, instance_id)
+        else:
+            initial = plan.initial.get(instance_id, plan.blank)
         for idx, slot in enumerate(initial):
             self._put(Path(object_id, instance_id, plan.resources[idx].id), slots, idx, slot)
         if plan.behaviour.has_ready:
             plan.behaviour.ready(self, instance_id)
 
-    def _initial_objects(self) -> dict[int, dict[int, list[Slot]]]:
-        objects = {
-            oid: {iid: list(slots) for iid, slots in plan.initial.items()}
-            for oid, plan in self._template.plans.items()
+    def _initial_objects(self) -> dict[int, Mapping[int, Sequence[Slot]]]:
+        """The instances as built, shared with the template (read-only mappings of tuples)
+        until a change gives the device its own: :meth:`_own` an object's instances
+        (created or deleted), :meth:`_put` an instance's slots (a value changed)."""
+        objects: dict[int, Mapping[int, Sequence[Slot]]] = {
+            oid: plan.initial for oid, plan in self._template.plans.items()
         }
-        for (oid, iid), assigned in (self._overrides or {}).items():
-            slots = objects[oid][iid]
-            for idx, slot in assigned.items():
-                slots[idx] = slot
+        overrides = self._overrides
+        if overrides is not None:
+            for oid in {oid for oid, _ in overrides.slots}:
+                objects[oid] = overrides.instances(oid)
         return objects
+
+    def _own(self, object_id: int) -> dict[int, Sequence[Slot]]:
+        """The instances of an object, this device's own from now on (to add or remove one)."""
+        instances = self._objects[object_id]
+        if not isinstance(instances, dict):
+            instances = self._objects[object_id] = dict(instances)
+        return instances
 
     def _all_ready(self) -> None:
         for oid, plan in self._template.plans.items():
@@ -267,7 +298,7 @@ class DeviceStore:
             raise NotFound(f"{path}: this device has no object {path[0]}")
         return plan
 
-    def _slots(self, plan: ObjectPlan, path: Path) -> list[Slot]:
+    def _slots(self, plan: ObjectPlan, path: Path) -> Sequence[Slot]:
         slots = self._objects[path[0]].get(path[1])
         if slots is None:
             raise NotFound(
@@ -276,7 +307,7 @@ class DeviceStore:
         return slots
 
     def _present(
-        self, plan: ObjectPlan, slots: list[Slot], path: Path
+        self, plan: ObjectPlan, slots: Sequence[Slot], path: Path
     ) -> tuple[int, ResourceModel]:
         rid = path[2]
         idx = plan.index.get(rid)
@@ -289,14 +320,14 @@ class DeviceStore:
             raise NotFound(f"{path}: resource {rid} ({defined.name}) is not instantiated")
         return idx, plan.resources[idx]
 
-    def _load(self, plan: ObjectPlan, iid: int, slots: list[Slot], idx: int) -> Slot:
+    def _load(self, plan: ObjectPlan, iid: int, slots: Sequence[Slot], idx: int) -> Slot:
         slot = slots[idx]
         if idx in plan.computed:
             return plan.behaviour.compute(self, iid, plan.resources[idx].id, slot)
         return slot
 
     def _apply(
-        self, plan: ObjectPlan, iid: int, slots: list[Slot], staged: list[tuple[int, Slot]]
+        self, plan: ObjectPlan, iid: int, slots: Sequence[Slot], staged: list[tuple[int, Slot]]
     ) -> None:
         behaviour = plan.behaviour
         changed: set[int] = set()
@@ -309,10 +340,14 @@ class DeviceStore:
         if changed and not behaviour.watches.isdisjoint(changed):
             behaviour.changed(self, iid, frozenset(changed))
 
-    def _put(self, path: Path, slots: list[Slot], idx: int, new: Slot) -> bool:
+    def _put(self, path: Path, slots: Sequence[Slot], idx: int, new: Slot) -> bool:
+        if not isinstance(slots, list):  # shared with the template: what the instance has now
+            slots = self._objects[path[0]][path[1]]
         old = slots[idx]
         if old is new or (type(old) is type(new) and old == new):
             return False
+        if not isinstance(slots, list):  # the instance's first change: its own copy
+            slots = self._own(path[0])[path[1]] = list(slots)
         slots[idx] = new
         self._touched(path)
         return True

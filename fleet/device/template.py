@@ -15,6 +15,7 @@ pairs (multiple-instance resource).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Final
 
 from fleet.device.behaviour import PLAIN, Behaviour
@@ -83,6 +84,49 @@ class ObjectPlan:
         return self.model.id
 
 
+class ResolvedValues:
+    """Initial values already resolved against a template (:meth:`TreeTemplate.resolve`):
+    ``slots`` is ``{(object, instance): {slot index: slot}}``.
+
+    Many trees may share one (a fleet of like devices whose server values differ from
+    the template's alike, :meth:`fleet.client.config.DeviceProfile.initial_values`):
+    a tree reads it and never changes it.
+    """
+
+    __slots__ = ("_instances", "_merged", "slots", "template")
+
+    def __init__(self, template: TreeTemplate, values: InitialValues) -> None:
+        self.template = template
+        self.slots: Mapping[tuple[int, int], Mapping[int, Slot]] = template.resolve(values)
+        self._merged: dict[tuple[int, int], Slots] = {}
+        self._instances: dict[int, Mapping[int, Slots]] = {}
+
+    def instances(self, object_id: int) -> Mapping[int, Slots]:
+        """The initial instances of an object with these values applied (read-only, built
+        once)."""
+        found = self._instances.get(object_id)
+        if found is None:
+            plan = self.template.plans[object_id]
+            merged = dict(plan.initial)
+            for oid, iid in self.slots:
+                if oid == object_id:
+                    merged[iid] = self.initial(oid, iid)
+            found = self._instances[object_id] = MappingProxyType(merged)
+        return found
+
+    def initial(self, object_id: int, instance_id: int) -> Slots:
+        """The initial slots of an instance with these values applied (built once)."""
+        key = (object_id, instance_id)
+        found = self._merged.get(key)
+        if found is None:
+            plan = self.template.plans[object_id]
+            slots = list(plan.initial.get(instance_id, plan.blank))
+            for idx, slot in self.slots.get(key, {}).items():
+                slots[idx] = slot
+            found = self._merged[key] = tuple(slots)
+        return found
+
+
 class TreeTemplate:
     """A compiled :class:`DeviceLayout`: build it once, then any number of trees from it."""
 
@@ -133,7 +177,7 @@ class TreeTemplate:
                 for idx, slot in assigned.pop((object_id, iid), {}).items():
                     slots[idx] = slot
                 initial[iid] = tuple(slots)
-            plan.initial = initial
+            plan.initial = MappingProxyType(initial)  # shared by every tree: read-only
         if assigned:
             (object_id, iid), _ = next(iter(assigned.items()))
             raise LayoutError(

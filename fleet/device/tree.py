@@ -15,8 +15,7 @@ Values, listeners and the device-side API come from
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, NamedTuple, cast
 
 from fleet.clock import Clock
@@ -25,6 +24,7 @@ from fleet.device.behaviour import Behaviour
 from fleet.device.bootstrap_store import BootstrapStore
 from fleet.device.events import Executed, ObjectsChanged
 from fleet.device.layout import DeviceLayout, InitialValues
+from fleet.device.randomness import Rng
 from fleet.device.spec_limits import SERVER
 from fleet.device.store import DEVICE, as_path, resource_instance
 from fleet.device.template import ABSENT, MultiValue, ObjectPlan, Slot, TreeTemplate
@@ -67,7 +67,7 @@ class ObjectTree(BootstrapStore):
         layout: DeviceLayout,
         *,
         clock: Clock,
-        rng: random.Random | None = None,
+        rng: Rng | None = None,
         values: InitialValues | None = None,
         behaviours: Mapping[int, Behaviour] | None = None,
     ) -> ObjectTree:
@@ -157,7 +157,7 @@ class ObjectTree(BootstrapStore):
         multiple-instance resource merge); the listeners hear once.
         """
         scratch: dict[tuple[int, int], list[Slot]] = {}
-        steps: list[tuple[ObjectPlan, int, list[Slot], list[tuple[int, Slot]]]] = []
+        steps: list[tuple[ObjectPlan, int, Sequence[Slot], list[tuple[int, Slot]]]] = []
         for target, node in writes:
             path = self._server_path(target, "Write")
             plan = self._plan(path)
@@ -242,7 +242,7 @@ class ObjectTree(BootstrapStore):
             raise BadRequest(f"{path}: mandatory writable resources missing: {names}")
         opened = self._open()
         try:
-            existing[iid] = slots
+            self._own(object_id)[iid] = slots
             self._touched(path)
             if plan.behaviour.has_ready:
                 plan.behaviour.ready(self, iid)
@@ -270,7 +270,7 @@ class ObjectTree(BootstrapStore):
             )
         opened = self._open()
         try:
-            del self._objects[path[0]][path[1]]
+            del self._own(path[0])[path[1]]
             self._touched(path)
         finally:
             self._close(opened)
@@ -286,7 +286,7 @@ class ObjectTree(BootstrapStore):
             )
         return path
 
-    def _instance_node(self, plan: ObjectPlan, iid: int, slots: list[Slot]) -> ObjectInstance:
+    def _instance_node(self, plan: ObjectPlan, iid: int, slots: Sequence[Slot]) -> ObjectInstance:
         resources: dict[int, ResourceNode] = {}
         compute = plan.behaviour.compute
         for idx, rid, multiple, computed in plan.readable_resources:  # per layout, not per Read
@@ -302,7 +302,7 @@ class ObjectTree(BootstrapStore):
         return ObjectInstance(iid, resources)
 
     def _discover_resources(
-        self, plan: ObjectPlan, base: Path, slots: list[Slot]
+        self, plan: ObjectPlan, base: Path, slots: Sequence[Slot]
     ) -> list[tuple[Path, int | None]]:
         found: list[tuple[Path, int | None]] = []
         for idx, resource in enumerate(plan.resources):

@@ -23,7 +23,7 @@ operations on an object instance):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from fleet.device.spec_limits import check_spec
 from fleet.device.template import ABSENT, MultiValue, ObjectPlan, Slot
@@ -37,7 +37,7 @@ Staged = list[tuple[int, Slot]]
 
 
 def stage_write(
-    plan: ObjectPlan, slots: list[Slot], path: Path, node: Node, *, replace: bool
+    plan: ObjectPlan, slots: Sequence[Slot], path: Path, node: Node, *, replace: bool
 ) -> Staged:
     """The ``(slot index, new slot)`` changes a Write of ``node`` at ``path`` makes."""
     if len(path) == 2:
@@ -101,7 +101,7 @@ def multi_checked(
 
 
 def _stage_instance(
-    plan: ObjectPlan, slots: list[Slot], path: Path, node: ObjectInstance, replace: bool
+    plan: ObjectPlan, slots: Sequence[Slot], path: Path, node: ObjectInstance, replace: bool
 ) -> Staged:
     staged: Staged = []
     seen: set[int] = set()

@@ -171,10 +171,11 @@ class FaultInjector:
             hooks.uplink = _Uplink(self, device, index, uplink, rng)
             device.add_uplink_interceptor(hooks.uplink)
         self._hooks[index] = hooks
-        firmware = next((f for f, _ in chosen if f.firmware), None)
-        if firmware is not None:  # the first one declared wins
-            give_firmware_fault(device, firmware)
-            self.record(Injected(device.name, index, firmware.action, 0.0))
+        for prefix in ("firmware-", "software-"):  # Object 5's and 9's: the first declared wins
+            firmware = next((f for f, _ in chosen if f.action.startswith(prefix)), None)
+            if firmware is not None:
+                give_firmware_fault(device, firmware)
+                self.record(Injected(device.name, index, firmware.action, 0.0))
         after = device.clock.now() - self.origin
         for slot, (fault, offset) in enumerate(chosen):
             if not fault.per_request and not fault.firmware:
@@ -232,8 +233,13 @@ class FaultInjector:
 
 def give_firmware_fault(device: Device, fault: Fault) -> None:
     """Make ``device``'s firmware updates fail as the firmware action ``fault`` says."""
-    kind = fault.action.removeprefix("firmware-")
     firmware = device.firmware
+    if fault.action.startswith("software-"):
+        software = FirmwareFault(fault.action.removeprefix("software-"), fault.at)
+        firmware.settings = replace(firmware.settings, software_fault=software)
+        firmware.software.settings = firmware.settings
+        return
+    kind = fault.action.removeprefix("firmware-")
     firmware.settings = replace(firmware.settings, fault=FirmwareFault(kind, fault.at))
 
 

@@ -21,7 +21,7 @@ One entry (a mapping, as a scenario's ``faults:`` list gives it)::
     duration: 30s           # silence / deregister (omitted: for good), reboot / flap (away)
     spread: 10s             # device actions: each device acts at a random moment this long
     skew: -1h               # clock-skew only: added to /3/0/13
-    at: 0.5                 # firmware-lose only: share of the download after which it is lost
+    at: 0.5                 # firmware-lose / software-lose: share of the download, then lost
 
 Request actions (:data:`REQUEST_ACTIONS`) act on requests; device actions
 (:data:`DEVICE_ACTIONS`) act once on the device each time their window opens; firmware
@@ -47,9 +47,13 @@ DEVICE_ACTIONS: Final = (
 FIRMWARE_ACTIONS: Final = (
     "firmware-hang", "firmware-integrity", "firmware-lose", "firmware-reject",
     "firmware-brick", "firmware-fail-update",
+    "software-hang", "software-integrity", "software-lose", "software-reject",
+    "software-fail-install",
 )  # fmt: skip
 """What a device's firmware update does wrong (Object 5): set when the device is installed, for
-the whole run (no window); see :data:`fleet.client.firmware.settings.FAULT_KINDS`."""
+the whole run (no window); see :data:`fleet.client.firmware.settings.FAULT_KINDS`. The
+``software-*`` actions do the same to Object 9 Software Management
+(:data:`~fleet.client.firmware.settings.SOFTWARE_FAULT_KINDS`)."""
 ACTIONS: Final = REQUEST_ACTIONS + DEVICE_ACTIONS + FIRMWARE_ACTIONS
 UPLINK_ACTIONS: Final = frozenset({"drop", "delay", "reject"})
 """What a fault can do to the device's own Register / Update."""

@@ -228,13 +228,13 @@ def _timing(r: _Reader, action: str) -> None:
 
 
 def _firmware(r: _Reader, action: str) -> None:
-    """Firmware actions last the whole run; only firmware-lose takes ``at``."""
+    """Firmware and software actions last the whole run; only their -lose takes ``at``."""
     if action in FIRMWARE_ACTIONS:
         for key in ("window", "spread"):
             if key in r.spec:
                 r.say(key, f"{action} holds for the whole run (it takes no {key})")
-    if "at" in r.spec and action != "firmware-lose":
-        r.say("at", f"only firmware-lose takes at, not {action}")
+    if "at" in r.spec and action not in ("firmware-lose", "software-lose"):
+        r.say("at", f"only firmware-lose and software-lose take at, not {action}")
 
 
 def _lose_share(value: object) -> float:

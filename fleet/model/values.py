@@ -64,12 +64,20 @@ def _where(resource: ResourceModel) -> str:
     return f"resource {resource.id} ({resource.name})"
 
 
+def _no_value(resource: ResourceModel) -> str:
+    """Why a resource of no Type holds no value: executable, or a definition without Type."""
+    if resource.executable:
+        return f"{_where(resource)} is executable and has no value"
+    ops = resource.operations.ddf() or "no operations"
+    return f"{_where(resource)} has no Type (operations {ops}): no value can be made for it"
+
+
 def check_value(resource: ResourceModel, value: object) -> Value:
     """Verify that ``value`` is a valid Python value for ``resource``; return it."""
     type_ = resource.type
     where = _where(resource)
     if type_ is ResourceType.NONE:
-        raise InvalidValue(f"{where} is executable and has no value")
+        raise InvalidValue(_no_value(resource))
     if type_ in (ResourceType.STRING, ResourceType.CORELNK):
         if not isinstance(value, str):
             raise InvalidValue(f"{where} expects a {type_.value} (text), got {_show(value)}")
@@ -195,7 +203,7 @@ def default_value(resource: ResourceModel) -> Value:
         return " " * int(low or 0)
     if type_ is ResourceType.CORELNK:
         return ""
-    raise InvalidValue(f"{_where(resource)} is executable and has no value")
+    raise InvalidValue(_no_value(resource))
 
 
 def _is_int(value: object) -> bool:

@@ -10,6 +10,7 @@ endpoint missing from a keys file) before any of them starts.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from fleet.client.certificates import CertificateSource
@@ -25,6 +26,7 @@ from fleet.client.credentials import (
 )
 from fleet.client.uri import Address, Resolver
 from fleet.scenario import Scenario
+from fleet.scenario.model import ServerTarget
 
 
 def device_config(
@@ -59,7 +61,7 @@ def device_config(
             boot["bootstrap_psk"] = bootstrap.security.credentials(index, endpoint)
     return DeviceConfig(
         endpoint=endpoint,
-        server=scenario.server.uri if server is None else server,
+        server=_server_text(scenario.server) if server is None else server,
         lifetime=group.lifetime,
         binding=group.binding,
         lwm2m_version=group.lwm2m_version,
@@ -76,6 +78,12 @@ def device_config(
         firmware=group.firmware,
         **boot,
     )
+
+
+@lru_cache(maxsize=8)
+def _server_text(spec: ServerTarget) -> str:
+    """The scenario's server URI, written once (one string for every device's config)."""
+    return spec.uri
 
 
 def _credentials(

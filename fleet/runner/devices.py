@@ -24,7 +24,6 @@ limits object is shared by every device with the same original one.
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Callable
 from typing import Final, Protocol
 
@@ -34,6 +33,7 @@ from fleet.client.device import Device
 from fleet.client.events import ClientListener
 from fleet.client.registration import RegistrationState
 from fleet.clock import Clock
+from fleet.device.randomness import Rng
 from fleet.model.path import Path
 
 
@@ -55,7 +55,7 @@ class DeviceLike(Protocol):
     def add_listener(self, listener: ClientListener) -> None: ...
 
 
-DeviceFactory = Callable[[DeviceConfig, Clock, random.Random], DeviceLike]
+DeviceFactory = Callable[[DeviceConfig, Clock, Rng], DeviceLike]
 
 
 class _ClientDevice(Device):
@@ -67,7 +67,7 @@ class _ClientDevice(Device):
         self.tree.set_value(path, value)
 
 
-def client_device(config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
+def client_device(config: DeviceConfig, clock: Clock, rng: Rng) -> DeviceLike:
     """The default factory: a real :class:`~fleet.client.device.Device`."""
     return _ClientDevice(config, clock=clock, rng=rng)
 
@@ -90,7 +90,7 @@ def fleet_limits(limits: EndpointLimits) -> EndpointLimits:
     return found
 
 
-def fleet_device(config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
+def fleet_device(config: DeviceConfig, clock: Clock, rng: Rng) -> DeviceLike:
     """The default device of ``fleet run``: a real device with :func:`fleet_limits`."""
     limits = fleet_limits(config.limits)
     if limits is not config.limits:

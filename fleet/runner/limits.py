@@ -28,13 +28,13 @@ import logging
 import math
 import os
 import pathlib
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from fleet.client.config import DeviceConfig
 from fleet.clock import Clock
+from fleet.device.randomness import Rng
 from fleet.errors import FleetError
 from fleet.runner.devices import DeviceFactory, DeviceLike, fleet_device
 
@@ -251,7 +251,7 @@ class SourceAddresses:
         self.factory = factory
         self.next = offset % len(self.addresses)
 
-    def __call__(self, config: DeviceConfig, clock: Clock, rng: random.Random) -> DeviceLike:
+    def __call__(self, config: DeviceConfig, clock: Clock, rng: Rng) -> DeviceLike:
         address = self.addresses[self.next]
         self.next = (self.next + 1) % len(self.addresses)
         if config.bind_host is None:

@@ -61,7 +61,7 @@ from fleet.client.device import Device
 from fleet.client.registration import RegistrationState
 from fleet.client.uri import Address, Resolver
 from fleet.clock import Clock, TimerHandle
-from fleet.device.generators import GeneratorSet, device_rng
+from fleet.device.generators import GeneratorSet, device_compact_rng, device_rng
 from fleet.errors import FleetError
 from fleet.faults import FaultInjector, FaultPlan, Injected
 from fleet.metrics import Operation, RunMetrics
@@ -362,7 +362,7 @@ class Shard:
                     scenario, index, resolved=self.server_address, resolver=self.resolver
                 ),
                 self.clock,
-                device_rng(scenario.seed, index, "device"),
+                device_compact_rng(scenario.seed, index, "device"),
             )
         except FleetError as error:  # e.g. no key for it: this device fails, the rest go on
             _log.error("device %d (group %s): cannot start: %s", index, group.name, error)

@@ -11,6 +11,10 @@ worker -> parent          meaning
 ========================  =====================================================
 ``("ready", devices)``    loaded; waits for ``start``
 ``("progress", report)``  a :class:`WorkerReport` every ``report_every`` seconds
+``("registrations", b)``  just before a report (or when many wait): the devices'
+                          registrations and de-registrations since the last
+                          one (:mod:`fleet.runner.handover`), for the parent to
+                          de-register them should this worker die
 ``("series", interval)``  with ``WorkerJob.interval``: a time series record
                           (:mod:`fleet.runner.sampling`) every interval, the last
                           one just before the summary
@@ -43,6 +47,7 @@ from fleet.metrics import RunMetrics, Summary
 from fleet.runner import loops
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import Fleet
+from fleet.runner.handover import RegistrationStream
 from fleet.runner.limits import SourceAddresses
 from fleet.runner.progress import Snapshot, snapshot
 from fleet.runner.sampling import Sampler
@@ -143,6 +148,8 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
     factory: DeviceFactory = job.factory
     if job.addresses:
         factory = SourceAddresses(job.addresses, job.factory, offset=job.number)
+    stream = RegistrationStream(lambda batch: _send(conn, ("registrations", batch)))
+    factory = stream.factory(factory)
     clock = LoopClock(loop)
     fleet = Fleet(scenario, clock=clock, factory=factory, drain=job.drain, indexes=job.indexes)
     stop = asyncio.Event()
@@ -171,6 +178,7 @@ async def _work(conn: Connection, job: WorkerJob) -> None:
     samplers: list[Sampler] = []
 
     def report() -> None:
+        stream.flush()  # first: the registrations the progress counts are known
         if shards:
             shard = shards[0]
             shard.update_device_metrics()

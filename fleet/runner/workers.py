@@ -22,6 +22,9 @@ Stopping: setting ``stop`` sends every worker ``stop``; each de-registers its
 devices and sends its summary (the merged summary is ``aborted``). A worker
 that fails or dies (a crash, a kill) makes :meth:`WorkerPool.run` stop the
 others the same way and then raise :class:`WorkerError` (``fleet run`` exits 1).
+The workers stream their devices' registrations (:mod:`fleet.runner.handover`): for
+a worker that died, the parent de-registers its NoSec registrations itself and the
+error says how many it de-registered and how many are left to expire.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from fleet.metrics.series import SeriesMerger
 from fleet.metrics.timeseries import Interval
 from fleet.runner.devices import DeviceFactory, fleet_device
 from fleet.runner.fleet import evaluate_thresholds, scenario_name
+from fleet.runner.handover import HeldRegistrations, Release, release
 from fleet.runner.planning import split_range
 from fleet.runner.progress import Snapshot, merge_snapshots
 from fleet.runner.worker import ScenarioSource, WorkerJob, WorkerReport, worker_main
@@ -75,6 +79,7 @@ class _Worker:
     report: WorkerReport | None = None
     stopped: bool = False
     readers: list[int] = field(default_factory=list)
+    held: HeldRegistrations = field(default_factory=HeldRegistrations)
 
     @property
     def name(self) -> str:
@@ -86,16 +91,27 @@ LEFT_REGISTERED: Final = ("registered", "updating", "deregistering")
 """Device states whose registration stays on the server when their worker dies."""
 
 
-def left_behind(report: WorkerReport | None) -> str:
-    """What a worker that died without its summary leaves on the server, as far as its last
-    report tells: its devices that were registered could not de-register."""
+def registered_at(report: WorkerReport | None) -> int:
+    """How many of a worker's devices were registered at its last report."""
     if report is None:
-        return "; none of its devices had registered at its last report"
+        return 0
     states = report.snapshot.states
-    registered = sum(states.get(state, 0) for state in LEFT_REGISTERED)
+    return sum(states.get(state, 0) for state in LEFT_REGISTERED)
+
+
+def left_behind(report: WorkerReport | None, released: Release | None = None) -> str:
+    """What a worker that died without its summary leaves on the server, as far as its last
+    report tells, and what the parent de-registered for it (``released``)."""
+    registered = registered_at(report)
+    if released is None and not registered:
+        return "; none of its devices had registered at its last report"
+    if released is None:
+        return (
+            f"; {registered} of its devices were registered at its last report and could not"
+            " de-register (they stay on the server until their lifetime ends)"
+        )
     return (
-        f"; {registered} of its devices were registered at its last report and could not"
-        " de-register (they stay on the server until their lifetime ends)"
+        f"; {registered} of its devices were registered at its last report: {released.describe()}"
     )
 
 
@@ -324,11 +340,14 @@ class WorkerPool:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+        elif kind == "registrations" and isinstance(value, tuple):
+            worker.held.apply(value)
         elif kind == "series" and isinstance(value, Interval):
             self._emit(self._merger.add(worker.job.number, value))
         elif kind == "summary" and isinstance(value, Summary):
             if not worker.done.done():
                 worker.done.set_result(value)
+            worker.held.held.clear()  # it de-registered its devices itself
             self._emit(self._merger.finish(worker.job.number))
         elif kind == "error":
             self._fail(worker, str(value))
@@ -373,7 +392,15 @@ class WorkerPool:
             how = f"was killed by signal {-code}"
         else:
             how = f"exited with status {code}"
-        self._fail(worker, f"the process {how} before its summary{left_behind(worker.report)}")
+        released = None
+        if len(worker.held) or registered_at(worker.report):
+            self._stop_all()  # the run fails: the others de-register meanwhile
+            released = await release(worker.held, registered_at(worker.report))
+        if worker.done.done():
+            return
+        self._fail(
+            worker, f"the process {how} before its summary{left_behind(worker.report, released)}"
+        )
 
     async def _cleanup(self, loop: asyncio.AbstractEventLoop) -> None:
         for worker in self._workers:

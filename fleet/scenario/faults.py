@@ -156,7 +156,8 @@ FAULT: Final = Record(
         Field(
             "at",
             Number(0, 1),
-            "firmware-lose: the share of the download after which the link is lost (0..<1).",
+            "firmware-lose, software-lose: the share of the download after which the link is "
+            "lost (0..<1).",
             schema_default=0.5,
         ),
     ),

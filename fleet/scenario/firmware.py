@@ -16,6 +16,9 @@ the scenario's ``faults:`` with the ``firmware-*`` actions, seeded like every fa
       retry_delay: 5s
       update_duration: 10s
       reboot_delay: 5s
+      protocols: [coap, coaps, http, https]   # /5/0/8 (default: all the client can do)
+      download_psk: {identity: fw-files, key: 66772d6b6579}  # coaps:// (default: its own)
+      https_ca: ca.pem          # https:// trusts these CAs (default: the system's)
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.firmware.settings import (
     LINK_SPEEDS,
     ON_LOSS,
+    PROTOCOLS,
     FirmwareConfigError,
     FirmwareSettings,
 )
@@ -108,22 +113,77 @@ FIRMWARE: Final = Record(
         Field("reboot", Boolean(), "Reboot after a successful update (default true)."),
         Field("deregister", Boolean(), "De-register before that reboot (default true)."),
         Field("reboot_delay", Duration(positive=False), "How long the reboot keeps it away."),
+        Field(
+            "protocols",
+            ListOf(Choice(tuple(PROTOCOLS.values())), single=True),
+            "/5/0/8: the schemes the devices download with (default: coap, coaps when they "
+            "have a PSK, http, https).",
+        ),
+        Field(
+            "download_psk",
+            Record(
+                "download PSK",
+                "The PSK for coaps:// downloads (default: the device's own server PSK).",
+                (
+                    Field("identity", Text(), "PSK identity (text).", required=True),
+                    Field("key", Text(), "The key, hex or base64.", required=True),
+                ),
+            ),
+            "The PSK for coaps:// downloads (default: the device's own server PSK).",
+        ),
+        Field(
+            "https_ca",
+            Text(),
+            "PEM file (relative to the scenario) of the CAs https:// file servers chain to "
+            "(default: the system's trust store).",
+        ),
     ),
 )
+_CODES: Final = {name: code for code, name in PROTOCOLS.items()}
 FIRMWARE_OBJECT: Final = 5
+
+
+def _invalid(value: object) -> bool:
+    """Whether a checked value holds a part that was refused (its problem is reported)."""
+    if value is INVALID:
+        return True
+    if isinstance(value, Mapping):
+        return any(_invalid(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_invalid(v) for v in value)
+    return False
 
 
 def build_firmware(g: GroupContext, raw: object) -> FirmwareSettings | None:
     """The group's firmware settings (problems reported to ``g``); ``None`` without the key
     or after a problem (then ``g`` has it)."""
-    if not isinstance(raw, Mapping) or INVALID in raw.values():
-        return None  # nothing given, or its problems are reported
+    if not isinstance(raw, Mapping):
+        return None  # nothing given
+    where = (*g.path, "firmware")
     options = {str(k): v for k, v in raw.items() if v is not None}
+    ca = options.get("https_ca")
+    if isinstance(ca, str):
+        path = g.base_dir / ca
+        if not path.is_file():
+            at = (*where, "https_ca")
+            g.error(at, f"{label(at)}: no CA file {ca!r} (looked for {path})")
+            return None
+        options["https_ca"] = str(path)
+    if _invalid(raw):
+        return None  # its problems are reported
     if "package_types" in options:
         options["package_types"] = frozenset(str(t) for t in options["package_types"])
+    if "protocols" in options:
+        options["protocols"] = frozenset(_CODES[str(p)] for p in options["protocols"])
+    psk = options.get("download_psk")
+    if isinstance(psk, Mapping):
+        try:
+            options["download_psk"] = PskCredentials.of(str(psk["identity"]), str(psk["key"]))
+        except ValueError as error:
+            g.error((*where, "download_psk"), f"{label((*where, 'download_psk'))}: {error}")
+            return None
     try:
         return FirmwareSettings(**options)
     except (FirmwareConfigError, TypeError) as error:
-        where = (*g.path, "firmware")
         g.error(where, f"{label(where)}: {error}")
         return None

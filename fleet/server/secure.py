@@ -32,6 +32,7 @@ from fleet.client.coap.dtls_server import DtlsServerStats, DtlsServerTransport
 from fleet.client.coap.dtls_x509_server import X509ServerTransport
 from fleet.client.coap.endpoint import set_receive_buffer
 from fleet.client.coap.errors import BindError
+from fleet.client.coap.layered import LayeredTransport
 from fleet.client.coap.x509 import X509Credentials, require_x509
 
 KeyLookup = Callable[[bytes], "bytes | None"]
@@ -55,7 +56,7 @@ class _Side(asyncio.DatagramProtocol):
         """Closing is driven by the endpoint (:meth:`DualTransport.close`)."""
 
 
-class DualTransport(asyncio.DatagramTransport):
+class DualTransport(LayeredTransport):
     """Plain UDP and DTLS-PSK under one endpoint; routes what it sends by peer address."""
 
     def __init__(self, endpoint: CoapEndpoint, *, max_peers: int) -> None:
@@ -69,7 +70,6 @@ class DualTransport(asyncio.DatagramTransport):
         """Addresses whose session ended, until plain UDP or a new session comes from them:
         what the server sends there is dropped, never sent in the clear (bounded)."""
         self._max_secure = 2 * max_peers
-        self._closing = False
 
     def set_receive_buffer(self, size: int) -> None:
         """Ask for ``size`` bytes of receive buffer on both sockets (see
@@ -131,25 +131,16 @@ class DualTransport(asyncio.DatagramTransport):
         elif self.plain is not None:
             self.plain.sendto(data, addr)
 
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default if self.plain is None else self.plain.get_extra_info(name, default)
+    def _beneath(self) -> asyncio.BaseTransport | None:
+        return self.plain
 
-    def is_closing(self) -> bool:
-        return self._closing
-
-    def close(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
+    def _shut(self) -> None:
         if self.secure is not None:
             self.secure.close()
         if self.plain is not None:
             self.plain.close()
         self._secure_peers.clear()
         self._ended.clear()
-
-    def abort(self) -> None:
-        self.close()
 
 
 async def open_server_endpoint(

@@ -134,7 +134,9 @@ class Lwm2mServer(InboundMixin, ManagementMixin, ReportingMixin):
         """Bind the server's UDP socket (and with ``psk`` its DTLS one) and start answering.
 
         - ``clock``: drives lifetimes, retransmissions and request timeouts (default: the loop);
-        - ``models``: object definitions to decode with (default: the shipped objects);
+        - ``models``: object definitions to decode and encode with (default: the shipped
+          objects); values of resources without one are named in ``Result.unmodelled`` and
+          a Write to one goes as text/plain (:mod:`.unmodelled`);
         - ``read_on_register``: paths read after every Register (e.g. ``("/3", "/6")``: the
           device info), run before the ``on_register`` hooks;
         - ``request_timeout``: default bound of every request, in clock seconds (default:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import random
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 from types import TracebackType
@@ -32,6 +31,7 @@ from fleet.client.events import ClientEvent, Operation, RequestServed
 from fleet.client.site import Verdict
 from fleet.clock import Clock, ManualClock
 from fleet.device.layout import DeviceLayout
+from fleet.device.randomness import Rng
 from fleet.model.path import Path
 from fleet.model.values import Value
 from fleet.testing.exchanges import (
@@ -88,7 +88,7 @@ class VirtualDevice:
         config: DeviceConfig,
         *,
         clock: Clock | None = None,
-        rng: random.Random | None = None,
+        rng: Rng | None = None,
     ) -> None:
         self.device = Device(config, clock=clock, rng=rng)
         self.requests: list[Exchange] = []

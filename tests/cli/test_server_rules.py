@@ -11,6 +11,9 @@ from click.testing import CliRunner
 
 from fleet.cli import main
 from fleet.client.config import DeviceConfig
+from fleet.codec import ContentFormat
+from fleet.device.layout import DeviceLayout
+from fleet.model.shipped import build_registry
 from tests.cli.serving import serve
 from tests.server.unmodelled_fixtures import TANK_LAYOUT, TANK_VALUES, tank_dir, tank_registry
 
@@ -141,3 +144,40 @@ async def test_a_scenarios_rules_and_objects_are_served(tmp_path: Path) -> None:
     assert code == 0, err
     (read,) = [r for r in _responses(records) if r["resourcePath"] == "20500/0/1"]
     assert read["data"] == {"20500/0/1": 42.5} and read["status"]["detail"] is None
+
+
+OMA_REGISTRY = Path(__file__).resolve().parents[2].parent / "shared" / "oma-registry"
+
+
+@pytest.mark.asyncio
+async def test_the_oma_registry_as_objects_types_its_objects(tmp_path: Path) -> None:
+    """A Humidity sensor (3304, from the OMA registry, not shipped) answering in TLV, which a
+    server can read only with the object's definition."""
+    registry = build_registry([OMA_REGISTRY / "3304.xml"])
+
+    def humidity(uri: str) -> DeviceConfig:
+        return DeviceConfig(
+            endpoint="hum-1",
+            server=uri,
+            lifetime=60,
+            layout=DeviceLayout.of({0: [0], 1: [0], 3: [0], 3304: [0]}),
+            registry=registry,
+            values={"/3304/0/5700": 55.5},
+            content_format=ContentFormat.TLV,
+        )
+
+    out, err, code = await serve(
+        tmp_path,
+        ["WAIT hum-1 10", "hum-1 READ /3304/0"],
+        "--json",
+        "--objects",
+        str(OMA_REGISTRY),
+        config=humidity,
+    )
+    assert code == 0, err
+    (read,) = [
+        r
+        for r in _responses([json.loads(line) for line in out.splitlines()])
+        if r["resourcePath"] == "3304/0"
+    ]
+    assert read["data"]["3304/0/5700"] == 55.5 and read["status"]["detail"] is None

@@ -122,6 +122,36 @@ def test_a_shared_template_costs_only_what_differs() -> None:
     assert device.tree.template is template
 
 
+def test_like_devices_of_a_compiled_template_share_their_server_values() -> None:
+    template = TreeTemplate.compile(shipped_registry(), SHIPPED_LAYOUT)
+    first = Device(DeviceConfig("a", layout=template, lifetime=60), clock=ManualClock())
+    second = Device(DeviceConfig("b", layout=template, lifetime=60), clock=ManualClock())
+    assert first.tree.value("/1/0/1") == 60 and first.tree.stored(0, 0, 0) == first.config.server
+    assert first.tree._objects[1] is second.tree._objects[1]  # one resolved copy
+    first.tree.set_value("/1/0/1", 120)
+    assert second.tree.value("/1/0/1") == 60
+    other = Device(DeviceConfig("c", layout=template, lifetime=90), clock=ManualClock())
+    assert other.tree.value("/1/0/1") == 90  # other values: other shared copy
+    keyed = DeviceConfig(
+        "d", layout=template, lifetime=60, server="coaps://127.0.0.1", psk=PskCredentials("d", b"k")
+    )
+    with_key = Device(keyed, clock=ManualClock())
+    assert with_key.tree.stored(0, 0, 5) == b"k"  # a key is the device's own, never shared
+    assert with_key.tree._objects[0] is not first.tree._objects[0]
+    assert all(b"k" not in repr(v).encode() for v in profile_for(keyed)._resolved.values())
+
+
+def test_configs_share_their_parsed_server_uri_and_empty_values() -> None:
+    first, second = DeviceConfig("a", server="coap://127.0.0.1:5683"), DeviceConfig("b")
+    again = DeviceConfig("c", server="coap://127.0.0.1:5683")
+    assert first.uri is again.uri and first.values is second.values
+    assert dict(DeviceConfig("d", values={"/3/0/2": "x"}).values) == {"/3/0/2": "x"}
+    with pytest.raises(ConfigError, match="not a URI"):
+        DeviceConfig("e", server="coap//nowhere")
+    with pytest.raises(ConfigError, match="not a URI"):  # a refusal is not remembered as a URI
+        DeviceConfig("f", server="coap//nowhere")
+
+
 def test_a_layout_without_the_server_object_uses_the_config() -> None:
     layout = DeviceLayout.of({3: [0], 3303: [0]})
     config = DeviceConfig("a", layout=layout, lifetime=77, binding="UQ")

@@ -17,6 +17,7 @@ from fleet.client.device import Device
 from fleet.clock import ManualClock
 from fleet.codec import ContentFormat, parse_links
 from fleet.codec.negotiation import announced_format
+from fleet.model.nodes import ObjectInstance
 
 F = ContentFormat
 
@@ -65,3 +66,17 @@ def test_a_1_0_device_gives_its_core_objects_no_version() -> None:
     assert links["/1/0"] == {} and links["/3/0"] == {}
     assert links["/3303"] == {"ver": "1.1"}  # an IPSO object keeps its own version
     assert _links(lwm2m_version="1.1")["/1"] == {"ver": "1.1"}
+
+
+def test_like_devices_share_one_payload_until_their_instances_differ() -> None:
+    first = Device(DeviceConfig("a", lifetime=60), clock=ManualClock())
+    second = Device(DeviceConfig("b", lifetime=90), clock=ManualClock())
+    assert first.register_payload() is second.register_payload()  # built once
+    first.tree.create(3303, ObjectInstance(4, {}))
+    links = {link.target for link in parse_links(first.register_payload())}
+    assert "/3303/4" in links and "/3303/0" in links
+    assert "/3303/4" not in {link.target for link in parse_links(second.register_payload())}
+    older = Device(DeviceConfig("c", lwm2m_version="1.0"), clock=ManualClock())
+    assert older.register_payload() != second.register_payload()  # the version is a key
+    first.tree.delete("/3303/4")
+    assert first.register_payload() is second.register_payload()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from click.testing import CliRunner
 
+from fleet.cli import main
 from fleet.demo import DemoOptions, run_demo
+from fleet.server.platform.rules import parse_rule
 
 
 @pytest.mark.asyncio
@@ -84,3 +87,28 @@ async def test_the_demo_fleet_bootstraps_first() -> None:
     assert state.registered_ever == {"demo-001", "demo-002", "demo-003"}
     assert state.counts["response"] == 7  # the flows ran against the bootstrapped devices
     assert "bootstrap coap://" in state.server
+
+
+@pytest.mark.asyncio
+async def test_on_register_rules_run_against_every_demo_device() -> None:
+    stop = asyncio.Event()
+    answered: set[str] = set()
+
+    def write(text: str) -> None:
+        if '"resourcePath":"3/0/17"' in text:  # the rule's read (no flow reads /3/0/17)
+            answered.add(text.split('"nodeResourceName":"')[1].split('"')[0])
+            if len(answered) == 3:
+                stop.set()
+
+    rule = parse_rule("READ /3/0/17")
+    options = DemoOptions(devices=3, refresh=0.1, seed=5, on_register=(rule,))
+    await asyncio.wait_for(run_demo(options, write, stop), 20)
+    assert answered == {"demo-001", "demo-002", "demo-003"}
+
+
+def test_demo_refuses_a_bad_rule_and_rules_for_another_server() -> None:
+    bad = CliRunner().invoke(main, ["demo", "--on-register", "demo-001 READ /3"])
+    assert bad.exit_code == 2 and "--on-register: rule 'demo-001 READ /3'" in bad.output
+    other = ["demo", "--server", "coap://127.0.0.1:5683", "--on-register", "READ /3"]
+    elsewhere = CliRunner().invoke(main, other)
+    assert elsewhere.exit_code == 2 and "not with --server" in elsewhere.output

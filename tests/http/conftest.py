@@ -15,8 +15,8 @@ from fleet.server import Lwm2mServer
 from fleet.server.http import HttpServer, StandIn
 from fleet.server.http.resources import ContentInstance
 from fleet.testing.virtual import VirtualDevice, device_config
+from tests.serving import WAIT, reading_server, started_devices
 
-WAIT = 5.0
 HEADERS = {
     "Accept": "application/json",
     "Content-Type": "application/json;ty=4",
@@ -115,7 +115,7 @@ def received(device: str, message_type: str) -> Callable[[ContentInstance], bool
 
 @pytest_asyncio.fixture
 async def server() -> AsyncIterator[Lwm2mServer]:
-    async with await Lwm2mServer.start(read_on_register=("/3", "/6"), request_timeout=5.0) as s:
+    async with reading_server() as s:
         yield s
 
 
@@ -153,20 +153,14 @@ DeviceFactory = Callable[..., Awaitable[VirtualDevice]]
 @pytest_asyncio.fixture
 async def make_device(server: Lwm2mServer, standin: StandIn) -> AsyncIterator[DeviceFactory]:
     """Devices started once the stand-in listens (it files their registration)."""
-    made: list[VirtualDevice] = []
 
-    async def make(name: str = "device001", **kw: Any) -> VirtualDevice:
+    def build(name: str, **kw: Any) -> VirtualDevice:
         values = dict(VALUES)
         values.update(kw.pop("values", {}))
-        device = VirtualDevice(device_config(name, server=server.uri, values=values, **kw))
-        made.append(device)
-        await device.start()
-        await server.wait_for_registration(name, WAIT, hooks=True)
-        return device
+        return VirtualDevice(device_config(name, server=server.uri, values=values, **kw))
 
-    yield make
-    for device in made:
-        await asyncio.wait_for(device.stop(deregister=False), WAIT)
+    async for make in started_devices(server, build, "device001"):
+        yield make
 
 
 @pytest_asyncio.fixture

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.http.conftest import WAIT, Api, DeviceFactory
+from fleet.server.platform.rules import parse_rule
+from tests.http.conftest import WAIT, Api, DeviceFactory, received
 
 pytestmark = pytest.mark.asyncio
 
@@ -39,3 +40,14 @@ async def test_star_with_no_device_registered_is_404(api: Api) -> None:
         "POST", "/device-communication/*/outgoing-msg", body={"m2m:cin": {"con": "READ /3"}}
     )
     assert status == 404 and "no registered device" in body["m2m:dbg"]
+
+
+async def test_rule_results_land_in_received_msg(api: Api, make_device: DeviceFactory) -> None:
+    api.standin.console.add_rules([parse_rule("READ /3/0/1")])
+    answered = api.expect(
+        lambda i: received("d9", "response")(i) and i.content.get("resourcePath") == "3/0/1"
+    )
+    await make_device("d9")
+    instance = await answered
+    assert instance.content["data"] == {"3/0/1": "Model 500"}
+    assert instance.labels[0].startswith("outgoing_msgRN:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 import pytest
 from hypothesis import given
@@ -222,10 +223,21 @@ def test_strings_are_not_converted() -> None:
 
 
 def test_executable_has_no_value() -> None:
-    with pytest.raises(InvalidValue, match="executable"):
-        check_value(res(T.NONE), 1)
-    with pytest.raises(InvalidValue, match="executable"):
-        default_value(res(T.NONE))
+    executable = dataclasses.replace(res(T.NONE), operations=Operations.E)
+    with pytest.raises(InvalidValue, match=r"resource 7 \(Thing\) is executable and has no value"):
+        check_value(executable, 1)
+    with pytest.raises(InvalidValue, match="is executable and has no value"):
+        default_value(executable)
+
+
+def test_a_readable_resource_without_a_type_says_so_not_executable() -> None:
+    # the OMA registry's /10482/x/5 "Read data": Operations R, an empty <Type>
+    readable = dataclasses.replace(res(T.NONE), operations=Operations.R)
+    message = r"resource 7 \(Thing\) has no Type \(operations R\): no value can be made for it"
+    with pytest.raises(InvalidValue, match=message):
+        default_value(readable)
+    with pytest.raises(InvalidValue, match=message):
+        check_value(readable, 1)
 
 
 # ------------------------------------------------------------------ defaults

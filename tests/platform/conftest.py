@@ -12,8 +12,7 @@ from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.server import Lwm2mServer
 from fleet.server.platform import Console, Message
-
-WAIT = 5.0
+from tests.serving import WAIT, reading_server, started_devices
 
 
 class Recorder:
@@ -56,7 +55,7 @@ def kind_is(kind: str, endpoint: str = "dev1") -> Callable[[Message], bool]:
 
 @pytest_asyncio.fixture
 async def server() -> AsyncIterator[Lwm2mServer]:
-    async with await Lwm2mServer.start(read_on_register=("/3", "/6"), request_timeout=5.0) as s:
+    async with reading_server() as s:
         yield s
 
 
@@ -77,18 +76,11 @@ DeviceFactory = Callable[..., Awaitable[Device]]
 
 @pytest_asyncio.fixture
 async def make_device(server: Lwm2mServer) -> AsyncIterator[DeviceFactory]:
-    made: list[Device] = []
+    def build(name: str, **kw: Any) -> Device:
+        return Device(DeviceConfig(endpoint=name, server=server.uri, **kw))
 
-    async def make(name: str = "dev1", **kw: Any) -> Device:
-        device = Device(DeviceConfig(endpoint=name, server=server.uri, **kw))
-        made.append(device)
-        await device.start()
-        await server.wait_for_registration(name, WAIT, hooks=True)
-        return device
-
-    yield make
-    for device in made:
-        await asyncio.wait_for(device.stop(deregister=False), WAIT)
+    async for make in started_devices(server, build, "dev1"):
+        yield make
 
 
 @pytest_asyncio.fixture

@@ -11,6 +11,7 @@ from fleet.server.errors import BadRule
 from fleet.server.platform import Console
 from fleet.server.platform.rules import parse_rule, rule_problem
 from tests.platform.conftest import WAIT, DeviceFactory, Recorder, kind_is
+from tests.server.fakes import FakeDevice
 
 pytestmark = pytest.mark.asyncio
 
@@ -125,3 +126,41 @@ async def test_rules_command_reports_the_rules_and_the_pool(
     report = recorder.said[-1]
     assert report["on_register"] == ["READ /3/0/1"] and report["devices"] == 1
     assert report["pool"]["done"] == 1 and report["pool"]["limit"] == console.pool.limit
+
+
+async def test_a_registration_burst_never_has_more_than_the_limit_in_flight() -> None:
+    """12 devices register at once; their answers are held: exactly 3 requests are out."""
+    gate = asyncio.Event()
+    in_flight = 0
+    three_out = asyncio.Event()
+
+    async def hold() -> None:
+        nonlocal in_flight
+        in_flight += 1
+        if in_flight == 3:
+            three_out.set()
+        await gate.wait()
+
+    async with await Lwm2mServer.start(request_timeout=WAIT) as server:
+        recorder = Recorder()
+        console = Console(server, recorder.emit, timeout=WAIT, concurrency=3)
+        console.add_rules([parse_rule("READ /3/0/0")])
+        devices = [await FakeDevice.start(server.address, f"f{n}") for n in range(12)]
+        try:
+            for device in devices:
+                device.before_answer = hold
+            await asyncio.gather(*(device.register() for device in devices))
+            await asyncio.wait_for(three_out.wait(), WAIT)
+            asked = sum(1 for device in devices if device.seen)
+            assert asked == 3 and in_flight == 3
+            assert console.pool.stats.running == 3 and console.pool.stats.waiting == 9
+            gate.set()
+            await asyncio.wait_for(console.pool.drain(), WAIT)
+            assert all(len(device.seen) == 1 for device in devices)
+            stats = console.pool.stats
+            assert (stats.queued, stats.done, stats.peak, stats.failed) == (12, 12, 3, 0)
+            assert len(recorder.of_type("response")) == 12
+        finally:
+            console.close()
+            for device in devices:
+                device.close()

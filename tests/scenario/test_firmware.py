@@ -3,6 +3,9 @@ file:line:col, and what a good entry gives the devices."""
 
 from __future__ import annotations
 
+import pathlib
+
+from fleet.client.coap.psk import PskCredentials
 from fleet.client.firmware.settings import LINK_SPEEDS
 from fleet.runner.configs import device_config
 from tests.scenario.conftest import Load, Problems
@@ -75,6 +78,50 @@ def test_firmware_fault_mistakes(problems: Problems) -> None:
     )
     assert len(lines) == 4, lines
     assert "firmware-hang holds for the whole run (it takes no window)" in lines[0]
-    assert "only firmware-lose takes at, not firmware-integrity" in lines[1]
+    assert "only firmware-lose and software-lose take at, not firmware-integrity" in lines[1]
     assert "faults.2.at" in lines[2] and "below 1" in lines[2]
     assert "firmware-brick acts on the whole device, not on requests" in lines[3]
+
+
+def test_download_protocols_credentials_and_ca(load: Load, tmp_path: pathlib.Path) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    scenario = load(
+        HEAD
+        + """    firmware:
+      protocols: [coap, https]
+      download_psk: {identity: fw-files, key: 66772d6b6579}
+      https_ca: ca.pem
+faults:
+  - {action: software-lose, at: 0.3, devices: ["0-4"]}
+  - {action: software-fail-install, devices: ["5-9"]}
+  - {action: firmware-integrity, devices: ["0-9"]}
+"""
+    )
+    firmware = device_config(scenario, 0, server="coap://127.0.0.1:5683").firmware
+    assert firmware is not None
+    assert firmware.protocols == frozenset({0, 3})
+    assert firmware.download_psk == PskCredentials(b"fw-files", b"fw-key")
+    assert firmware.https_ca == str(tmp_path / "ca.pem")
+    actions = [(f.action, f.at, f.firmware) for f in scenario.faults]
+    assert actions[:2] == [("software-lose", 0.3, True), ("software-fail-install", 0.5, True)]
+
+
+def test_download_key_mistakes(problems: Problems) -> None:
+    lines = problems(
+        HEAD
+        + """    firmware:
+      protocols: [coap, ftp]
+      download_psk: {identity: fw-files}
+      https_ca: missing.pem
+faults:
+  - {action: software-hang, window: {start: 1m}}
+  - {action: software-integrity, at: 0.5}
+"""
+    )
+    assert len(lines) == 5, lines
+    assert "groups.0.firmware.protocols.1 must be one of coap, coaps, http, https" in lines[0]
+    assert "groups.0.firmware.download_psk is missing 'identity'" not in lines[1]
+    assert "download_psk" in lines[1] and "'key'" in lines[1]
+    assert "groups.0.firmware.https_ca: no CA file 'missing.pem'" in lines[2]
+    assert "software-hang holds for the whole run (it takes no window)" in lines[3]
+    assert "only firmware-lose and software-lose take at, not software-integrity" in lines[4]

@@ -48,6 +48,7 @@ from fleet.client.coap.retransmit import ConOwner, Transmission, initial_timeout
 from fleet.client.coap.unreachable import REASONS, drain_errors, enable_error_queue
 from fleet.client.coap.wire import ACK, CON, RST, Address, decode, empty_message
 from fleet.clock import Clock, LoopClock, TimerHandle
+from fleet.device.randomness import Rng
 
 _log = logging.getLogger("fleet.client.coap")
 
@@ -116,7 +117,7 @@ class EndpointCore(asyncio.DatagramProtocol):
         clock: Clock | None = None,
         params: TransmissionParameters = DEFAULT_PARAMETERS,
         limits: EndpointLimits = DEFAULT_LIMITS,
-        rng: random.Random | None = None,
+        rng: Rng | None = None,
         on_cancel: CancelCallback | None = None,
     ) -> None:
         self._handler = handler

@@ -37,6 +37,7 @@ from fleet.client.coap.dtls import (
 )
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.errors import BindError
+from fleet.client.coap.layered import LayeredTransport
 from fleet.client.coap.wire import Address
 
 KeyLookup = Callable[[bytes], "bytes | None"]
@@ -114,16 +115,22 @@ class DtlsServerStats:
 
 
 class SessionPeer(Protocol):
-    """What the shared server socket needs of a peer: its address and whether it is up."""
+    """What the shared server socket needs of a peer: its address, whether it is up, and
+    when its handshake began (``time.monotonic()``)."""
 
     address: Address
     connected: bool
+    started: float
 
 
-class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
+class DtlsServerSocket(LayeredTransport, asyncio.DatagramProtocol):
     """What the PSK and the certificate server sockets share: the UDP socket's protocol and
-    the endpoint's transport at once, a table of peers by address (each with ``address``
-    and ``connected``), counters, and closing (every session dropped, the socket closed)."""
+    the endpoint's transport at once, a table of peers by address (:class:`SessionPeer`),
+    counters, the handshake poll (retransmissions and timeouts, :meth:`_check`) and closing
+    (every session dropped, the socket closed)."""
+
+    poll_every: float = RETRANSMIT_POLL
+    """Seconds between handshake checks while a handshake is open."""
 
     def __init__(
         self,
@@ -133,7 +140,7 @@ class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         max_peers: int,
         on_gone: Callable[[Address], None] | None = None,
     ) -> None:
-        asyncio.DatagramTransport.__init__(self)
+        LayeredTransport.__init__(self)
         self.on_gone = on_gone
         """Hears the address of every session that ends (close_notify, fatal alert, handshake
         timeout, eviction, close): what the server sends there is no longer secure."""
@@ -144,7 +151,6 @@ class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         self._peers: OrderedDict[Address, Any] = OrderedDict()
         """The sessions by peer address (:class:`SessionPeer` of the subclass's kind)."""
         self._poll: asyncio.TimerHandle | None = None
-        self._closing = False
         self.handshakes = 0
         self.failed_handshakes = 0
         self.evicted = 0
@@ -182,6 +188,34 @@ class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         self._peers.move_to_end(address)
         return peer
 
+    def _poll_soon(self) -> None:
+        """Check the open handshakes in :attr:`poll_every` seconds (unless already due)."""
+        if self._poll is None and not self._closing:
+            self._poll = asyncio.get_running_loop().call_later(self.poll_every, self._check)
+
+    def _check(self) -> None:
+        """Handshake retransmissions and handshake timeouts of peers not connected yet."""
+        self._poll = None
+        deadline = time.monotonic() - self._handshake_timeout
+        pending = False
+        for peer in [peer for peer in self._peers.values() if not peer.connected]:
+            if peer.started < deadline:
+                self.failed_handshakes += 1
+                self._timed_out(peer)
+            else:
+                self._retransmit(peer)
+                pending = True
+        if pending:
+            self._poll_soon()
+
+    def _timed_out(self, peer: Any) -> None:
+        """A handshake took longer than the timeout: end that session."""
+        raise NotImplementedError
+
+    def _retransmit(self, peer: Any) -> None:
+        """Let the DTLS library resend its last flight if its timer ran out."""
+        raise NotImplementedError
+
     def _forget(self, peer: SessionPeer) -> None:
         """Take ``peer`` off the table (if it is still the session at its address)."""
         address = peer.address
@@ -199,16 +233,10 @@ class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
             dropped=self.dropped,
         )
 
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default if self._udp is None else self._udp.get_extra_info(name, default)
+    def _beneath(self) -> asyncio.BaseTransport | None:
+        return self._udp
 
-    def is_closing(self) -> bool:
-        return self._closing
-
-    def close(self) -> None:
-        if self._closing:
-            return
-        self._closing = True
+    def _shut(self) -> None:
         if self._poll is not None:
             self._poll.cancel()
             self._poll = None
@@ -217,9 +245,6 @@ class DtlsServerSocket(asyncio.DatagramTransport, asyncio.DatagramProtocol):
         if self._udp is not None:
             self._udp.close()
         self._protocol.connection_lost(None)
-
-    def abort(self) -> None:
-        self.close()
 
 
 class DtlsServerTransport(DtlsServerSocket):
@@ -250,23 +275,14 @@ class DtlsServerTransport(DtlsServerSocket):
         if peer is None:
             return
         peer.dtls.handleMessage(peer.session, data)
-        if not peer.connected and self._poll is None and peer.address in self._peers:
-            self._poll = asyncio.get_running_loop().call_later(RETRANSMIT_POLL, self._check)
+        if not peer.connected and peer.address in self._peers:
+            self._poll_soon()
 
-    def _check(self) -> None:
-        """Handshake retransmissions and handshake timeouts of peers not connected yet."""
-        self._poll = None
-        deadline = time.monotonic() - self._handshake_timeout
-        pending = False
-        for peer in [peer for peer in self._peers.values() if not peer.connected]:
-            if peer.started < deadline:
-                self.failed_handshakes += 1
-                self._drop(peer)
-            else:
-                peer.dtls.checkRetransmit()
-                pending = True
-        if pending and not self._closing:
-            self._poll = asyncio.get_running_loop().call_later(RETRANSMIT_POLL, self._check)
+    def _timed_out(self, peer: _Peer) -> None:
+        self._drop(peer)
+
+    def _retransmit(self, peer: _Peer) -> None:
+        peer.dtls.checkRetransmit()
 
     def _drop(self, peer: _Peer, *, evicted: bool = False) -> None:
         self._forget(peer)

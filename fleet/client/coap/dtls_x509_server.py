@@ -60,6 +60,8 @@ class _Peer:
 class X509ServerTransport(DtlsServerSocket):
     """The certificate server socket (OpenSSL): one ``Connection`` per peer."""
 
+    poll_every = POLL
+
     def __init__(
         self,
         protocol: asyncio.DatagramProtocol,
@@ -144,8 +146,7 @@ class X509ServerTransport(DtlsServerSocket):
         peer = _Peer(conn, address)
         conn.set_app_data(peer)
         self._peers[address] = peer
-        if self._poll is None:
-            self._poll = asyncio.get_running_loop().call_later(POLL, self._check)
+        self._poll_soon()
         return peer
 
     def _advance(self, peer: _Peer) -> None:
@@ -192,22 +193,13 @@ class X509ServerTransport(DtlsServerSocket):
         for datagram in datagrams(b"".join(chunks)):
             udp.sendto(datagram, peer.address)
 
-    def _check(self) -> None:
-        """Retransmissions and handshake timeouts of peers not connected yet."""
-        self._poll = None
-        deadline = time.monotonic() - self._handshake_timeout
-        pending = False
-        for peer in [peer for peer in self._peers.values() if not peer.connected]:
-            if peer.started < deadline:
-                self.failed_handshakes += 1
-                self._forget(peer)
-                continue
-            with contextlib.suppress(Exception):
-                peer.conn.DTLSv1_handle_timeout()
-            self._flush(peer)
-            pending = True
-        if pending and not self._closing:
-            self._poll = asyncio.get_running_loop().call_later(POLL, self._check)
+    def _timed_out(self, peer: _Peer) -> None:
+        self._forget(peer)
+
+    def _retransmit(self, peer: _Peer) -> None:
+        with contextlib.suppress(Exception):
+            peer.conn.DTLSv1_handle_timeout()
+        self._flush(peer)
 
     def _drop(self, peer: _Peer, *, evicted: bool = False) -> None:
         if evicted:

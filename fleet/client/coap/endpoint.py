@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import socket
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from fleet.client.coap.params import (
 from fleet.client.coap.results import CancelCallback, Handler
 from fleet.client.coap.wire import Address
 from fleet.clock import Clock
+from fleet.device.randomness import Rng
 
 _log = logging.getLogger("fleet.coap")
 
@@ -110,7 +110,7 @@ class CoapEndpoint(ClientRole):
         clock: Clock | None = None,
         params: TransmissionParameters = DEFAULT_PARAMETERS,
         limits: EndpointLimits = DEFAULT_LIMITS,
-        rng: random.Random | None = None,
+        rng: Rng | None = None,
         on_cancel: CancelCallback | None = None,
         receive_buffer: int | None = None,
         report_unreachable: bool = False,

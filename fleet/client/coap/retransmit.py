@@ -10,7 +10,6 @@ state of one CON in flight, a :class:`ConOwner` hears how it ended.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,9 +19,10 @@ from fleet.clock import TimerHandle
 if TYPE_CHECKING:
     from fleet.client.coap.core import EndpointCore
     from fleet.client.coap.wire import Address
+    from fleet.device.randomness import Rng
 
 
-def initial_timeout(params: TransmissionParameters, rng: random.Random) -> float:
+def initial_timeout(params: TransmissionParameters, rng: Rng) -> float:
     """The randomised first timeout of one confirmable message."""
     spread = params.ack_timeout * (params.ack_random_factor - 1.0)
     return params.ack_timeout + spread * rng.random()

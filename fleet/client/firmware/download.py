@@ -1,4 +1,5 @@
-"""The pull of a package over ``coap://``: Block2 block by block, at the link's speed.
+"""The pull of a package over ``coap://`` and ``coaps://``: Block2 block by block, at the
+link's speed.
 
 :func:`download_coap` asks the file server for one block at a time (RFC 7959
 Block2, the size the device prefers or the smaller one the server picks),
@@ -12,29 +13,73 @@ download ends with Update Result 4 Connection lost. A representation that
 changes between blocks (another ETag) restarts the download. A 4.04 / 4.00 /
 4.02 answer means the URI names nothing: 7 Invalid URI; any other error code
 is 4. The device's endpoint, which listens to its LwM2M Server only, listens
-to the file server too from the first block on.
+to the file server too from the first block on. Over ``coaps://`` the blocks travel
+over a DTLS session of their own (:mod:`.secure`): ``reconnect`` opens it before the
+first block and again after each loss (a failed handshake is a loss too).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from fleet.client.coap.blockwise import block_size
-from fleet.client.coap.errors import BlockwiseError, CoapReset, CoapTimeout, EndpointClosed
+from fleet.client.coap.dtls_errors import DtlsError
+from fleet.client.coap.errors import (
+    BindError,
+    BlockwiseError,
+    CoapReset,
+    CoapTimeout,
+    EndpointClosed,
+)
 from fleet.client.coap.wire import Message
-from fleet.client.firmware.settings import FirmwareSettings
+from fleet.client.firmware.settings import FirmwareFault, FirmwareSettings
 from fleet.client.firmware.uri import Target
 from fleet.clock import Clock
 from fleet.device.firmware.machine import UpdateResult
-from fleet.device.firmware.package import PackageCheck
+from fleet.device.firmware.package import PackageCheck, Verdict
 
 GET: Final = 1
 CONTENT: Final = 69  # 2.05
 NAMES_NOTHING: Final = frozenset({128, 130, 132})  # 4.00 4.02 4.04
-LOSSES: Final = (CoapTimeout, CoapReset, EndpointClosed, BlockwiseError, OSError)
+LOSSES: Final = (
+    CoapTimeout,
+    CoapReset,
+    EndpointClosed,
+    BlockwiseError,
+    DtlsError,
+    BindError,
+    OSError,
+)
+
+
+def lose_after(fault: FirmwareFault | None) -> Callable[[Pull], int | None]:
+    """The byte count after which a ``lose`` fault takes the link (``None``: a sound link,
+    or while the size is not known yet: from Size2, Content-Length or the header)."""
+    if fault is None or fault.kind != "lose":
+        return lambda pull: None
+    share = fault.at
+
+    def limit(pull: Pull) -> int | None:
+        total = pull.total
+        if total is None and pull.check.header is not None:
+            total = pull.check.header.size
+        return None if total is None else int(total * share)
+
+    return limit
+
+
+def faulted(verdict: Verdict, fault: FirmwareFault | None) -> Verdict:
+    """The check's verdict as an ``integrity`` (5) or ``reject`` (6) fault bends a sound one."""
+    if verdict.result is not None or fault is None:
+        return verdict
+    if fault.kind == "integrity":
+        return Verdict(UpdateResult.INTEGRITY_FAILURE, verdict.info, verdict.size)
+    if fault.kind == "reject":
+        return Verdict(UpdateResult.UNSUPPORTED_PACKAGE_TYPE, verdict.info, verdict.size)
+    return verdict
 
 
 class LinkLost(Exception):
@@ -62,27 +107,32 @@ async def download_coap(
     clock: Clock,
     new_check: Callable[[], PackageCheck],
     lose_after: Callable[[Pull], int | None] = lambda pull: None,
+    reconnect: Callable[[], Awaitable[None]] | None = None,
 ) -> UpdateResult | None:
     """Download ``target`` into ``pull.check``; ``None`` when every byte arrived, else the
     Update Result of the failure. ``lose_after(pull)`` is the byte count after which the
-    link is gone for good (a fault), ``None`` for a sound link."""
+    link is gone for good (a fault), ``None`` for a sound link; ``reconnect()`` (coaps)
+    opens the session that ``current_endpoint`` then answers."""
     szx = settings.block_szx
     number = 0
     etag: bytes | None = None
     began = clock.now()
+    connect = reconnect is not None
     while True:
         try:
+            if connect and reconnect is not None:
+                await reconnect()
+                connect = False
             limit = lose_after(pull)
             if limit is not None and pull.check.received >= limit:
                 raise LinkLost
             response = await _block(current_endpoint(), target, number, szx, settings)
         except (LinkLost, *LOSSES):
-            pull.losses += 1
-            if settings.on_loss == "fail" or pull.losses > settings.retries:
+            connect = reconnect is not None
+            if not await after_loss(pull, settings, clock, new_check):
                 return UpdateResult.CONNECTION_LOST
-            await clock.sleep_until(clock.now() + settings.retry_delay)
-            if settings.on_loss == "restart":
-                pull.check, number, etag = new_check(), 0, None
+            if pull.check.received == 0:  # restarted
+                number, etag = 0, None
             began = clock.now() - _elapsed(pull.check.received, settings)
             continue
         code = int(response.code)
@@ -110,6 +160,21 @@ async def download_coap(
             return None
         szx = min(szx, block2.size_exponent)
         number = pull.check.received // block_size(szx)
+
+
+async def after_loss(
+    pull: Pull, settings: FirmwareSettings, clock: Clock, new_check: Callable[[], PackageCheck]
+) -> bool:
+    """Count a loss: ``False`` when the download ends with it (``on_loss: fail``, or the
+    ``retries`` are spent), else ``True`` after ``retry_delay``, with a fresh check for
+    ``on_loss: restart`` (every transfer resumes from ``pull.check.received``)."""
+    pull.losses += 1
+    if settings.on_loss == "fail" or pull.losses > settings.retries:
+        return False
+    await clock.sleep_until(clock.now() + settings.retry_delay)
+    if settings.on_loss == "restart":
+        pull.check = new_check()
+    return True
 
 
 def _elapsed(received: int, settings: FirmwareSettings) -> float:

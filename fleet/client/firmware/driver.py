@@ -9,7 +9,7 @@ its :class:`~.software.SoftwareClient` (same downloads, same settings).
 
 - Package URI written: the URI is checked (:mod:`.uri`: 7 Invalid URI, 9
   Unsupported protocol for schemes not in ``/5/0/8``), then downloaded in the
-  background (:mod:`.download`); the check of every byte
+  background (:mod:`.fetch`: coap, coaps, http, https); the check of every byte
   (:class:`~fleet.device.firmware.package.PackageCheck`) decides Downloaded or
   the failure's result.
 - Package pushed: checked at once, inside the Write (the CoAP layer assembled
@@ -34,9 +34,14 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
-from fleet.client.firmware.download import Pull, awaiting, download_coap
+from fleet.client.firmware.download import Pull, awaiting, faulted, lose_after
 from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
-from fleet.client.firmware.settings import DEFAULT_SETTINGS, FirmwareSettings
+from fleet.client.firmware.fetch import fetch
+from fleet.client.firmware.settings import (
+    DEFAULT_SETTINGS,
+    FirmwareSettings,
+    supported_protocols,
+)
 from fleet.client.firmware.software import SOFTWARE_EVENTS, SoftwareClient
 from fleet.client.firmware.uri import Target, parse_package_uri
 from fleet.device.events import DeviceEvent
@@ -114,8 +119,10 @@ class FirmwareClient:
             self._run(self._update())
 
     def _protocols(self) -> frozenset[int]:
+        """What ``/5/0/8`` lists and the client can do (a server may have rewritten it)."""
         value = self._device.tree.stored(FIRMWARE, 0, PROTOCOLS)
-        return frozenset(v for v in value.values()) if isinstance(value, dict) else frozenset()
+        listed = frozenset(v for v in value.values()) if isinstance(value, dict) else frozenset()
+        return listed & supported_protocols(self.settings)
 
     def _run(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -154,38 +161,16 @@ class FirmwareClient:
         if fault is not None and fault.kind == "hang":
             await asyncio.Event().wait()  # Downloading for good (until reset or stopped)
         pull = Pull(self._new_check())
-        result = await download_coap(
-            lambda: device.endpoint,
-            target,
-            pull,
-            self.settings,
-            device.clock,
-            self._new_check,
-            self._lose_after,
+        result = await fetch(
+            device, target, pull, self.settings, self._new_check, lose_after(fault)
         )
         if result is not None:
             self._failed_download(started, pull.check.received, result, pull.losses)
             return
         self._downloaded(started, self._verdict(pull.check), losses=pull.losses)
 
-    def _lose_after(self, pull: Pull) -> int | None:
-        fault = self.settings.fault
-        if fault is None or fault.kind != "lose":
-            return None
-        total = pull.total
-        if total is None and pull.check.header is not None:
-            total = pull.check.header.size
-        return None if total is None else int(total * fault.at)
-
     def _verdict(self, check: PackageCheck) -> Verdict:
-        verdict = check.finish()
-        fault = self.settings.fault
-        if verdict.result is None and fault is not None:
-            if fault.kind == "integrity":
-                return Verdict(UpdateResult.INTEGRITY_FAILURE, verdict.info, verdict.size)
-            if fault.kind == "reject":
-                return Verdict(UpdateResult.UNSUPPORTED_PACKAGE_TYPE, verdict.info, verdict.size)
-        return verdict
+        return faulted(check.finish(), self.settings.fault)
 
     def _downloaded(
         self, started: float, verdict: Verdict, *, pushed: bool = False, losses: int = 0

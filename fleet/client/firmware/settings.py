@@ -10,13 +10,16 @@ six minutes).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Final
 
+from fleet.client.coap.dtls import dtls_available
 from fleet.client.coap.params import EndpointLimits
+from fleet.client.coap.psk import PskCredentials
 from fleet.device.firmware.package import PackageRules
 from fleet.errors import FleetError
 
@@ -25,7 +28,15 @@ LINK_SPEEDS: Final[Mapping[str, float]] = MappingProxyType(
 )
 """Named downlink speeds in bytes per second."""
 ON_LOSS: Final = ("resume", "restart", "fail")
+PROTOCOLS: Final[Mapping[int, str]] = MappingProxyType(
+    {0: "coap", 1: "coaps", 2: "http", 3: "https"}
+)
+"""``/5/0/8`` Firmware Update Protocol Support codes the client downloads with, and their
+URI schemes."""
 FAULT_KINDS: Final = ("hang", "integrity", "lose", "reject", "brick", "fail-update")
+SOFTWARE_FAULT_KINDS: Final = ("hang", "integrity", "lose", "reject", "fail-install")
+"""Object 9's: the same download faults (Update Result 52, 53, 54 instead of 4, 5, 6), and
+``fail-install``: Install ends with 58 Software installation failure (back to Delivered)."""
 """``hang`` stays in Downloading for good; ``integrity`` fails the check of a sound
 package (5); ``lose`` loses the connection for good at ``at`` of the download (4 once the
 retries are spent); ``reject`` refuses the package type (6); ``brick`` starts the update
@@ -45,9 +56,10 @@ class FirmwareFault:
     """``lose`` only: the share of the download after which the link is gone (0..1)."""
 
     def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
+        if self.kind not in FAULT_KINDS and self.kind not in SOFTWARE_FAULT_KINDS:
+            kinds = dict.fromkeys((*FAULT_KINDS, *SOFTWARE_FAULT_KINDS))
             raise FirmwareConfigError(
-                f"firmware fault {self.kind!r}: expected one of {', '.join(FAULT_KINDS)}"
+                f"firmware fault {self.kind!r}: expected one of {', '.join(kinds)}"
             )
         if not 0.0 <= self.at < 1.0:
             raise FirmwareConfigError(f"firmware fault 'lose' at {self.at!r}: expected 0..<1")
@@ -69,6 +81,13 @@ class FirmwareSettings:
     retransmission limits); ``update_duration``: seconds in Updating;
     ``reboot``: reboot after a successful update (``deregister``: with a
     De-register first; ``reboot_delay``: seconds away, ``None`` the device's).
+    ``protocols``: the ``/5/0/8`` Firmware Update Protocol Support codes the device
+    lists and downloads with (0 CoAP, 1 CoAPS, 2 HTTP 1.1, 3 HTTPS 1.1; ``None``: all
+    four, without 1 when the ``dtls`` extra is missing); ``download_psk``: the PSK for
+    ``coaps://`` downloads (``None``: the device's own for its LwM2M Server);
+    ``https_ca``: a PEM file of the CAs an ``https://`` file server's certificate must
+    chain to (``None``: the system's trust store). ``fault`` bends Object 5's updates,
+    ``software_fault`` Object 9's (:data:`SOFTWARE_FAULT_KINDS`).
     """
 
     link_speed: float | None = None
@@ -87,9 +106,29 @@ class FirmwareSettings:
     deregister: bool = True
     reboot_delay: float | None = None
     fault: FirmwareFault | None = None
+    software_fault: FirmwareFault | None = None
+    protocols: frozenset[int] | None = None
+    download_psk: PskCredentials | None = None
+    https_ca: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "versions", MappingProxyType(dict(self.versions)))
+        if self.fault is not None and self.fault.kind not in FAULT_KINDS:
+            raise FirmwareConfigError(f"{self.fault.kind} is an Object 9 (software) fault")
+        if self.software_fault is not None and self.software_fault.kind not in (
+            SOFTWARE_FAULT_KINDS
+        ):
+            raise FirmwareConfigError(
+                f"{self.software_fault.kind} is not an Object 9 (software) fault: expected "
+                f"one of {', '.join(SOFTWARE_FAULT_KINDS)}"
+            )
+        if self.protocols is not None:
+            unknown = sorted(set(self.protocols) - set(PROTOCOLS))
+            if unknown:
+                raise FirmwareConfigError(
+                    f"protocols {unknown}: expected codes of /5/0/8 "
+                    "(0 CoAP, 1 CoAPS, 2 HTTP, 3 HTTPS)"
+                )
         if self.link_speed is not None and not (
             self.link_speed > 0 and math.isfinite(self.link_speed)
         ):
@@ -118,6 +157,19 @@ class FirmwareSettings:
 
 
 DEFAULT_SETTINGS: Final = FirmwareSettings()
+
+
+def supported_protocols(settings: FirmwareSettings) -> frozenset[int]:
+    """The ``/5/0/8`` codes a device with ``settings`` lists (see ``protocols``)."""
+    if settings.protocols is not None:
+        return settings.protocols
+    return _installed()
+
+
+@functools.cache
+def _installed() -> frozenset[int]:
+    every = frozenset(PROTOCOLS)
+    return every if dtls_available() is None else every - {1}
 
 
 def push_limits(settings: FirmwareSettings, limits: EndpointLimits) -> EndpointLimits:

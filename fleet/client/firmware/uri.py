@@ -1,10 +1,13 @@
 """Which Package URIs a device downloads from (pure): Update Result 7 or 9, or a target.
 
-``coap://HOST[:PORT]/path?query`` is downloaded with Block2; ``HOST`` is an
-IP literal or ``localhost`` (no DNS lookups, like the server URI). A URI
-that does not parse, names no host or has a bad port is 7 Invalid URI; a
-scheme the device does not support (``coaps``, ``http``, ``https``,
-``coap+tcp``, ... when not listed in ``/5/0/8``) is 9 Unsupported protocol.
+``coap://`` and ``coaps://HOST[:PORT]/path?query`` are downloaded with Block2,
+``http://`` and ``https://`` with HTTP/1.1 GETs; ``HOST`` is an IP literal or
+``localhost`` (no DNS lookups, like the server URI). A URI that does not parse,
+names no host, has a bad port or user information is 7 Invalid URI (the
+definition's "Invalid URI"); a scheme the device does not support — one not listed
+in ``/5/0/8`` Firmware Update Protocol Support (0 CoAP, 1 CoAPS, 2 HTTP 1.1, 3
+HTTPS 1.1), or one the client has no download for (``coap+tcp`` 4, ``coap+ws``...) —
+is 9 Unsupported protocol.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def parse_package_uri(uri: str, supported: frozenset[int]) -> Target | UpdateRes
     except ValueError:
         return UpdateResult.INVALID_URI
     scheme = parts.scheme.lower()
-    if not scheme or not parts.netloc:
+    if not scheme or not parts.netloc or parts.username is not None or parts.fragment:
         return UpdateResult.INVALID_URI
     number = PROTOCOL_NUMBERS.get(scheme)
     if number is None or number not in supported or scheme not in DEFAULT_PORTS:

@@ -76,7 +76,7 @@ class FirmwareBehaviour(Behaviour):
             RESULT: 0,
             PKG_NAME: "",
             PKG_VERSION: "",
-            PROTOCOLS: [0, 2],
+            PROTOCOLS: [0, 1, 2, 3],  # the client narrows it to what a device can do
             DELIVERY: 2,
         }
 

@@ -16,7 +16,8 @@ check failure, 54 unsupported package type, 56 invalid URI, 57 device-defined up
 - Install (``/9/x/4``) in Delivered: Installed (2), not yet active; elsewhere 4.05;
 - Activate / Deactivate (``/9/x/10``, ``/9/x/11``) in Installed only (Activation State
   true / false); elsewhere 4.05;
-- Uninstall (``/9/x/6``) in Delivered or Installed: Initial (0), inactive; elsewhere 4.05.
+- Uninstall (``/9/x/6``) in Delivered or Installed: Initial (0), inactive; elsewhere 4.05;
+- the device's install fails (a fault): back to Delivered with 58 installation failure.
 
 The downloads themselves are the client's (the same machinery as Object 5's):
 :class:`SoftwareBehaviour` raises :class:`SoftwareDownloadRequested` /
@@ -76,6 +77,7 @@ class SoftwareTrigger(Enum):
     ACTIVATE = "activate"
     DEACTIVATE = "deactivate"
     UNINSTALL = "uninstall"
+    INSTALL_FAILED = "installation failed"
 
 
 DOWNLOAD_FAILURES: Final = frozenset(
@@ -110,6 +112,8 @@ SOFTWARE_TABLE: Final[dict[tuple[SoftwareState, SoftwareTrigger], SoftwareStep]]
     (_S.INSTALLED, _T.ACTIVATE): SoftwareStep(_S.INSTALLED, None, True),
     (_S.INSTALLED, _T.DEACTIVATE): SoftwareStep(_S.INSTALLED, None, False),
     (_S.INSTALLED, _T.UNINSTALL): SoftwareStep(_S.INITIAL, _R.INITIAL, False),
+    # the device's own: an install that failed keeps the package, Delivered again (58)
+    (_S.INSTALLED, _T.INSTALL_FAILED): SoftwareStep(_S.DELIVERED, _R.INSTALL_FAILURE, False),
 }
 SERVER_TRIGGERS: Final = frozenset(
     {_T.WRITE_PACKAGE, _T.INSTALL, _T.ACTIVATE, _T.DEACTIVATE, _T.UNINSTALL}

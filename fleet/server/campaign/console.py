@@ -1,4 +1,5 @@
-"""The console's firmware commands: ``FOTA EP|* FILE [--push] [--version V]`` and
+"""The console's firmware commands: ``FOTA EP|* FILE [--push] [--version V]``,
+``SOTA EP|* FILE [--push] [--version V] [--instance N] [--no-activate]`` and
 ``FOTA-STATUS [EP] [--wait]``.
 
 ``FOTA`` starts a :class:`~.run.Campaign` in the background for one endpoint or every
@@ -8,7 +9,10 @@ registered one (``*``), serving FILE from a :class:`~.files.FileServer` on the s
 judge it themselves (a headerless image is "unsupported package type" unless they map its
 hash to a version). It answers at once with the campaign's number, its devices and URI.
 ``FOTA-STATUS`` prints each campaign's tally (``--wait``: after the running ones finished);
-with an endpoint, that device's outcome.
+with an endpoint, that device's outcome. ``SOTA`` does the same for Object 9 Software
+Management (:class:`~.software.SoftwareCampaign`: download, Install, Activate unless
+``--no-activate``, on instance ``--instance N``, default 0); its campaigns are listed by
+``FOTA-STATUS`` with the others (``"kind": "software"``).
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from typing import Any, Final
 from fleet.device.firmware.package import PackageError, build_package, read_header
 from fleet.server.campaign.files import FileServer
 from fleet.server.campaign.run import Campaign, CampaignOptions
+from fleet.server.campaign.software import SoftwareCampaign
 from fleet.server.server import Lwm2mServer
 
-FOTA_WORDS: Final = ("FOTA", "FOTA-STATUS")
+FOTA_WORDS: Final = ("FOTA", "SOTA", "FOTA-STATUS")
 USAGE: Final = "FOTA ENDPOINT|* FILE [--push] [--version V]"
+SOTA_USAGE: Final = "SOTA ENDPOINT|* FILE [--push] [--version V] [--instance N] [--no-activate]"
 Say = Callable[[Any], None]
 
 
@@ -40,24 +46,23 @@ class FotaDesk:
         self._files: FileServer | None = None
 
     async def command(self, word: str, args: list[str], say: Say) -> None:
-        if word == "FOTA":
-            await self._start(args, say)
+        if word in ("FOTA", "SOTA"):
+            await self._start(args, say, software=word == "SOTA")
         else:
             await self._status(args, say)
 
-    async def _start(self, args: list[str], say: Say) -> None:
-        push = "--push" in args
-        words = [a for a in args if a != "--push"]
-        version: str | None = None
-        if "--version" in words:
-            at = words.index("--version")
-            if at + 1 >= len(words):
-                say(USAGE)
-                return
-            version = words[at + 1]
-            del words[at : at + 2]
-        if len(words) != 2:
-            say(USAGE)
+    async def _start(self, args: list[str], say: Say, *, software: bool = False) -> None:
+        usage = SOTA_USAGE if software else USAGE
+        flags = ("--push", "--no-activate") if software else ("--push",)
+        push, activate = "--push" in args, "--no-activate" not in args
+        words = [a for a in args if a not in flags]
+        version, words = _option(words, "--version")
+        instance_text, words = _option(words, "--instance") if software else (None, words)
+        if version == "" or instance_text == "" or len(words) != 2:
+            say(usage)
+            return
+        if instance_text is not None and not instance_text.isdigit():
+            say(f"SOTA: --instance takes an instance number, got {instance_text!r}")
             return
         target, file = words
         path = pathlib.Path(file)
@@ -82,24 +87,33 @@ class FotaDesk:
             if self._files is None:
                 self._files = await FileServer.start(self.server.address[0])
             files = self._files
-        campaign = Campaign(
-            self.server,
-            data,
-            name=f"c{len(self.campaigns) + 1}-{path.name}",
-            files=files,
-            options=replace(self.options, push=push),
+        name = f"c{len(self.campaigns) + 1}-{path.name}"
+        options = replace(self.options, push=push)
+        campaign = (
+            SoftwareCampaign(
+                self.server,
+                data,
+                name=name,
+                files=files,
+                options=options,
+                instance=int(instance_text or 0),
+                activate=activate,
+            )
+            if software
+            else Campaign(self.server, data, name=name, files=files, options=options)
         )
         await campaign.prepare()
         self.campaigns.append(campaign)
         number = len(self.campaigns)
         task = asyncio.ensure_future(campaign.run(endpoints))
-        task.add_done_callback(lambda _: say({"fota": number, **campaign.report().as_dict()}))
+        task.add_done_callback(lambda _: say(_tally(number, campaign)))
         self._tasks.append(task)
         say(
             {
                 "fota": number,
                 "started": len(endpoints),
                 "mode": "push" if push else "pull",
+                "kind": "software" if software else "firmware",
                 "uri": campaign.uri,
                 "version": campaign.version,
                 "bytes": len(data),
@@ -121,7 +135,7 @@ class FotaDesk:
                 say(found[-1].as_dict() if found else f"FOTA-STATUS: {name} is in no campaign")
             return
         for number, campaign in enumerate(self.campaigns, 1):
-            say({"fota": number, **campaign.report().as_dict()})
+            say(_tally(number, campaign))
 
     def close(self) -> None:
         for task in self._tasks:
@@ -129,3 +143,19 @@ class FotaDesk:
         if self._files is not None:
             self._files.close()
             self._files = None
+
+
+def _option(words: list[str], flag: str) -> tuple[str | None, list[str]]:
+    """The value after ``flag`` (``""`` when it has none, ``None`` without the flag) and the
+    words without both."""
+    if flag not in words:
+        return None, words
+    at = words.index(flag)
+    if at + 1 >= len(words):
+        return "", words[:at]
+    return words[at + 1], words[:at] + words[at + 2 :]
+
+
+def _tally(number: int, campaign: Campaign) -> dict[str, Any]:
+    kind = "software" if isinstance(campaign, SoftwareCampaign) else "firmware"
+    return {"fota": number, "kind": kind, **campaign.report().as_dict()}

@@ -41,7 +41,7 @@ from fleet.server.requests import PUT, build_request
 from fleet.server.results import Notification
 from fleet.server.server import Lwm2mServer
 
-STATE, RESULT = Path(5, 0, 3), Path(5, 0, 5)
+PACKAGE, PACKAGE_URI, STATE, RESULT = Path(5, 0, 0), Path(5, 0, 1), Path(5, 0, 3), Path(5, 0, 5)
 OPAQUE: Final = 42
 IDLE, DOWNLOADING, DOWNLOADED, UPDATING = 0, 1, 2, 3
 CHANGED: Final = 68  # 2.04
@@ -175,17 +175,27 @@ class Campaign:
             if handle.active:
                 handle.cancel_by_reset()
 
+    @property
+    def package_uri_path(self) -> Path:
+        """Where the Package URI is written (``/5/0/1``)."""
+        return PACKAGE_URI
+
+    @property
+    def package_path(self) -> Path:
+        """Where a pushed package is written (``/5/0/0``)."""
+        return PACKAGE
+
     async def _deliver(self, name: str) -> str:
         if not self.options.push:
             assert self._uri is not None
             result = await self.server.write(
-                name, "/5/0/1", self._uri, timeout=self.options.request_timeout
+                name, str(self.package_uri_path), self._uri, timeout=self.options.request_timeout
             )
             return result.code
         registration = self.server.registration(name)
         if registration is None:
             raise UnknownEndpoint(name)
-        target, _, root = self.server._target(name, Path(5, 0, 0), None)
+        target, _, root = self.server._target(name, self.package_path, None)
         message = build_request(PUT, root, target, payload=self.package, content_format=OPAQUE)
         coap = self.server._coap()
         try:

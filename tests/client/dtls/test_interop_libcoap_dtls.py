@@ -20,25 +20,24 @@ from fleet.client.coap.dtls import DtlsHandshakeError, open_dtls_client
 from fleet.client.coap.dtls_server import open_dtls_server
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import DeviceConfig
-from fleet.client.device import Device
-from fleet.client.events import Handshake, RegistrationFailed
 
-from .helpers import first_event, free_port_pair, libcoap_server, requires_dtls
+from .helpers import (
+    LIBCOAP_SERVERS,
+    failed_handshake,
+    free_port_pair,
+    get_well_known,
+    libcoap_marks,
+    libcoap_server,
+    registers_over_its_session,
+    requires_dtls,
+)
 
 KEY = b"secretPSK"
-SERVERS = [name for name in ("coap-server-openssl", "coap-server-gnutls") if shutil.which(name)]
 
-pytestmark = [
-    pytest.mark.asyncio,
-    pytest.mark.interop,
-    requires_dtls,
-    pytest.mark.skipif(
-        not SERVERS, reason="coap-server-openssl/-gnutls not on PATH: scripts/install-tools.sh"
-    ),
-]
+pytestmark = libcoap_marks(requires_dtls)
 
 
-@pytest_asyncio.fixture(params=SERVERS)
+@pytest_asyncio.fixture(params=LIBCOAP_SERVERS)
 async def libcoap(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, int]]:
     """A libcoap server with PSK ``KEY``; yields (host, DTLS port) once it answers plain CoAP."""
     async with libcoap_server(request.param, free_port_pair(), ["-k", KEY.decode()]) as address:
@@ -49,11 +48,7 @@ async def test_handshake_and_get_over_dtls(libcoap: tuple[str, int]) -> None:
     credentials = PskCredentials.of("sim-000001", "hex:" + KEY.hex())
     client = await open_dtls_client("127.0.0.1", libcoap, credentials, handshake_timeout=5.0)
     try:
-        assert 0.0 < client.handshake_seconds < 5.0
-        request = Message(code=Code.GET, uri_path=[".well-known", "core"])
-        response = await client.endpoint.request(request, libcoap, timeout=5.0)
-        assert response.code == Code.CONTENT
-        assert b"</>" in response.payload  # libcoap's own resource list
+        await get_well_known(client, libcoap)
         assert client.transport.records_in >= 3  # handshake flights plus the response
     finally:
         client.close()
@@ -113,17 +108,7 @@ async def test_libcoap_client_against_our_dtls_server(
 async def test_a_device_registers_over_its_session_with_libcoap(libcoap: tuple[str, int]) -> None:
     psk = PskCredentials.of("sim-000010", "hex:" + KEY.hex())
     config = DeviceConfig("sim-000010", server=f"coaps://127.0.0.1:{libcoap[1]}", psk=psk)
-    device = Device(config)
-    handshake = await first_event(device, Handshake)
-    failed = await first_event(device, RegistrationFailed)
-    try:
-        await asyncio.wait_for(device.start(), 10.0)
-        done = await asyncio.wait_for(handshake, 10.0)
-        assert isinstance(done, Handshake) and done.ok and done.remote == libcoap
-        refused = await asyncio.wait_for(failed, 10.0)
-        assert isinstance(refused, RegistrationFailed) and "4.04" in refused.reason
-    finally:
-        await asyncio.wait_for(device.stop(deregister=False), 10.0)
+    await registers_over_its_session(config, libcoap)
 
 
 async def test_a_device_with_a_wrong_key_reports_the_failed_handshake(
@@ -133,13 +118,5 @@ async def test_a_device_with_a_wrong_key_reports_the_failed_handshake(
     config = DeviceConfig(
         "sim-000011", server=f"coaps://127.0.0.1:{libcoap[1]}", psk=psk, handshake_timeout=1.0
     )
-    device = Device(config)
-    handshake = await first_event(device, Handshake)
-    try:
-        await asyncio.wait_for(device.start(), 10.0)
-        event = await asyncio.wait_for(handshake, 10.0)
-        assert isinstance(event, Handshake) and not event.ok
-        assert "sim-000011" in (event.error or "") and b"wrong key".hex() not in (event.error or "")
-        assert device.endpoint is None
-    finally:
-        await asyncio.wait_for(device.stop(deregister=False), 10.0)
+    event = await failed_handshake(config)
+    assert "sim-000011" in (event.error or "") and b"wrong key".hex() not in (event.error or "")
