@@ -13,6 +13,7 @@ from fleet.client.config import DeviceConfig
 from fleet.client.credentials import PatternCredentials, key_lookup
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent
+from fleet.clock import Clock
 from fleet.server import Lwm2mServer
 from fleet.server.bootstrap import BootstrapServer, ServerAccountSpec
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
@@ -91,7 +92,7 @@ class Log:
 
 @asynccontextmanager
 async def waiting_device(
-    secure: bool, endpoint: str, **config: Any
+    secure: bool, endpoint: str, *, clock: Clock | None = None, **config: Any
 ) -> AsyncIterator[tuple[Pair, Device, Log]]:
     """A device that bootstrapped every step but Finish (a ``fail-finish`` fault) and now waits
     for it, so a test can send single operations; over DTLS-PSK when ``secure`` (the
@@ -102,7 +103,7 @@ async def waiting_device(
         assert uri is not None
         psk = BOOTSTRAP_PSK.credentials(0, endpoint) if secure else None
         device = log.watch(
-            Device(DeviceConfig(endpoint, bootstrap=uri, bootstrap_psk=psk, **config))
+            Device(DeviceConfig(endpoint, bootstrap=uri, bootstrap_psk=psk, **config), clock=clock)
         )
         finish = pair.expect(EventKind.BOOTSTRAP_FINISH, endpoint)  # the fault's "not sent"
         await device.start()
