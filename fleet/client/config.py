@@ -13,6 +13,7 @@ Security object ``/0/0`` and the Server object ``/1/0`` reflect it
 NoSec for ``coap://``), PSK identity (``/0/0/3``) and key (``/0/0/5``, never
 readable by a server: the tree refuses ``/0`` to it), Short Server ID; lifetime
 (``/1/0/1``), default pmin/pmax (``/1/0/2``, ``/1/0/3``), binding (``/1/0/7``),
+Bootstrap on Registration Failure (``/1/0/16``, true),
 retry resources (``/1/0/17..20``) and Mute Send (``/1/0/23``, true when Send is
 off).
 
@@ -322,6 +323,9 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
         "/1/0/0": config.short_server_id,
         "/1/0/1": config.lifetime,
         "/1/0/7": config.binding,
+        # Bootstrap on Registration Failure: "true" when absent (E.2); the type's
+        # blank value (false) would silently keep a failed device from bootstrapping
+        "/1/0/16": True,
         "/1/0/17": int(retry.retry_count),
         "/1/0/18": int(retry.retry_timer),
         "/1/0/19": int(retry.sequence_delay),

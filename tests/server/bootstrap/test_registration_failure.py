@@ -1,0 +1,158 @@
+"""The Server object's registration-failure resources, written by a bootstrap or at the factory.
+
+LwM2M 1.1 Core, Appendix E.2 (object 1 1.1) and the registration procedure (6.2.1.1):
+
+- /1/x/17 Communication Retry Count: Register attempts in one sequence (default 5);
+- /1/x/18 Communication Retry Timer: the wait after the n-th failed attempt is
+  ``timer * 2**(n-1)`` (exponential back-off, default 60 s);
+- /1/x/19 Communication Sequence Delay Timer: the wait between two sequences (default 86400 s);
+- /1/x/20 Communication Sequence Retry Count: how many sequences (default 1);
+- /1/x/16 Bootstrap on Registration Failure: when every sequence failed, a client with a
+  Bootstrap-Server bootstraps again; absent means true.
+
+Every test runs on a ManualClock: the waits are asserted as retry times and advanced, never
+slept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from fleet.client.bootstrap.driver import BootstrapState
+from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
+from fleet.client.events import BootstrapDone, BootstrapFailed, RegistrationFailed
+from fleet.client.registration import RegistrationState
+from fleet.client.site import Verdict
+from fleet.clock import ManualClock
+from fleet.codec import ContentFormat
+from fleet.model.nodes import SingleResource
+from fleet.model.path import Path
+from fleet.server.bootstrap.plan import Step
+
+from .helpers import bootstrap_pair, device_address, waiting_device
+
+pytestmark = pytest.mark.asyncio
+WAIT = 10.0
+
+
+def refusing(device: Device, times: int | None = None) -> dict[str, int]:
+    """Make the device's Register answered 4.03 (``times`` of them; all when ``None``)."""
+    seen = {"refused": 0}
+
+    def refuse(operation: str) -> Verdict | None:
+        if operation == "Register" and (times is None or seen["refused"] < times):
+            seen["refused"] += 1
+            return Verdict.answer("4.03")
+        return None
+
+    device.add_uplink_interceptor(refuse)
+    return seen
+
+
+def next_event(device: Device, kind: type[Any]) -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def hear(event: object) -> None:
+        if isinstance(event, kind) and not future.done():
+            future.set_result(event)
+
+    device.add_listener(hear)
+    future.add_done_callback(lambda _: device.remove_listener(hear))
+    return future
+
+
+async def write_server_resources(pair: Any, device: Device, values: dict[int, object]) -> None:
+    """Bootstrap-Write each of ``values`` into /1/0 (resource level, TLV)."""
+    for rid, value in values.items():
+        step = Step(Path(1, 0, rid), SingleResource(rid, value), ContentFormat.TLV)  # type: ignore[arg-type]
+        code, payload = await pair.bootstrap.write(device.name, device_address(device), step)
+        assert code == "2.04", payload
+
+
+async def test_bootstrap_written_retry_resources_shape_the_retries_then_bootstrap_again() -> None:
+    clock = ManualClock()
+    async with waiting_device(False, "retries", clock=clock) as (pair, device, log):
+        # 2 attempts a sequence, 7 s back-off base, 100 s between sequences, 2 sequences
+        await write_server_resources(pair, device, {17: 2, 18: 7, 19: 100, 20: 2})
+        refused = refusing(device)
+        first = next_event(device, RegistrationFailed)
+        assert (await pair.bootstrap.finish("retries", device_address(device)))[0] == "2.04"
+        events = [await asyncio.wait_for(first, WAIT)]
+        fell_back = next_event(device, BootstrapFailed)
+        for _ in range(3):
+            retry_in = events[-1].retry_in
+            assert retry_in is not None
+            following = next_event(device, RegistrationFailed)
+            await clock.advance(retry_in)
+            events.append(await asyncio.wait_for(following, WAIT))
+        assert [(e.attempt, e.sequence, e.retry_in) for e in events] == [
+            (1, 1, 7.0),  # the Retry Timer
+            (2, 1, 100.0),  # the sequence's last attempt: the Sequence Delay Timer
+            (1, 2, 7.0),
+            (2, 2, None),  # the last sequence: given up
+        ]
+        assert refused["refused"] == 4
+        # /1/0/16 absent (true): bootstrap again after the bootstrap back-off
+        event = await asyncio.wait_for(fell_back, WAIT)
+        assert event.step == "Register" and event.retry_in == 60.0
+        assert device.state is RegistrationState.STOPPED
+        assert pair.bootstrap.counters["requests"] == 1
+        await clock.advance(60)
+        await asyncio.wait_for(pair.bootstrap.wait_for_sessions(), WAIT)
+        assert pair.bootstrap.counters["requests"] == 2
+        assert len(log.of(BootstrapDone)) == 1  # the first; the second session has no Finish
+
+
+async def test_bootstrap_on_registration_failure_false_keeps_the_device_failed() -> None:
+    clock = ManualClock()
+    async with waiting_device(False, "stays", clock=clock) as (pair, device, _):
+        await write_server_resources(pair, device, {16: False, 17: 1, 20: 1})
+        refusing(device)
+        failed = next_event(device, RegistrationFailed)
+        assert (await pair.bootstrap.finish("stays", device_address(device)))[0] == "2.04"
+        event = await asyncio.wait_for(failed, WAIT)
+        assert event.final  # one attempt of one sequence
+        await clock.advance(10 * 86400)
+        assert device.state is RegistrationState.FAILED
+        assert device.bootstrap is not None and device.bootstrap.state is BootstrapState.DONE
+        assert pair.bootstrap.counters["requests"] == 1
+
+
+async def test_factory_retry_resources_fall_back_to_the_bootstrap_server() -> None:
+    clock = ManualClock()
+    async with bootstrap_pair(lifetime=555) as pair:
+        config = DeviceConfig(
+            "factory-retry",
+            server="coap://127.0.0.1:9",  # the factory's server account, which refuses
+            bootstrap=pair.bootstrap.uri,
+            factory_server=True,
+            values={"/1/0/17": 3, "/1/0/18": 4, "/1/0/20": 1},
+        )
+        device = Device(config, clock=clock)
+        refused = refusing(device, times=3)
+        failures: list[RegistrationFailed] = []
+        device.add_listener(lambda e: isinstance(e, RegistrationFailed) and failures.append(e))
+        done = next_event(device, BootstrapDone)
+        first = next_event(device, RegistrationFailed)
+        await device.start()
+        try:
+            await asyncio.wait_for(first, WAIT)
+            assert pair.bootstrap.counters["requests"] == 0
+            bootstrap_failed = next_event(device, BootstrapFailed)
+            await clock.advance(4)
+            await clock.advance(8)
+            assert [(e.attempt, e.retry_in) for e in failures] == [(1, 4.0), (2, 8.0), (3, None)]
+            assert refused["refused"] == 3
+            event = await asyncio.wait_for(bootstrap_failed, WAIT)
+            assert event.step == "Register"
+            assert event.retry_in is not None
+            await clock.advance(event.retry_in)
+            await asyncio.wait_for(done, WAIT)
+            registration = await pair.server.wait_for_registration("factory-retry", WAIT)
+            assert registration.lifetime == 555  # the account the bootstrap wrote
+        finally:
+            await device.stop()
