@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-from fleet.client import settings
 from fleet.client.away import Away
 from fleet.client.bootstrap import rules as bootstrap_rules
 from fleet.client.bootstrap.driver import Bootstrapper
@@ -65,9 +65,10 @@ from fleet.client.events import Retransmitted, SendDone
 from fleet.client.firmware.driver import FIRMWARE_EVENTS, FirmwareClient
 from fleet.client.flag import Flag, shared_loop_clock
 from fleet.client.observations import Observations
+from fleet.client.per_server import PerServer
 from fleet.client.queue import QueueMode
 from fleet.client.registrar import Registrar
-from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
+from fleet.client.registration import RegistrationState
 from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.servers import ServerLinks
@@ -96,7 +97,7 @@ from fleet.observe import AttributeStore
 _log = logging.getLogger("fleet.client.device")
 
 
-class Device(DeviceSeams):
+class Device(DeviceSeams, PerServer):
     """A virtual LwM2M device (see the module docstring)."""
 
     __slots__ = (
@@ -141,7 +142,9 @@ class Device(DeviceSeams):
         self.tree = ObjectTree(
             self.profile.template,
             clock=self.clock,
-            rng=rng,
+            # without a stream of its own, one seeded by its name: its values (Object 4's
+            # cell and signal...) are its own and the same run after run
+            rng=rng if rng is not None else random.Random(config.endpoint),
             values=self.profile.initial_values(config),
         )
         if config.bootstrap is not None:
@@ -242,7 +245,7 @@ class Device(DeviceSeams):
         )
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
-        note_address(self.tree, endpoint.address[0])
+        note_address(self.tree, endpoint.address[0], server)
         self._listen_to(server)
         warn_wildcard_bind(self.config, server, endpoint.address)
 
@@ -385,11 +388,6 @@ class Device(DeviceSeams):
     def server_instance(self) -> int | None:
         """The Server object instance of the account in use (``0`` without bootstrap)."""
         return 0 if self._target is None else self._target.server_instance
-
-    @property
-    def _instance(self) -> int:
-        instance = self.server_instance
-        return 0 if instance is None else instance
 
     def _from_bootstrap_server(self, remote: Any) -> bool:
         if self.bootstrap is None:
@@ -538,36 +536,6 @@ class Device(DeviceSeams):
     def is_registered(self) -> bool:
         return self.registered.is_set()
 
-    @property
-    def attributes(self) -> AttributeStore:
-        """The server's Write-Attributes (created on first use)."""
-        if self._attributes is None:
-            pmin, pmax = settings.default_periods(self.tree, self.config, self._instance)
-            self._attributes = AttributeStore(default_pmin=pmin, default_pmax=pmax)
-        return self._attributes
-
-    def has_attributes(self) -> bool:
-        return self._attributes is not None
-
-    @property
-    def observations(self) -> Observations:
-        """The observations served (created on first use)."""
-        if self._observations is None:
-            self._observations = Observations(self, limit=self.config.limits.max_observers)
-        return self._observations
-
-    def has_observations(self) -> bool:
-        return self._observations is not None and len(self._observations) > 0
-
-    def registration_params(self) -> RegistrationParams:
-        return settings.registration_params(self.tree, self.config, self._instance)
-
-    def register_payload(self) -> bytes:
-        return settings.register_links(self.tree, self.config)
-
-    def retry_policy(self) -> RetryPolicy:
-        return settings.retry_policy(self.tree, self.config, self._instance)
-
     def registration_changed(self, registered: bool) -> None:
         if registered:
             self.registered.set()
@@ -594,10 +562,6 @@ class Device(DeviceSeams):
             self._queue.activity()
         return response
 
-    def _on_cancel(self, remote: Address, token: bytes) -> None:
-        if self._observations is not None:
-            self._observations.cancel(remote, token, "reset by the server")
-
     def _on_lost(self, reason: str) -> None:
         if self._endpoint is not None:
             self._away.lose_session(reason)
@@ -613,14 +577,7 @@ class Device(DeviceSeams):
             return
         if self.links:
             self.links.on_change(paths)
-        registration, periods = settings.touched_settings(paths, self._instance)
-        if registration:
-            self.registrar.settings_changed()
-        if periods and self._attributes is not None:
-            defaults = settings.default_periods(self.tree, self.config, self._instance)
-            self._attributes.set_defaults(*defaults)
-            if self._observations is not None:
-                self._observations.attributes_changed(None)
+        self._settings_touched(paths)
 
     def _on_event(self, event: DeviceEvent) -> None:
         # Runs inside the operation (e.g. the Execute): act after its answer is sent.

@@ -212,7 +212,8 @@ class Handshake(ClientEvent):
     duration: float
     error: str | None = None
     cause: str = ""
-    """A failure's short cause (``DTLS alert 40 (handshake_failure)``, ``timeout``...)."""
+    """A failure's short cause (``DTLS alert 40 (handshake_failure) received``,
+    ``handshake timeout``...)."""
 
     @property
     def ok(self) -> bool:

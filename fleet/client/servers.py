@@ -39,7 +39,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from fleet.client import settings
 from fleet.client.bootstrap.rules import ServerAccount
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.params import TransmissionParameters
@@ -47,9 +46,11 @@ from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent
 from fleet.client.observations import Observations
+from fleet.client.operations import OperationHost
+from fleet.client.per_server import PerServer
 from fleet.client.queue import QueueMode
 from fleet.client.registrar import Registrar
-from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
+from fleet.client.registration import RegistrationState
 from fleet.client.site import Interceptor, Verdict, intercept, serve
 from fleet.client.transport import open_endpoint
 from fleet.client.uri import parse_uri, resolve
@@ -65,8 +66,9 @@ from fleet.observe import AttributeStore
 _log = logging.getLogger("fleet.client.servers")
 
 
-class LinkDevice(Protocol):
-    """What a server link needs from its device."""
+class LinkDevice(OperationHost, Protocol):
+    """What a server link needs from its device: what the operations need (its tree,
+    models, version and preferred format), and more."""
 
     @property
     def name(self) -> str: ...
@@ -76,18 +78,6 @@ class LinkDevice(Protocol):
 
     @property
     def config(self) -> DeviceConfig: ...
-
-    @property
-    def tree(self) -> ObjectTree: ...
-
-    @property
-    def models(self) -> ModelRegistry: ...
-
-    @property
-    def lwm2m_version(self) -> str: ...
-
-    @property
-    def preferred_format(self) -> ContentFormat | None: ...
 
     @property
     def confirmable_notifications(self) -> bool: ...
@@ -103,7 +93,7 @@ class LinkDevice(Protocol):
     def before_uplink(self, operation: str) -> Verdict | None: ...
 
 
-class ServerLink:
+class ServerLink(PerServer):
     """The registration with one further LwM2M server (see the module docstring)."""
 
     __slots__ = (
@@ -131,9 +121,9 @@ class ServerLink:
         return f"<ServerLink {self.name} -> {self.account.uri} {self.registrar.state.value}>"
 
     @property
-    def instance(self) -> int:
-        """The Server object instance (``/1/y``) of this account."""
-        return 0 if self.account.server_instance is None else self.account.server_instance
+    def server_instance(self) -> int | None:
+        """The Server object instance (``/1/y``) of this account, as the account names it."""
+        return self.account.server_instance
 
     @property
     def registered(self) -> bool:
@@ -168,14 +158,7 @@ class ServerLink:
         default periods changed: Update, or new defaults for its observations."""
         if self._observations is not None and len(self._observations):
             self._observations.on_change(paths)
-        registration, periods = settings.touched_settings(paths, self.instance)
-        if registration:
-            self.registrar.settings_changed()
-        if periods and self._attributes is not None:
-            defaults = settings.default_periods(self.tree, self.config, self.instance)
-            self._attributes.set_defaults(*defaults)
-            if self._observations is not None:
-                self._observations.attributes_changed(None)
+        self._settings_touched(paths)
 
     # -- what the registrar needs (RegistrationHost) ------------------------------------
 
@@ -249,15 +232,6 @@ class ServerLink:
     def after_uplink(self, operation: str, ok: bool) -> None:
         return None  # queue mode is the first server's (see the module docstring)
 
-    def registration_params(self) -> RegistrationParams:
-        return settings.registration_params(self.tree, self.config, self.instance)
-
-    def register_payload(self) -> bytes:
-        return settings.register_links(self.tree, self.config)
-
-    def retry_policy(self) -> RetryPolicy:
-        return settings.retry_policy(self.tree, self.config, self.instance)
-
     def registration_gave_up(self) -> None:
         _log.info("%s: gave up registering with %s", self.name, self.account.uri)
 
@@ -291,35 +265,11 @@ class ServerLink:
     def queue(self) -> QueueMode | None:
         return None
 
-    @property
-    def attributes(self) -> AttributeStore:
-        """This server's Write-Attributes (created on first use)."""
-        if self._attributes is None:
-            pmin, pmax = settings.default_periods(self.tree, self.config, self.instance)
-            self._attributes = AttributeStore(default_pmin=pmin, default_pmax=pmax)
-        return self._attributes
-
-    def has_attributes(self) -> bool:
-        return self._attributes is not None
-
-    @property
-    def observations(self) -> Observations:
-        if self._observations is None:
-            self._observations = Observations(self, limit=self.config.limits.max_observers)
-        return self._observations
-
-    def has_observations(self) -> bool:
-        return self._observations is not None and len(self._observations) > 0
-
     # -- wiring -------------------------------------------------------------------------
 
     def _handle(self, request: Any) -> Any:
         interceptors = self._device.interceptors
         return intercept(self, request, interceptors) if interceptors else serve(self, request)
-
-    def _on_cancel(self, remote: Address, token: bytes) -> None:
-        if self._observations is not None:
-            self._observations.cancel(remote, token, "reset by the server")
 
     def _on_lost(self, reason: str) -> None:
         """The DTLS session ended under the link: a new socket and handshake, then Register."""

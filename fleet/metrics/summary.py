@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from fleet.errors import FleetError
-from fleet.metrics.firmware import firmware_table
+from fleet.metrics.firmware import firmware_table, software_table
 from fleet.metrics.histogram import LatencyHistogram
 from fleet.metrics.operations import Operation, RunMetrics
 from fleet.metrics.phases import PhaseLine, merge_phases
@@ -161,6 +161,8 @@ class Summary:
     """Faults injected on purpose, by label (``reject 4.05``, ``silence``...)."""
     firmware: dict[str, int] = field(default_factory=dict)
     """Firmware outcomes by Update Result (``result 1``...) and ``bytes`` downloaded."""
+    software: dict[str, int] = field(default_factory=dict)
+    """Object 9 outcomes by its Update Result (``result 3``, ``result 53``...) and ``bytes``."""
     tool_version: str = ""
     scenario_path: str = ""
     server_uri: str = ""
@@ -209,6 +211,7 @@ class Summary:
             metrics.retransmissions,
             faults=dict(metrics.faults),
             firmware=dict(metrics.firmware),
+            software=dict(metrics.software),
             tool_version=package_version(),
             groups=groups,
         )
@@ -227,6 +230,7 @@ class Summary:
             late_operations=self.late_operations,
             seconds=self.duration,
             firmware=self.firmware,
+            software=self.software,
         )
 
     def metric(self, name: str) -> MetricView:
@@ -250,6 +254,11 @@ class Summary:
                 self.firmware,
                 operations[Operation.FIRMWARE_DOWNLOAD],
                 operations[Operation.FIRMWARE_UPDATE],
+            )
+            + software_table(
+                self.software,
+                operations[Operation.SOFTWARE_DOWNLOAD],
+                operations[Operation.SOFTWARE_INSTALL],
             )
         )
 
@@ -301,6 +310,8 @@ class Summary:
                 result.faults[label] = result.faults.get(label, 0) + n
             for key, n in item.firmware.items():
                 result.firmware[key] = result.firmware.get(key, 0) + n
+            for key, n in item.software.items():
+                result.software[key] = result.software.get(key, 0) + n
             result.lateness.merge(item.lateness)
             for state, n in item.device_states.items():
                 result.device_states[state] = result.device_states.get(state, 0) + n
@@ -338,6 +349,7 @@ class Summary:
             "retransmissions": self.retransmissions,
             "faults": dict(sorted(self.faults.items())),
             "firmware": dict(sorted(self.firmware.items())),
+            "software": dict(sorted(self.software.items())),
             "groups": {
                 name: {
                     "operations": {
@@ -444,6 +456,8 @@ class Summary:
         summary.faults = {str(k): _count(faults, k) for k in faults}
         firmware = _mapping(data.get("firmware", {}), "firmware")
         summary.firmware = {str(k): _count(firmware, k) for k in firmware}
+        software = _mapping(data.get("software", {}), "software")
+        summary.software = {str(k): _count(software, k) for k in software}
         groups = _mapping(data.get("groups", {}), "groups")
         for name, group in groups.items():
             into = summary.groups[str(name)] = _all_operations()

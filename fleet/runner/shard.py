@@ -72,7 +72,7 @@ from fleet.runner.events import MetricsBridge
 from fleet.runner.leaving import DEREGISTER_GRACE, until_quiet
 from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
 from fleet.scenario import Scenario
-from fleet.scenario.firmware import FIRMWARE_OBJECT
+from fleet.scenario.firmware import FIRMWARE_OBJECT, SOFTWARE_OBJECT
 
 _log = logging.getLogger("fleet.runner")
 
@@ -377,6 +377,8 @@ class Shard:
         self.devices[index] = device
         if FIRMWARE_OBJECT in group.template.plans:  # a campaign's completion counts it
             self.metrics.firmware_count(FIRMWARE_DEVICES)
+        if SOFTWARE_OBJECT in group.template.plans:  # likewise for Object 9
+            self.metrics.software_count(FIRMWARE_DEVICES)
         values_rng = device_rng(scenario.seed, index, "values")
         for path in sorted(group.generators):
             generator = group.generators[path].create(values_rng, now)

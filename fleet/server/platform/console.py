@@ -20,8 +20,8 @@ chain's labels. :meth:`Console.run_line` takes one console line:
 - ``WAIT ENDPOINT [SECONDS]``: wait until the endpoint is registered and its device info read
   (default 10 s; for scripts);
 - ``SLEEP SECONDS``: pause the script (e.g. to let notifications arrive);
-- ``FOTA ENDPOINT|* FILE [--push] [--version V]`` / ``FOTA-STATUS [ENDPOINT] [--wait]``
-  (and ``SOTA ...`` for Object 9):
+- ``FOTA ENDPOINT|* FILE [--push | --uri URI] [--version V]`` /
+  ``FOTA-STATUS [ENDPOINT] [--wait]`` (and ``SOTA ...`` for Object 9):
   firmware campaigns (:mod:`fleet.server.campaign.console`);
 - ``HELP``; ``QUIT`` / ``EXIT`` (the caller ends the session).
 
@@ -107,8 +107,8 @@ ENDPOINT COMMAND[; COMMAND...]   READ|RD, WRITE|WR path value, EXECUTE|EXE,
 ENDPOINT {"method": "GET", "path": "/3/0/0"}   REST mode (GET/PUT/POST), or a JSON list
 * COMMAND                        the command for every registered endpoint
 DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | RULES [--wait] | HELP | QUIT
-FOTA ENDPOINT|* FILE [--push] [--version V] | FOTA-STATUS [ENDPOINT] [--wait]
-SOTA ENDPOINT|* FILE [--push] [--version V] [--instance N] [--no-activate]"""
+FOTA ENDPOINT|* FILE [--push | --uri URI] [--version V] | FOTA-STATUS [ENDPOINT] [--wait]
+SOTA ENDPOINT|* FILE [--push | --uri URI] [--version V] [--instance N] [--no-activate]"""
 
 
 @dataclass(slots=True)
