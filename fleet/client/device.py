@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -141,7 +142,9 @@ class Device(DeviceSeams, PerServer):
         self.tree = ObjectTree(
             self.profile.template,
             clock=self.clock,
-            rng=rng,
+            # without a stream of its own, one seeded by its name: its values (Object 4's
+            # cell and signal...) are its own and the same run after run
+            rng=rng if rng is not None else random.Random(config.endpoint),
             values=self.profile.initial_values(config),
         )
         if config.bootstrap is not None:
@@ -242,7 +245,7 @@ class Device(DeviceSeams, PerServer):
         )
         endpoint.on_retransmit = self._on_retransmit
         self._endpoint = endpoint
-        note_address(self.tree, endpoint.address[0])
+        note_address(self.tree, endpoint.address[0], server)
         self._listen_to(server)
         warn_wildcard_bind(self.config, server, endpoint.address)
 
