@@ -18,7 +18,7 @@ import click
 
 from fleet.cli.options import objects_option
 from fleet.cli.server_setup import check_rules
-from fleet.runner.extras import missing_extras
+from fleet.runner.reachable import cannot_run
 from fleet.scenario import STARTER, ScenarioErrors, json_schema, load_scenario, run_settings
 from fleet.scenario.starter import SCHEMA_FILE
 
@@ -75,8 +75,12 @@ def validate(
     """Check scenario files without running them; print every problem as file:line:col.
 
     Prints "FILE: ok, N devices in G groups, P phases" for a valid file. Flags
-    and FLEET_* variables apply as they would to fleet run. Exit status 0 when
-    all files are valid, 2 otherwise.
+    and FLEET_* variables apply as they would to fleet run: a bad server URI is
+    the same problem, in the same words, as fleet run reports. What stops this
+    machine (not the file) from running it, a missing optional package or a
+    server name that does not resolve here, is one line "FILE: this machine
+    cannot run it yet: WHY" (fleet run exits 1 with "cannot run: WHY"). Exit
+    status 0 when all files are valid, 2 otherwise.
     """
     settings = run_settings(
         os.environ, server=server, devices=devices, duration=duration, seed=seed, sets=sets
@@ -95,7 +99,7 @@ def validate(
             click.echo(f"{file}: {count} problem{'s' * (count != 1)}")
             continue
         click.echo(f"{file}: ok, {scenario.summary()}")
-        for reason in missing_extras(scenario):
+        for reason in cannot_run(scenario):
             click.echo(f"{file}: this machine cannot run it yet: {reason}")
     if failed:
         raise SystemExit(EXIT_INVALID_SCENARIO)

@@ -72,6 +72,11 @@ def test_literal_and_text() -> None:
             "coap://[fe80::zz]",
             "not a URI ('fe80::zz' does not appear to be an IPv4 or IPv6 address)",
         ),
+        ("coap://::1", "::1 looks like an IPv6 address: write it in brackets, coap://[::1]"),
+        (
+            "coap://fe80::1:5683",
+            "fe80::1:5683 looks like an IPv6 address: write it in brackets, coap://[fe80::1:5683]",
+        ),
         ("coap://999.1.1.1", "999.1.1.1 is not an IPv4 address"),
         (
             "coap://-bad.example",
