@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeAlias
 
 from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT
 from fleet.client.coap.params import (
@@ -360,6 +360,10 @@ def certificate_values(x509: X509Credentials) -> dict[str, object]:
     }
 
 
+_GroupKey: TypeAlias = tuple[tuple[tuple[str, object], ...], tuple[tuple[str, object], ...]]
+"""What makes configs of one profile alike: their server values and firmware protocols."""
+
+
 class DeviceProfile:
     """The compiled part devices share: the tree template and the definitions codecs use."""
 
@@ -369,20 +373,24 @@ class DeviceProfile:
         self.template = template
         self.models = ModelRegistry(plan.model for plan in template)
         """Exactly the object versions of the template (one per object)."""
-        self._overrides: OrderedDict[tuple[tuple[str, object], ...], dict[str, object]] = (
-            OrderedDict()
-        )
+        self._overrides: OrderedDict[_GroupKey, dict[str, object]] = OrderedDict()
         self._resolved: dict[int, tuple[dict[str, object], ResolvedValues]] = {}
 
-    def server_overrides(self, values: Mapping[str, object]) -> dict[str, object]:
-        """Those of ``values`` (server values of a config) the template does not hold yet.
+    def server_overrides(
+        self, values: Mapping[str, object], protocols: Mapping[str, object] = _NO_VALUES
+    ) -> dict[str, object]:
+        """Those of ``values`` (server values of a config) the template does not hold yet,
+        and ``protocols`` (:func:`firmware_protocols`, when narrowed).
 
-        Remembered for the last few sets of values, so that a fleet pays once.
+        Both together define a group of like devices: remembered for the last few groups,
+        so that a fleet pays once.
         """
-        key = tuple(sorted(values.items()))
+        key = (tuple(sorted(values.items())), tuple(protocols.items()))
         cached = self._overrides.get(key)
         if cached is None:
-            cached = self._overrides[key] = _differing(self.template, values)
+            cached = _differing(self.template, values)
+            cached.update(protocols)
+            self._overrides[key] = cached
             while len(self._overrides) > _CACHE_SIZE:
                 popped = self._overrides.popitem(last=False)[1]
                 self._resolved.pop(id(popped), None)
@@ -392,16 +400,13 @@ class DeviceProfile:
         """What a tree of ``config`` needs beyond the template (:func:`device_overrides`).
 
         A device with no values of its own and no key (the common fleet device) gets the
-        resolved server overrides shared by every like config: one object for the whole
-        fleet instead of a few dicts per device. Otherwise its own values, as before."""
+        resolved overrides shared by every like config (same server values, same firmware
+        protocols): one object for the whole group instead of a few dicts per device.
+        Otherwise its own values, as before."""
         values = server_values(config)
-        if (
-            config.values
-            or any(path in values for path in SECRET_PATHS)
-            or _firmware_protocols(config, self.template)  # /5/0/8 narrowed for this device
-        ):
+        if config.values or any(path in values for path in SECRET_PATHS):
             return device_overrides(config, self)
-        shared = self.server_overrides(values)
+        shared = self.server_overrides(values, firmware_protocols(config, self.template))
         found = self._resolved.get(id(shared))
         if found is None or found[0] is not shared:
             found = self._resolved[id(shared)] = (shared, ResolvedValues(self.template, shared))
@@ -459,23 +464,24 @@ def device_overrides(config: DeviceConfig, profile: DeviceProfile) -> dict[str, 
     profile's cache of server overrides, so no shared structure keeps a device's key."""
     values = server_values(config)
     secrets: dict[str, object] = {p: values.pop(p) for p in SECRET_PATHS if p in values}
-    overrides = dict(profile.server_overrides(values))  # shared, cached: never a device's key
+    protocols = firmware_protocols(config, profile.template)
+    overrides = dict(profile.server_overrides(values, protocols))  # cached: never a device's key
     overrides.update(_differing(profile.template, secrets))
-    overrides.update(_firmware_protocols(config, profile.template))
     overrides.update(config.values)
     return overrides
 
 
-def _firmware_protocols(config: DeviceConfig, template: TreeTemplate) -> dict[str, object]:
+def firmware_protocols(config: DeviceConfig, template: TreeTemplate) -> dict[str, object]:
     """``/5/0/8`` as the device can download: its settings' protocols, CoAPS only with a
-    PSK to use (nothing when that is the definition's default of all four)."""
+    PSK to use (nothing when that is the definition's default of all four); a tuple, so
+    that it can be part of a like group's key (:meth:`DeviceProfile.server_overrides`)."""
     if FIRMWARE_OBJECT not in template.plans:
         return {}
     settings = config.firmware if config.firmware is not None else DEFAULT_SETTINGS
     codes = set(supported_protocols(settings))
     if settings.download_psk is None and config.psk is None:
         codes.discard(1)
-    return {} if codes == ALL_PROTOCOLS else {FIRMWARE_PROTOCOLS: sorted(codes)}
+    return {} if codes == ALL_PROTOCOLS else {FIRMWARE_PROTOCOLS: tuple(sorted(codes))}
 
 
 def _differing(template: TreeTemplate, values: Mapping[str, object]) -> dict[str, object]:

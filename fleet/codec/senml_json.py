@@ -26,7 +26,7 @@ _ORDER: Final = frozenset(Record._fields)
 
 
 def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not valid in SenML JSON")
+    raise ValueError(f"{name} is not a JSON number (RFC 8259, 6)")
 
 
 def _finite_float(text: str) -> float:
