@@ -62,6 +62,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from fleet.codec import json_text
 from fleet.errors import FleetError
 from fleet.metrics.firmware import firmware_table, software_table
 from fleet.metrics.histogram import LatencyHistogram
@@ -386,7 +387,7 @@ class Summary:
                 return [fold(item) for item in node]
             return node
 
-        text = json.dumps(fold(data), indent=2)
+        text = json_text.dumps(fold(data), indent=2)
         for i, chunk in enumerate(compact):
             text = text.replace(f'"{tag}-{i}"', chunk, 1)
         return text + "\n"
@@ -394,7 +395,7 @@ class Summary:
     @classmethod
     def loads(cls, text: str) -> Summary:
         try:
-            data = json.loads(text)
+            data = json_text.loads(text)
         except json.JSONDecodeError as exc:
             raise SummaryError(f"not a JSON summary: {exc}") from None
         return cls.from_json(data)
@@ -495,7 +496,7 @@ def _joined(values: Iterable[str]) -> str:
 
 
 def _placeholder(compact: list[str], tag: str, value: object) -> str:
-    compact.append(json.dumps(value, separators=(",", ":")))
+    compact.append(json_text.dumps(value, separators=(",", ":")))
     return f"{tag}-{len(compact) - 1}"
 
 
