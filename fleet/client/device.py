@@ -46,6 +46,7 @@ import random
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
+from fleet.client.addresses import ServerAddresses
 from fleet.client.away import Away
 from fleet.client.bootstrap import rules as bootstrap_rules
 from fleet.client.bootstrap.driver import Bootstrapper
@@ -74,7 +75,7 @@ from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.servers import ServerLinks
 from fleet.client.site import intercept, serve
 from fleet.client.transport import open_endpoint, warn_wildcard_bind
-from fleet.client.uri import parse_uri, resolve
+from fleet.client.uri import ServerUri
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
@@ -106,12 +107,12 @@ class Device(DeviceSeams, PerServer):
         "_away",
         "_endpoint",
         "_firmware",
-        "_fresh",
         "_observations",
         "_rng",
         "_server",
         "_target",
         "_tasks",
+        "_where",
         "bootstrap",
         "clock",
         "config",
@@ -138,7 +139,8 @@ class Device(DeviceSeams, PerServer):
         self.clock: Clock = clock if clock is not None else shared_loop_clock()
         self._rng = rng
         self._server: Address | None = config.server_address
-        self._fresh = self._server is not None
+        self._where = ServerAddresses(config.resolved if self._server is not None else None)
+        """Every address of the server and the one in use (:mod:`fleet.client.addresses`)."""
         self.tree = ObjectTree(
             self.profile.template,
             clock=self.clock,
@@ -259,18 +261,37 @@ class Device(DeviceSeams, PerServer):
                 peers.add(account.address)
             self._endpoint.peers = frozenset(peers)
 
+    def _uri(self) -> ServerUri:
+        """The URI of the server talked to: an account the Bootstrap-Server wrote (or its
+        own), else the configured one."""
+        return (
+            self.config.uri
+            if self._target is None
+            else bootstrap_rules.judged_uri(self._target.uri)
+        )
+
     async def _lookup(self) -> Address:
         """The server's numeric address for a new socket (see :meth:`connect`)."""
-        if self._target is not None:  # an account from the Bootstrap-Server, or its own
-            self._server = await resolve(parse_uri(self._target.uri), self.config.resolver)
-            return self._server
-        uri = self.config.uri
-        if uri.literal is not None:
-            self._server = uri.literal
-        elif not self._fresh or self._server is None:
-            self._server = await resolve(uri, self.config.resolver)
-        self._fresh = False
+        self._server = await self._where.for_connect(self._uri(), self.config.resolver)
         return self._server
+
+    def address_failed(self) -> Address | None:
+        """The server did not answer at its current address (see
+        :mod:`fleet.client.addresses`): move to its next address and return it (the socket
+        is closed: the next connect opens one toward it), or ``None`` when every address
+        was tried. A named server's socket is closed then too, so the retry looks the name
+        up again; a literal keeps its socket."""
+        following = self._where.advance()
+        if following is not None or self._uri().literal is None:
+            self.close_endpoint(notify=False)
+        if following is not None:
+            self._server = following
+        return following
+
+    @property
+    def address_position(self) -> str:
+        """Which of the server's addresses is in use: ``"address 2 of 2"``."""
+        return self._where.position
 
     def fall_back(self) -> str | None:
         """The next LwM2M version after a 4.12 (see :meth:`DeviceConfig.falling_back`)."""
@@ -283,14 +304,14 @@ class Device(DeviceSeams, PerServer):
     async def server_forgot(self) -> None:
         """An Update answered 4.04: a named server is looked up again (a new socket when
         its address family changed)."""
-        uri = self.config.uri
+        uri = self._uri()
         if uri.literal is not None:
             return
         old = self._server
-        self._server = await resolve(uri, self.config.resolver)
+        self._server = await self._where.look_up(uri, self.config.resolver)
         if old is not None and (":" in old[0]) != (":" in self._server[0]):
             self.close_endpoint()
-            self._fresh = True
+            self._where.keep()
         else:
             self._listen_to(self._server)
 
@@ -322,6 +343,7 @@ class Device(DeviceSeams, PerServer):
         if self._target != account:
             self.close_endpoint()
             self._server = None
+            self._where = ServerAddresses()
         self._target = account
 
     async def connect_to(self, account: bootstrap_rules.ServerAccount) -> None:

@@ -39,7 +39,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from fleet.client.bootstrap.rules import ServerAccount
+from fleet.client.addresses import ServerAddresses
+from fleet.client.bootstrap.rules import ServerAccount, judged_uri
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
@@ -53,7 +54,6 @@ from fleet.client.registrar import Registrar
 from fleet.client.registration import RegistrationState
 from fleet.client.site import Interceptor, Verdict, intercept, serve
 from fleet.client.transport import open_endpoint
-from fleet.client.uri import parse_uri, resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.randomness import Rng
@@ -103,6 +103,7 @@ class ServerLink(PerServer):
         "_observations",
         "_rng",
         "_server",
+        "_where",
         "account",
         "registrar",
     )
@@ -112,6 +113,7 @@ class ServerLink(PerServer):
         self.account = account
         self._rng = rng
         self._server: Address | None = None
+        self._where = ServerAddresses()
         self._endpoint: CoapEndpoint | None = None
         self._attributes: AttributeStore | None = None
         self._observations: Observations | None = None
@@ -203,7 +205,7 @@ class ServerLink(PerServer):
         """Open the socket toward the account's server (DTLS-PSK when it says so)."""
         if self._endpoint is not None:
             return
-        server = await resolve(parse_uri(self.account.uri), self.config.resolver)
+        server = await self._where.for_connect(judged_uri(self.account.uri), self.config.resolver)
         self._server = server
         endpoint = await open_endpoint(
             self.config,
@@ -221,7 +223,23 @@ class ServerLink(PerServer):
         self._endpoint = endpoint
 
     async def server_forgot(self) -> None:
-        self._server = await resolve(parse_uri(self.account.uri), self.config.resolver)
+        uri = judged_uri(self.account.uri)
+        if uri.literal is None:
+            self._server = await self._where.look_up(uri, self.config.resolver)
+            self.close()  # a new socket toward it (its family may differ)
+            self._where.keep()
+
+    def address_failed(self) -> Address | None:
+        following = self._where.advance()
+        if following is not None or judged_uri(self.account.uri).literal is None:
+            self.close()
+        if following is not None:
+            self._server = following
+        return following
+
+    @property
+    def address_position(self) -> str:
+        return self._where.position
 
     def fall_back(self) -> str | None:
         return None  # the device's LwM2M version is chosen by its first server

@@ -112,13 +112,13 @@ class Shard:
         factory: DeviceFactory = client_device,
         drain: float = 5.0,
         stop_concurrency: int = STOP_CONCURRENCY,
-        server_address: Address | None = None,
+        server_addresses: tuple[Address, ...] | None = None,
         resolver: Resolver | None = None,
     ) -> None:
         self.scenario = scenario
-        self.server_address = server_address
-        """The numeric address the server's name resolved to (once per shard, by
-        :class:`~fleet.runner.fleet.Fleet`); ``None``: each device looks it up."""
+        self.server_addresses = server_addresses
+        """Every numeric address the server's name resolved to, preferred first (once per
+        shard, by :class:`~fleet.runner.fleet.Fleet`); ``None``: each device looks it up."""
         self.resolver = resolver
         self.stop_concurrency = stop_concurrency
         """At most this many devices de-register at the same time when the run ends."""
@@ -359,7 +359,7 @@ class Shard:
         try:
             device = self.factory(
                 device_config(
-                    scenario, index, resolved=self.server_address, resolver=self.resolver
+                    scenario, index, resolved=self.server_addresses, resolver=self.resolver
                 ),
                 self.clock,
                 device_compact_rng(scenario.seed, index, "device"),

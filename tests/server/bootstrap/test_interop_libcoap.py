@@ -143,6 +143,7 @@ async def test_a_device_bootstraps_from_libcoap_then_registers(tmp_path: Path) -
                 lines = await until_line(bs, lambda line: f"Uri-Query:ep={EP}" in line)
                 request = lines[-1]
                 assert "c:POST" in request and "Uri-Path:bs" in request
+                assert "Uri-Query:pct=112" in request  # 1.1: its preferred format, SenML CBOR
                 mid = re.search(r" i:([0-9a-f]+) ", request)
                 assert mid is not None
                 # libcoap flushes its dump of the answer when it exits: stop it, read the rest

@@ -89,6 +89,24 @@ async def test_delete_root_spares_the_bootstrap_account(waiting: tuple[Pair, Dev
     assert code == "4.00" and b"never deleted" in payload
 
 
+async def test_delete_of_instances_and_of_the_security_object(
+    waiting: tuple[Pair, Device, Log],
+) -> None:
+    # 5.2.7.5: an instance is deleted by name; /0 deletes every Security instance but the
+    # Bootstrap-Server Account's
+    pair, device, _ = waiting
+    address = _address(device)
+    assert device.tree.instances(0) == [0, 1] and device.tree.instances(1) == [0]
+    assert (await pair.bootstrap.delete(EP, address, "/1/0"))[0] == "2.02"
+    assert device.tree.instances(1) == []
+    assert (await pair.bootstrap.delete(EP, address, "/3303/0"))[0] == "2.02"
+    assert device.tree.instances(3303) == []
+    assert (await pair.bootstrap.delete(EP, address, "/0"))[0] == "2.02"
+    assert device.tree.instances(0) == [0] and device.tree.stored(0, 0, 1) is True
+    code, payload = await pair.bootstrap.delete(EP, address, "/3/0")
+    assert code == "4.00" and b"never deleted" in payload  # the Device object instance
+
+
 async def test_finish_without_a_usable_account_is_not_acceptable(
     waiting: tuple[Pair, Device, Log],
 ) -> None:

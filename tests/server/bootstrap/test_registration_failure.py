@@ -25,7 +25,7 @@ from fleet.client.bootstrap.driver import BootstrapState
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import BootstrapDone, BootstrapFailed, RegistrationFailed
-from fleet.client.registration import RegistrationState
+from fleet.client.registration import RegistrationState, RetryPolicy
 from fleet.client.site import Verdict
 from fleet.clock import ManualClock
 from fleet.codec import ContentFormat
@@ -33,7 +33,8 @@ from fleet.model.nodes import SingleResource
 from fleet.model.path import Path
 from fleet.server.bootstrap.plan import Step
 
-from .helpers import bootstrap_pair, device_address, waiting_device
+from .helpers import Log, bootstrap_pair, device_address, waiting_device
+from .test_several_servers import two_servers
 
 pytestmark = pytest.mark.asyncio
 WAIT = 10.0
@@ -154,5 +155,56 @@ async def test_factory_retry_resources_fall_back_to_the_bootstrap_server() -> No
             await asyncio.wait_for(done, WAIT)
             registration = await pair.server.wait_for_registration("factory-retry", WAIT)
             assert registration.lifetime == 555  # the account the bootstrap wrote
+        finally:
+            await device.stop()
+
+
+async def test_a_server_that_holds_the_registration_keeps_the_device_from_bootstrapping() -> None:
+    # two accounts written; the first server is gone (its Register fails), the second
+    # registers: not every server refused, so no fall-back to bootstrap
+    clock = ManualClock()
+    async with two_servers(clock) as (a, b, bootstrap):
+        await a.stop()
+        retry = RetryPolicy(retry_count=2, retry_timer=10, sequence_retry_count=1)
+        device = Device(DeviceConfig("two", bootstrap=bootstrap.uri, retry=retry), clock=clock)
+        log = Log()
+        log.watch(device)
+        first = next_event(device, RegistrationFailed)
+        await device.start()
+        try:
+            await b.wait_for_registration("two", WAIT)
+            await asyncio.wait_for(first, WAIT)
+            gave_up = next_event(device, RegistrationFailed)
+            await clock.advance(10)
+            assert (await asyncio.wait_for(gave_up, WAIT)).final
+            assert log.of(BootstrapFailed) == []
+            assert device.bootstrap is not None and device.bootstrap.state is BootstrapState.DONE
+            assert bootstrap.counters["requests"] == 1
+        finally:
+            await device.stop()
+
+
+async def test_every_server_refusing_falls_back_with_two_accounts() -> None:
+    clock = ManualClock()
+    async with two_servers(clock) as (a, b, bootstrap):
+        await a.stop()
+        await b.stop()
+        retry = RetryPolicy(retry_count=2, retry_timer=10, sequence_retry_count=1)
+        device = Device(DeviceConfig("none", bootstrap=bootstrap.uri, retry=retry), clock=clock)
+        failures: list[RegistrationFailed] = []
+        device.add_listener(lambda e: isinstance(e, RegistrationFailed) and failures.append(e))
+        fell_back = next_event(device, BootstrapFailed)
+        both = asyncio.get_running_loop().create_future()
+        device.add_listener(
+            lambda e: len(failures) >= 2 and not both.done() and both.set_result(None)
+        )
+        await device.start()
+        try:
+            await asyncio.wait_for(both, WAIT)  # the first attempt at each server failed
+            await clock.advance(10)
+            event = await asyncio.wait_for(fell_back, WAIT)
+            assert event.step == "Register" and event.retry_in is not None
+            assert sum(1 for f in failures if f.final) >= 1
+            assert device.state is RegistrationState.STOPPED
         finally:
             await device.stop()

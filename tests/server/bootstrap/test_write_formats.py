@@ -3,9 +3,10 @@
 LwM2M 1.1 Core 5.2.7.4: a Bootstrap-Write may target an object, an object instance, a
 resource or (1.1) a resource instance, and is not subject to access control (it writes the
 Security object /0, which no LwM2M server may). The device decodes TLV (11542), SenML JSON
-(110) and SenML CBOR (112) as a 1.1 client and LwM2M CBOR (11544, Core 1.2 7.4.6) as a 1.2
-client; text (0) carries a single value. Each case runs over plain UDP and over the bootstrap
-account's DTLS-PSK session, and ends with Finish and a Register that shows what was written.
+(110), SenML CBOR (112) and LwM2M JSON (11543) as a 1.1 client and LwM2M CBOR (11544,
+Core 1.2 7.4.6) as a 1.2 client; text (0) carries a single value. Each case runs over plain
+UDP and over the bootstrap account's DTLS-PSK session, and ends with Finish and a Register
+that shows what was written.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FORMATS = [
     (ContentFormat.TLV, "1.1"),
     (ContentFormat.SENML_CBOR, "1.1"),
     (ContentFormat.SENML_JSON, "1.1"),
+    (ContentFormat.LWM2M_JSON, "1.1"),
     (ContentFormat.LWM2M_CBOR, "1.2"),
 ]
 CIPHERSUITE = 16  # /0/x/16 DTLS/TLS Ciphersuite: the Security object's multiple resource
