@@ -105,6 +105,7 @@ class Device(DeviceSeams, PerServer):
         "__weakref__",
         "_attributes",
         "_away",
+        "_bootstrap_at",
         "_endpoint",
         "_firmware",
         "_observations",
@@ -159,6 +160,8 @@ class Device(DeviceSeams, PerServer):
         self.bootstrap = Bootstrapper(self) if config.bootstrap is not None else None
         """The bootstrap driver of a device with a Bootstrap-Server (``config.bootstrap``)."""
         self._target: bootstrap_rules.ServerAccount | None = None
+        self._bootstrap_at: Address | None = None
+        """The Bootstrap-Server's address as last looked up (its URI may be a name)."""
         self.registered = Flag()
         """Set while the device is registered: ``await device.registered``."""
         self._endpoint: CoapEndpoint | None = None
@@ -257,8 +260,9 @@ class Device(DeviceSeams, PerServer):
         if self._endpoint is not None and not self.config.any_source:
             peers = {server}
             account = bootstrap_rules.bootstrap_account(self.tree) if self.bootstrap else None
-            if account is not None and account.address is not None:
-                peers.add(account.address)
+            known = self._bootstrap_address(account)
+            if known is not None:
+                peers.add(known)
             self._endpoint.peers = frozenset(peers)
 
     def _uri(self) -> ServerUri:
@@ -273,7 +277,16 @@ class Device(DeviceSeams, PerServer):
     async def _lookup(self) -> Address:
         """The server's numeric address for a new socket (see :meth:`connect`)."""
         self._server = await self._where.for_connect(self._uri(), self.config.resolver)
+        if self._target is not None and self._target.bootstrap:
+            self._bootstrap_at = self._server
         return self._server
+
+    def _bootstrap_address(self, account: bootstrap_rules.ServerAccount | None) -> Address | None:
+        """The Bootstrap-Server's numeric address: its literal, or what its name was looked
+        up to when the device last connected to it (``None``: not known)."""
+        if account is None:
+            return None
+        return account.address if account.address is not None else self._bootstrap_at
 
     def address_failed(self) -> Address | None:
         """The server did not answer at its current address (see
@@ -418,7 +431,7 @@ class Device(DeviceSeams, PerServer):
         if account is None:
             return False
         address = (remote[0], remote[1])
-        if address != account.address:
+        if address != self._bootstrap_address(account):
             return False
         return self.bootstrap.active or address != self._server
 
