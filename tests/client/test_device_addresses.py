@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 import pytest_asyncio
 
+from fleet.cli.device import describe
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import Registered, RegistrationFailed
@@ -236,3 +237,21 @@ async def test_an_update_answered_404_goes_to_the_new_address(
         assert resolver.asked == 2
     finally:
         await device.stop(deregister=False)
+
+
+async def test_fleet_device_logs_which_address_it_moves_to_and_registers_with(
+    server: FakeServer,
+) -> None:
+    dead = _dead("::1")
+    device, log = _device(Resolver(dead, server.address), ManualClock())
+    await device.start()
+    try:
+        lines = [describe(await log.next(RegistrationFailed)), describe(await log.next(Registered))]
+    finally:
+        await device.stop(deregister=False)
+    host, port = server.address
+    assert lines == [
+        f"Register failed: CoapUnreachable: [::1]:{dead[1]}: port unreachable (ICMP); "
+        f"trying {host}:{port} (address 2 of 2)",  # no "retry in 0 s": it goes at once
+        f"registered at /rd/1 with {host}:{port} (lifetime 86400 s)",
+    ]
