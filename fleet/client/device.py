@@ -55,6 +55,7 @@ from fleet.client.bootstrap.factory import (
     install_bootstrap_account,
     wants_bootstrap,
 )
+from fleet.client.bootstrap.fallback import falls_back
 from fleet.client.bootstrap.site import serve_bootstrap
 from fleet.client.clockskew import skew_current_time
 from fleet.client.coap.dtls import DtlsEndpoint
@@ -410,12 +411,14 @@ class Device(DeviceSeams, PerServer):
         self.bootstrap.finish_ignored()
 
     def registration_gave_up(self) -> None:
-        """Every Register failed: with a Bootstrap-Server, bootstrap again (1.1 /1/x/16)."""
-        if self.bootstrap is None:
+        """A server account (this one or a link's) gave up registering: with a
+        Bootstrap-Server, bootstrap again once every account failed and one of them
+        has /1/x/16 true (:func:`~fleet.client.bootstrap.fallback.falls_back`)."""
+        if self.bootstrap is None or self.bootstrap.active:
             return
-        instance = self.server_instance
-        allowed = self.tree.stored(1, instance, 16) if instance is not None else None
-        if allowed is not False and not self.links.any_registered:
+        accounts = [(self.server_instance, self.registrar.state is RegistrationState.FAILED)]
+        accounts += self.links.failures()
+        if falls_back(self.tree, accounts):
             self.registrar.state = RegistrationState.STOPPED
             self.bootstrap.fall_back()
 
