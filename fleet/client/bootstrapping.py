@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from fleet.client.bootstrap import rules as bootstrap_rules
 from fleet.client.bootstrap.factory import forget_accounts, wants_bootstrap
+from fleet.client.bootstrap.fallback import falls_back
 from fleet.client.connection import DeviceConnection
 from fleet.client.registration import RegistrationState
 
@@ -105,12 +106,14 @@ class DeviceBootstrap(DeviceConnection):
         self.bootstrap.finish_ignored()
 
     def registration_gave_up(self) -> None:
-        """Every Register failed: with a Bootstrap-Server, bootstrap again (1.1 /1/x/16)."""
-        if self.bootstrap is None:
+        """A server account (this one or a link's) gave up registering: with a
+        Bootstrap-Server, bootstrap again once every account failed and one of them
+        has /1/x/16 true (:func:`~fleet.client.bootstrap.fallback.falls_back`)."""
+        if self.bootstrap is None or self.bootstrap.active:
             return
-        instance = self.server_instance
-        allowed = self.tree.stored(1, instance, 16) if instance is not None else None
-        if allowed is not False and not self.links.any_registered:
+        accounts = [(self.server_instance, self.registrar.state is RegistrationState.FAILED)]
+        accounts += self.links.failures()
+        if falls_back(self.tree, accounts):
             self.registrar.state = RegistrationState.STOPPED
             self.bootstrap.fall_back()
 
@@ -121,6 +124,6 @@ class DeviceBootstrap(DeviceConnection):
         if account is None:
             return False
         address = (remote[0], remote[1])
-        if address != account.address:
+        if address != self._bootstrap_address(account):
             return False
         return self.bootstrap.active or address != self._server

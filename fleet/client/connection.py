@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 class DeviceConnection(DeviceSeams):
     """The account, addresses and endpoint of one device (a base of ``Device``)."""
 
-    __slots__ = ("_endpoint", "_server", "_target", "_where")
+    __slots__ = ("_bootstrap_at", "_endpoint", "_server", "_target", "_where")
 
     tree: ObjectTree
     clock: Clock
@@ -67,6 +67,8 @@ class DeviceConnection(DeviceSeams):
         self._where = ServerAddresses(config.resolved if self._server is not None else None)
         """Every address of the server and the one in use (:mod:`fleet.client.addresses`)."""
         self._target: bootstrap_rules.ServerAccount | None = None
+        self._bootstrap_at: Address | None = None
+        """The Bootstrap-Server's address as last looked up (its URI may be a name)."""
         self._endpoint: CoapEndpoint | None = None
 
     @property
@@ -111,8 +113,9 @@ class DeviceConnection(DeviceSeams):
         if self._endpoint is not None and not self.config.any_source:
             peers = {server}
             account = bootstrap_rules.bootstrap_account(self.tree) if self.bootstrap else None
-            if account is not None and account.address is not None:
-                peers.add(account.address)
+            known = self._bootstrap_address(account)
+            if known is not None:
+                peers.add(known)
             self._endpoint.peers = frozenset(peers)
 
     def _uri(self) -> ServerUri:
@@ -127,7 +130,16 @@ class DeviceConnection(DeviceSeams):
     async def _lookup(self) -> Address:
         """The server's numeric address for a new socket (see :meth:`connect`)."""
         self._server = await self._where.for_connect(self._uri(), self.config.resolver)
+        if self._target is not None and self._target.bootstrap:
+            self._bootstrap_at = self._server
         return self._server
+
+    def _bootstrap_address(self, account: bootstrap_rules.ServerAccount | None) -> Address | None:
+        """The Bootstrap-Server's numeric address: its literal, or what its name was looked
+        up to when the device last connected to it (``None``: not known)."""
+        if account is None:
+            return None
+        return account.address if account.address is not None else self._bootstrap_at
 
     def address_failed(self) -> Address | None:
         """The server did not answer at its current address (see

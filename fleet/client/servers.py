@@ -23,8 +23,8 @@ Each link reports through the device's listeners: a ``Registered``,
 counts one Register per server account (a device at two servers: two), while
 the devices-by-state counts follow the device's first account. What the first
 account alone does: queue mode (binding ``UQ``: the other servers find the
-device awake), Send (``/dp``), the bootstrap fall-back (a device falls back to
-bootstrap when its first account gives up and no link is registered), and the
+device awake), Send (``/dp``), the bootstrap fall-back (decided by the device
+once every account gave up: :mod:`fleet.client.bootstrap.fallback`), and the
 absences of :mod:`fleet.client.away` other than reboot and disable (a silence or
 flap leaves the other servers' registrations as they are). :class:`ServerLinks`
 holds a device's links: started after a bootstrap (or at power-on with the
@@ -89,6 +89,8 @@ class LinkDevice(OperationHost, Protocol):
     def listening(self) -> bool: ...
 
     def emit(self, event: ClientEvent) -> None: ...
+
+    def registration_gave_up(self) -> None: ...
 
     def before_uplink(self, operation: str) -> Verdict | None: ...
 
@@ -252,6 +254,7 @@ class ServerLink(PerServer):
 
     def registration_gave_up(self) -> None:
         _log.info("%s: gave up registering with %s", self.name, self.account.uri)
+        self._device.registration_gave_up()  # every account failed? (bootstrap fall-back)
 
     def registration_changed(self, registered: bool) -> None:
         if not registered and self._observations is not None:
@@ -317,9 +320,12 @@ class ServerLinks:
     def __len__(self) -> int:
         return len(self._links)
 
-    @property
-    def any_registered(self) -> bool:
-        return any(link.registered for link in self._links)
+    def failures(self) -> list[tuple[int | None, bool]]:
+        """Each link's Server instance and whether its registration failed for good."""
+        return [
+            (link.server_instance, link.registrar.state is RegistrationState.FAILED)
+            for link in self._links
+        ]
 
     def start(self, accounts: list[ServerAccount]) -> None:
         """Register with each of ``accounts`` (links still there are dropped unannounced)."""
