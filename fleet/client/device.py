@@ -59,7 +59,6 @@ from fleet.client.bootstrap.factory import (
 )
 from fleet.client.bootstrap.site import serve_bootstrap
 from fleet.client.bootstrapping import DeviceBootstrap
-from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig, DeviceProfile, profile_for
 from fleet.client.events import Retransmitted, SendDone
@@ -255,14 +254,6 @@ class Device(DeviceBootstrap, PerServer):
     @property
     def confirmable_notifications(self) -> bool:
         return self.config.confirmable_notifications
-
-    @property
-    def exchange_timeout(self) -> float | None:
-        return self.config.exchange_timeout
-
-    @property
-    def transmission(self) -> TransmissionParameters:
-        return self.config.params
 
     @property
     def busy(self) -> bool:

@@ -42,7 +42,6 @@ from typing import Any, Protocol
 from fleet.client.addresses import ServerAddresses
 from fleet.client.bootstrap.rules import ServerAccount, judged_uri
 from fleet.client.coap.endpoint import CoapEndpoint
-from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent
@@ -187,14 +186,6 @@ class ServerLink(PerServer):
         if self._server is None:
             raise FleetError(f"{self.name}: the server {self.account.uri} is not resolved")
         return self._server
-
-    @property
-    def exchange_timeout(self) -> float | None:
-        return self.config.exchange_timeout
-
-    @property
-    def transmission(self) -> TransmissionParameters:
-        return self.config.params
 
     @property
     def listening(self) -> bool:
