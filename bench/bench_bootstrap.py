@@ -2,7 +2,8 @@
 
 In one process: an embedded :class:`~fleet.server.Lwm2mServer` with its Bootstrap-Server
 (``start_bootstrap``: Discover, Delete /0 /1, Write /0/1 and /1/0 in TLV, Finish) on
-127.0.0.1, and ``--devices`` devices (default 10,000) that know only the Bootstrap-Server.
+127.0.0.2, and ``--devices`` devices (default 10,000) bound to 127.0.0.3 that know only the
+Bootstrap-Server (127.0.0.1's ports stay the rest of the machine's).
 They power on in batches of ``--batch`` (each batch given ``--batch-timeout`` seconds); a
 completion is a device registered at the server it was told about. Prints completions per
 second (first Bootstrap-Request to last Register), the bootstrap steps the server sent and
@@ -28,6 +29,8 @@ from fleet.client.events import ClientEvent, Registered
 from fleet.server import Lwm2mServer
 
 SPARE_FDS = 64
+SERVER_HOST = "127.0.0.2"
+DEVICE_HOST = "127.0.0.3"
 
 
 def raise_nofile() -> int:
@@ -39,7 +42,7 @@ def raise_nofile() -> int:
 
 
 async def run(count: int, batch: int, batch_timeout: float) -> None:
-    async with await Lwm2mServer.start() as server:
+    async with await Lwm2mServer.start(SERVER_HOST) as server:
         bootstrap = await server.start_bootstrap()
         registered: asyncio.Queue[str] = asyncio.Queue()
 
@@ -48,7 +51,8 @@ async def run(count: int, batch: int, batch_timeout: float) -> None:
                 registered.put_nowait(event.endpoint)
 
         devices = [
-            Device(DeviceConfig(f"bs-{i:06d}", bootstrap=bootstrap.uri)) for i in range(count)
+            Device(DeviceConfig(f"bs-{i:06d}", bootstrap=bootstrap.uri, bind_host=DEVICE_HOST))
+            for i in range(count)
         ]
         for device in devices:
             device.add_listener(hear)

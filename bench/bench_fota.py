@@ -15,9 +15,11 @@ the new firmware version. Prints:
   concurrency); the image itself is held once, by the file server.
 
 Measured on whatever the machine is doing at the time; everything is bounded (``--timeout``).
+The server, the file server and the devices' sockets bind ``--host`` (default 127.0.0.2: the
+ephemeral ports of 127.0.0.1 stay free for everything else on the machine).
 
     .venv/bin/python bench/bench_fota.py [--devices 10000] [--image-kib 64]
-        [--concurrency 1000] [--push] [--batch 500] [--timeout 1200]
+        [--concurrency 1000] [--push] [--batch 500] [--timeout 1200] [--host 127.0.0.2]
 """
 
 from __future__ import annotations
@@ -68,14 +70,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     limit = raise_nofile()
     if args.devices + 64 > limit:
         raise SystemExit(f"{args.devices} devices need more open files than the limit {limit}")
-    server = await Lwm2mServer.start("127.0.0.1", 0, read_on_register=("/3",), request_timeout=60.0)
-    files = await FileServer.start("127.0.0.1")
+    host = args.host
+    server = await Lwm2mServer.start(host, 0, read_on_register=("/3",), request_timeout=60.0)
+    files = await FileServer.start(host)
     devices: list[Device] = []
     try:
         image = build_package(os.urandom(args.image_kib * 1024), name="bench", version="2.0.0")
         for index in range(args.devices):
             config = DeviceConfig(
-                f"fw-{index:06d}", server=server.uri, layout=LAYOUT, firmware=SETTINGS
+                f"fw-{index:06d}",
+                server=server.uri,
+                layout=LAYOUT,
+                firmware=SETTINGS,
+                bind_host=host,
             )
             devices.append(Device(config))
         started = time.monotonic()
@@ -140,6 +147,7 @@ def main() -> None:
     parser.add_argument("--push", action="store_true")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--timeout", type=float, default=1200.0)
+    parser.add_argument("--host", default="127.0.0.2", help="loopback address to bind")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(bench(args)), indent=2))
 

@@ -9,6 +9,8 @@
 #   certificates and the fleet CA) installed into .venv when .venv exists (wheels, no build).
 #   The optional Python package uvloop (the `fast` extra) installed into .venv when .venv exists,
 #   so that the suite also runs on uvloop (make test; tests/conftest.py --event-loop).
+#   Debian's openssl command line, whose `openssl s_server -dtls` is a second DTLS-PSK peer of
+#   tests/client/dtls/test_alert_or_timeout.py (what a server sends for a wrong key).
 #   Debian's chromium, the headless browser of the page tests (tests/browser.py).
 #   Debian's prometheus for its `promtool check metrics`, run on a live scrape of `fleet run
 #   --metrics-port` by tests/deploy/test_grafana.py.
@@ -59,6 +61,7 @@ install_debian_package() {  # package, command it provides
 }
 
 install_debian_package libcoap3-bin coap-client-notls
+install_debian_package openssl openssl
 # Debian's Chromium for the browser tests (tests/browser.py drives it with Playwright; Playwright's
 # own browser download is not reachable from CI).
 install_debian_package chromium chromium

@@ -78,7 +78,15 @@ async def _main(options: DemoOptions) -> tuple[DemoState, bool]:
 @click.option(
     "--bootstrap",
     is_flag=True,
-    help="The devices start from an embedded Bootstrap-Server that writes the server's account.",
+    help="The devices start from an embedded Bootstrap-Server that writes the server's account "
+    "(the demo's own; a scenario's bootstrap: section: fleet server --bootstrap-port N "
+    "--scenario FILE).",
+)
+@click.option(
+    "--scenario",
+    "scenario",
+    hidden=True,
+    help="Refused: the demo takes no scenario (see the error).",
 )
 @click.option(
     "--on-register",
@@ -102,8 +110,16 @@ def demo(
     bootstrap: bool,
     on_register: tuple[str, ...],
     loop: str,
+    scenario: str | None,
 ) -> None:
     """Run a demo fleet against the embedded server, with a live view."""
+    if scenario is not None:
+        raise click.UsageError(
+            "fleet demo takes no scenario: its devices, and with --bootstrap the account its "
+            "Bootstrap-Server writes, are the demo's own. Serve a scenario's bootstrap: section "
+            "with 'fleet server --bootstrap-port N --scenario FILE' and run its devices with "
+            "'fleet run FILE'."
+        )
     if on_register and server_uri is not None:
         raise click.UsageError("--on-register rules run on the embedded server: not with --server")
     try:

@@ -50,11 +50,11 @@ from fleet.metrics.prometheus import metrics_registry, serve
 from fleet.runner import loops
 from fleet.runner.any_source import AnySource
 from fleet.runner.devices import DeviceFactory, fleet_device
-from fleet.runner.extras import missing_extras
 from fleet.runner.fleet import EXIT_ERROR, Fleet, exit_status, nothing_started
 from fleet.runner.limits import Capacity, CapacityError, SourceAddresses, plan_capacity
 from fleet.runner.planning import PlanningError, machine_slice
 from fleet.runner.progress import Progress, Snapshot
+from fleet.runner.reachable import cannot_run
 from fleet.runner.sampling import Sampler
 from fleet.runner.shard import Shard
 from fleet.runner.worker import ScenarioSource
@@ -291,7 +291,7 @@ def run(
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(EXIT_INVALID_SCENARIO) from None
-    missing = missing_extras(scenario)
+    missing = cannot_run(scenario)
     if missing:
         for reason in missing:
             click.echo(f"cannot run: {reason}", err=True)

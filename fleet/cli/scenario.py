@@ -8,7 +8,6 @@ status for a wrong command line: both mean "fix the input").
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 from collections.abc import Callable
@@ -18,7 +17,8 @@ import click
 
 from fleet.cli.options import objects_option
 from fleet.cli.server_setup import check_rules
-from fleet.runner.extras import missing_extras
+from fleet.codec import json_text
+from fleet.runner.reachable import cannot_run
 from fleet.scenario import STARTER, ScenarioErrors, json_schema, load_scenario, run_settings
 from fleet.scenario.starter import SCHEMA_FILE
 
@@ -75,8 +75,12 @@ def validate(
     """Check scenario files without running them; print every problem as file:line:col.
 
     Prints "FILE: ok, N devices in G groups, P phases" for a valid file. Flags
-    and FLEET_* variables apply as they would to fleet run. Exit status 0 when
-    all files are valid, 2 otherwise.
+    and FLEET_* variables apply as they would to fleet run: a bad server URI is
+    the same problem, in the same words, as fleet run reports. What stops this
+    machine (not the file) from running it, a missing optional package or a
+    server name that does not resolve here, is one line "FILE: this machine
+    cannot run it yet: WHY" (fleet run exits 1 with "cannot run: WHY"). Exit
+    status 0 when all files are valid, 2 otherwise.
     """
     settings = run_settings(
         os.environ, server=server, devices=devices, duration=duration, seed=seed, sets=sets
@@ -95,7 +99,7 @@ def validate(
             click.echo(f"{file}: {count} problem{'s' * (count != 1)}")
             continue
         click.echo(f"{file}: ok, {scenario.summary()}")
-        for reason in missing_extras(scenario):
+        for reason in cannot_run(scenario):
             click.echo(f"{file}: this machine cannot run it yet: {reason}")
     if failed:
         raise SystemExit(EXIT_INVALID_SCENARIO)
@@ -114,7 +118,7 @@ def schema(output: pathlib.Path | None) -> None:
     Save it beside your scenarios and point editors at it with a first line
     "# yaml-language-server: $schema=./scenario.schema.json".
     """
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json_text.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
         return

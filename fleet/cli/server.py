@@ -45,7 +45,12 @@ from typing import Any
 
 import click
 
-from fleet.cli.bootstrap_options import BootstrapOptions, bootstrap_from_options, bootstrap_options
+from fleet.cli.bootstrap_options import (
+    BootstrapOptions,
+    bootstrap_from_options,
+    bootstrap_options,
+    report,
+)
 from fleet.cli.console_input import BACKGROUND_NOTE, background_terminal
 from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option, registry_from_options
@@ -267,6 +272,7 @@ async def run_server(
     """The body of ``fleet server`` (see the module docstring); ``True`` when Ctrl-C or
     SIGTERM ended it (the command then exits 130)."""
     emit, say = printer(as_json)
+    started = None
     setup = setup if setup is not None else ServerSetup(registry_from_options(()))
     server = await Lwm2mServer.start(
         host,
@@ -345,6 +351,8 @@ async def run_server(
             await web.stop()
         await server.stop()
         signals.remove()
+        if bootstrap is not None and started is not None:
+            report(bootstrap, started)
     if feeder.done() and not feeder.cancelled():
         failure = feeder.exception()
         if failure is not None:
@@ -451,6 +459,9 @@ def server(
     bootstrap_dtls_port: int,
     bootstrap_psk_identity: str | None,
     bootstrap_psk_key: str | None,
+    bootstrap_faults: tuple[str, ...],
+    bootstrap_seed: int | None,
+    bootstrap_summary_json: FilePath | None,
     objects_dirs: tuple[FilePath, ...],
     on_register: tuple[str, ...],
     concurrency: int | None,
@@ -474,6 +485,9 @@ def server(
         bootstrap_psk_identity,
         bootstrap_psk_key,
         section,
+        bootstrap_faults,
+        bootstrap_seed,
+        bootstrap_summary_json,
     )
     http = http_options(http_port, http_host, tenant, token)
     try:

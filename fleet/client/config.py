@@ -13,6 +13,7 @@ Security object ``/0/0`` and the Server object ``/1/0`` reflect it
 NoSec for ``coap://``), PSK identity (``/0/0/3``) and key (``/0/0/5``, never
 readable by a server: the tree refuses ``/0`` to it), Short Server ID; lifetime
 (``/1/0/1``), default pmin/pmax (``/1/0/2``, ``/1/0/3``), binding (``/1/0/7``),
+Bootstrap on Registration Failure (``/1/0/16``, true),
 retry resources (``/1/0/17..20``) and Mute Send (``/1/0/23``, true when Send is
 off).
 
@@ -35,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeAlias
 
 from fleet.client.coap.dtls import DEFAULT_HANDSHAKE_TIMEOUT
 from fleet.client.coap.params import (
@@ -140,7 +141,10 @@ class DeviceConfig:
     ``net.core.rmem_max`` where the process may (default 2 MiB: a burst of confirmable
     requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
     ``firmware``: what Object 5 does (downloads, storage, faults;
-    :mod:`fleet.client.firmware.settings`; ``None``: defaults).
+    :mod:`fleet.client.firmware.settings`; ``None``: defaults). ``resolved``: every
+    address the server's name had when the shard looked it up (preferred first), used by
+    the device's first connect; ``resolver``: how the device looks the name up again
+    (default: the system's; :mod:`fleet.client.addresses`).
 
     ``bootstrap``: the Bootstrap-Server URI (``coap://`` NoSec, ``coaps://`` with
     ``bootstrap_psk``); the device then starts with only its Bootstrap-Server
@@ -183,7 +187,7 @@ class DeviceConfig:
     any_source: bool = False
     receive_buffer: int | None = DEVICE_RECEIVE_BUFFER
     lwm2m_fallback: tuple[str, ...] = ()
-    resolved: Address | None = None
+    resolved: tuple[Address, ...] | None = None
     resolver: Resolver | None = field(default=None, repr=False)
     uri: ServerUri = field(init=False, repr=False)
     x509: X509Credentials | None = None
@@ -276,9 +280,11 @@ class DeviceConfig:
     @property
     def server_address(self) -> Address | None:
         """The server as ``(numeric host, port)``: the URI's literal, else the address its
-        name ``resolved`` to (the shard's lookup); ``None`` until a name is resolved."""
+        name ``resolved`` to first (the shard's lookup); ``None`` until a name is resolved."""
         literal = self.uri.literal
-        return literal if literal is not None else self.resolved
+        if literal is not None:
+            return literal
+        return self.resolved[0] if self.resolved else None
 
     def local_host_for(self, server: Address) -> str:
         """The address the device's socket binds to when it talks to ``server``."""
@@ -322,6 +328,9 @@ def server_values(config: DeviceConfig) -> dict[str, object]:
         "/1/0/0": config.short_server_id,
         "/1/0/1": config.lifetime,
         "/1/0/7": config.binding,
+        # Bootstrap on Registration Failure: "true" when absent (E.2); the type's
+        # blank value (false) would silently keep a failed device from bootstrapping
+        "/1/0/16": True,
         "/1/0/17": int(retry.retry_count),
         "/1/0/18": int(retry.retry_timer),
         "/1/0/19": int(retry.sequence_delay),
@@ -351,6 +360,10 @@ def certificate_values(x509: X509Credentials) -> dict[str, object]:
     }
 
 
+_GroupKey: TypeAlias = tuple[tuple[tuple[str, object], ...], tuple[tuple[str, object], ...]]
+"""What makes configs of one profile alike: their server values and firmware protocols."""
+
+
 class DeviceProfile:
     """The compiled part devices share: the tree template and the definitions codecs use."""
 
@@ -360,20 +373,24 @@ class DeviceProfile:
         self.template = template
         self.models = ModelRegistry(plan.model for plan in template)
         """Exactly the object versions of the template (one per object)."""
-        self._overrides: OrderedDict[tuple[tuple[str, object], ...], dict[str, object]] = (
-            OrderedDict()
-        )
+        self._overrides: OrderedDict[_GroupKey, dict[str, object]] = OrderedDict()
         self._resolved: dict[int, tuple[dict[str, object], ResolvedValues]] = {}
 
-    def server_overrides(self, values: Mapping[str, object]) -> dict[str, object]:
-        """Those of ``values`` (server values of a config) the template does not hold yet.
+    def server_overrides(
+        self, values: Mapping[str, object], protocols: Mapping[str, object] = _NO_VALUES
+    ) -> dict[str, object]:
+        """Those of ``values`` (server values of a config) the template does not hold yet,
+        and ``protocols`` (:func:`firmware_protocols`, when narrowed).
 
-        Remembered for the last few sets of values, so that a fleet pays once.
+        Both together define a group of like devices: remembered for the last few groups,
+        so that a fleet pays once.
         """
-        key = tuple(sorted(values.items()))
+        key = (tuple(sorted(values.items())), tuple(protocols.items()))
         cached = self._overrides.get(key)
         if cached is None:
-            cached = self._overrides[key] = _differing(self.template, values)
+            cached = _differing(self.template, values)
+            cached.update(protocols)
+            self._overrides[key] = cached
             while len(self._overrides) > _CACHE_SIZE:
                 popped = self._overrides.popitem(last=False)[1]
                 self._resolved.pop(id(popped), None)
@@ -383,16 +400,13 @@ class DeviceProfile:
         """What a tree of ``config`` needs beyond the template (:func:`device_overrides`).
 
         A device with no values of its own and no key (the common fleet device) gets the
-        resolved server overrides shared by every like config: one object for the whole
-        fleet instead of a few dicts per device. Otherwise its own values, as before."""
+        resolved overrides shared by every like config (same server values, same firmware
+        protocols): one object for the whole group instead of a few dicts per device.
+        Otherwise its own values, as before."""
         values = server_values(config)
-        if (
-            config.values
-            or any(path in values for path in SECRET_PATHS)
-            or _firmware_protocols(config, self.template)  # /5/0/8 narrowed for this device
-        ):
+        if config.values or any(path in values for path in SECRET_PATHS):
             return device_overrides(config, self)
-        shared = self.server_overrides(values)
+        shared = self.server_overrides(values, firmware_protocols(config, self.template))
         found = self._resolved.get(id(shared))
         if found is None or found[0] is not shared:
             found = self._resolved[id(shared)] = (shared, ResolvedValues(self.template, shared))
@@ -450,23 +464,24 @@ def device_overrides(config: DeviceConfig, profile: DeviceProfile) -> dict[str, 
     profile's cache of server overrides, so no shared structure keeps a device's key."""
     values = server_values(config)
     secrets: dict[str, object] = {p: values.pop(p) for p in SECRET_PATHS if p in values}
-    overrides = dict(profile.server_overrides(values))  # shared, cached: never a device's key
+    protocols = firmware_protocols(config, profile.template)
+    overrides = dict(profile.server_overrides(values, protocols))  # cached: never a device's key
     overrides.update(_differing(profile.template, secrets))
-    overrides.update(_firmware_protocols(config, profile.template))
     overrides.update(config.values)
     return overrides
 
 
-def _firmware_protocols(config: DeviceConfig, template: TreeTemplate) -> dict[str, object]:
+def firmware_protocols(config: DeviceConfig, template: TreeTemplate) -> dict[str, object]:
     """``/5/0/8`` as the device can download: its settings' protocols, CoAPS only with a
-    PSK to use (nothing when that is the definition's default of all four)."""
+    PSK to use (nothing when that is the definition's default of all four); a tuple, so
+    that it can be part of a like group's key (:meth:`DeviceProfile.server_overrides`)."""
     if FIRMWARE_OBJECT not in template.plans:
         return {}
     settings = config.firmware if config.firmware is not None else DEFAULT_SETTINGS
     codes = set(supported_protocols(settings))
     if settings.download_psk is None and config.psk is None:
         codes.discard(1)
-    return {} if codes == ALL_PROTOCOLS else {FIRMWARE_PROTOCOLS: sorted(codes)}
+    return {} if codes == ALL_PROTOCOLS else {FIRMWARE_PROTOCOLS: tuple(sorted(codes))}
 
 
 def _differing(template: TreeTemplate, values: Mapping[str, object]) -> dict[str, object]:

@@ -66,6 +66,8 @@ class Registered(ClientEvent):
     lifetime: int
     started: float | None = None
     """When the Register began (``None``: not known)."""
+    server: tuple[str, int] | None = None
+    """The server's numeric address the Register went to (one of its name's addresses)."""
 
     @property
     def duration(self) -> float | None:
@@ -212,7 +214,8 @@ class Handshake(ClientEvent):
     duration: float
     error: str | None = None
     cause: str = ""
-    """A failure's short cause (``DTLS alert 40 (handshake_failure)``, ``timeout``...)."""
+    """A failure's short cause (``DTLS alert 40 (handshake_failure) received``,
+    ``handshake timeout``...)."""
 
     @property
     def ok(self) -> bool:

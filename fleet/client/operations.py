@@ -30,8 +30,9 @@ from fleet.codec.formats import ContentFormat
 from fleet.codec.link import discover_payload
 from fleet.codec.negotiation import check_write_format, choose_format
 from fleet.codec.registry import decode
+from fleet.codec.tlv import holds_instances
 from fleet.device.tree import ObjectTree
-from fleet.errors import BadRequest, CodecError, MethodNotAllowed
+from fleet.errors import BadRequest, MethodNotAllowed
 from fleet.model.definitions import ResourceModel
 from fleet.model.nodes import Composite, Node, ObjectInstance, ObjectNode
 from fleet.model.path import ROOT, Level, Path
@@ -289,13 +290,12 @@ def create(host: OperationHost, path: Path, request: Any) -> Any:
     assign = True
     if given is not None or request.payload:
         fmt = check_write_format(given, path, host.lwm2m_version, False)
-        try:
-            node = decode(fmt, request.payload, path, host.models)
-        except CodecError:
-            if fmt is not ContentFormat.TLV:
-                raise
+        payload = bytes(request.payload)
+        if fmt is ContentFormat.TLV and payload and not holds_instances(payload):
             # TLV may carry the new instance's resources without an instance wrapper
-            node = decode(fmt, request.payload, path.child(0), host.models)
+            node = decode(fmt, payload, path.child(0), host.models)
+        else:  # (a value the decoder refuses is refused as it is, with its own path)
+            node = decode(fmt, payload, path, host.models)
         if isinstance(node, ObjectNode):
             if len(node.instances) != 1:
                 raise BadRequest(f"{path}: a Create carries exactly one object instance")

@@ -98,7 +98,7 @@ def error_cause(error: BaseException) -> str:
         text = str(error)
         alert = _ALERT.search(text)
         if alert is not None:
-            return f"DTLS alert {alert.group(1)}"
+            return f"DTLS alert {alert.group(1)} received"
         if "unreachable" in text.lower() or "refused" in text.lower():
             return "port unreachable"
         return "DTLS handshake failed"

@@ -23,8 +23,8 @@ Each link reports through the device's listeners: a ``Registered``,
 counts one Register per server account (a device at two servers: two), while
 the devices-by-state counts follow the device's first account. What the first
 account alone does: queue mode (binding ``UQ``: the other servers find the
-device awake), Send (``/dp``), the bootstrap fall-back (a device falls back to
-bootstrap when its first account gives up and no link is registered), and the
+device awake), Send (``/dp``), the bootstrap fall-back (decided by the device
+once every account gave up: :mod:`fleet.client.bootstrap.fallback`), and the
 absences of :mod:`fleet.client.away` other than reboot and disable (a silence or
 flap leaves the other servers' registrations as they are). :class:`ServerLinks`
 holds a device's links: started after a bootstrap (or at power-on with the
@@ -39,20 +39,20 @@ import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from fleet.client import settings
-from fleet.client.bootstrap.rules import ServerAccount
+from fleet.client.addresses import ServerAddresses
+from fleet.client.bootstrap.rules import ServerAccount, judged_uri
 from fleet.client.coap.endpoint import CoapEndpoint
-from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent
 from fleet.client.observations import Observations
+from fleet.client.operations import OperationHost
+from fleet.client.per_server import PerServer
 from fleet.client.queue import QueueMode
 from fleet.client.registrar import Registrar
-from fleet.client.registration import RegistrationParams, RegistrationState, RetryPolicy
+from fleet.client.registration import RegistrationState
 from fleet.client.site import Interceptor, Verdict, intercept, serve
 from fleet.client.transport import open_endpoint
-from fleet.client.uri import parse_uri, resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.randomness import Rng
@@ -65,8 +65,9 @@ from fleet.observe import AttributeStore
 _log = logging.getLogger("fleet.client.servers")
 
 
-class LinkDevice(Protocol):
-    """What a server link needs from its device."""
+class LinkDevice(OperationHost, Protocol):
+    """What a server link needs from its device: what the operations need (its tree,
+    models, version and preferred format), and more."""
 
     @property
     def name(self) -> str: ...
@@ -76,18 +77,6 @@ class LinkDevice(Protocol):
 
     @property
     def config(self) -> DeviceConfig: ...
-
-    @property
-    def tree(self) -> ObjectTree: ...
-
-    @property
-    def models(self) -> ModelRegistry: ...
-
-    @property
-    def lwm2m_version(self) -> str: ...
-
-    @property
-    def preferred_format(self) -> ContentFormat | None: ...
 
     @property
     def confirmable_notifications(self) -> bool: ...
@@ -100,10 +89,12 @@ class LinkDevice(Protocol):
 
     def emit(self, event: ClientEvent) -> None: ...
 
+    def registration_gave_up(self) -> None: ...
+
     def before_uplink(self, operation: str) -> Verdict | None: ...
 
 
-class ServerLink:
+class ServerLink(PerServer):
     """The registration with one further LwM2M server (see the module docstring)."""
 
     __slots__ = (
@@ -113,6 +104,7 @@ class ServerLink:
         "_observations",
         "_rng",
         "_server",
+        "_where",
         "account",
         "registrar",
     )
@@ -122,6 +114,7 @@ class ServerLink:
         self.account = account
         self._rng = rng
         self._server: Address | None = None
+        self._where = ServerAddresses()
         self._endpoint: CoapEndpoint | None = None
         self._attributes: AttributeStore | None = None
         self._observations: Observations | None = None
@@ -131,9 +124,9 @@ class ServerLink:
         return f"<ServerLink {self.name} -> {self.account.uri} {self.registrar.state.value}>"
 
     @property
-    def instance(self) -> int:
-        """The Server object instance (``/1/y``) of this account."""
-        return 0 if self.account.server_instance is None else self.account.server_instance
+    def server_instance(self) -> int | None:
+        """The Server object instance (``/1/y``) of this account, as the account names it."""
+        return self.account.server_instance
 
     @property
     def registered(self) -> bool:
@@ -168,14 +161,7 @@ class ServerLink:
         default periods changed: Update, or new defaults for its observations."""
         if self._observations is not None and len(self._observations):
             self._observations.on_change(paths)
-        registration, periods = settings.touched_settings(paths, self.instance)
-        if registration:
-            self.registrar.settings_changed()
-        if periods and self._attributes is not None:
-            defaults = settings.default_periods(self.tree, self.config, self.instance)
-            self._attributes.set_defaults(*defaults)
-            if self._observations is not None:
-                self._observations.attributes_changed(None)
+        self._settings_touched(paths)
 
     # -- what the registrar needs (RegistrationHost) ------------------------------------
 
@@ -202,14 +188,6 @@ class ServerLink:
         return self._server
 
     @property
-    def exchange_timeout(self) -> float | None:
-        return self.config.exchange_timeout
-
-    @property
-    def transmission(self) -> TransmissionParameters:
-        return self.config.params
-
-    @property
     def listening(self) -> bool:
         return self._device.listening
 
@@ -220,7 +198,7 @@ class ServerLink:
         """Open the socket toward the account's server (DTLS-PSK when it says so)."""
         if self._endpoint is not None:
             return
-        server = await resolve(parse_uri(self.account.uri), self.config.resolver)
+        server = await self._where.for_connect(judged_uri(self.account.uri), self.config.resolver)
         self._server = server
         endpoint = await open_endpoint(
             self.config,
@@ -238,7 +216,23 @@ class ServerLink:
         self._endpoint = endpoint
 
     async def server_forgot(self) -> None:
-        self._server = await resolve(parse_uri(self.account.uri), self.config.resolver)
+        uri = judged_uri(self.account.uri)
+        if uri.literal is None:
+            self._server = await self._where.look_up(uri, self.config.resolver)
+            self.close()  # a new socket toward it (its family may differ)
+            self._where.keep()
+
+    def address_failed(self) -> Address | None:
+        following = self._where.advance()
+        if following is not None or judged_uri(self.account.uri).literal is None:
+            self.close()
+        if following is not None:
+            self._server = following
+        return following
+
+    @property
+    def address_position(self) -> str:
+        return self._where.position
 
     def fall_back(self) -> str | None:
         return None  # the device's LwM2M version is chosen by its first server
@@ -249,17 +243,9 @@ class ServerLink:
     def after_uplink(self, operation: str, ok: bool) -> None:
         return None  # queue mode is the first server's (see the module docstring)
 
-    def registration_params(self) -> RegistrationParams:
-        return settings.registration_params(self.tree, self.config, self.instance)
-
-    def register_payload(self) -> bytes:
-        return settings.register_links(self.tree, self.config)
-
-    def retry_policy(self) -> RetryPolicy:
-        return settings.retry_policy(self.tree, self.config, self.instance)
-
     def registration_gave_up(self) -> None:
         _log.info("%s: gave up registering with %s", self.name, self.account.uri)
+        self._device.registration_gave_up()  # every account failed? (bootstrap fall-back)
 
     def registration_changed(self, registered: bool) -> None:
         if not registered and self._observations is not None:
@@ -291,35 +277,11 @@ class ServerLink:
     def queue(self) -> QueueMode | None:
         return None
 
-    @property
-    def attributes(self) -> AttributeStore:
-        """This server's Write-Attributes (created on first use)."""
-        if self._attributes is None:
-            pmin, pmax = settings.default_periods(self.tree, self.config, self.instance)
-            self._attributes = AttributeStore(default_pmin=pmin, default_pmax=pmax)
-        return self._attributes
-
-    def has_attributes(self) -> bool:
-        return self._attributes is not None
-
-    @property
-    def observations(self) -> Observations:
-        if self._observations is None:
-            self._observations = Observations(self, limit=self.config.limits.max_observers)
-        return self._observations
-
-    def has_observations(self) -> bool:
-        return self._observations is not None and len(self._observations) > 0
-
     # -- wiring -------------------------------------------------------------------------
 
     def _handle(self, request: Any) -> Any:
         interceptors = self._device.interceptors
         return intercept(self, request, interceptors) if interceptors else serve(self, request)
-
-    def _on_cancel(self, remote: Address, token: bytes) -> None:
-        if self._observations is not None:
-            self._observations.cancel(remote, token, "reset by the server")
 
     def _on_lost(self, reason: str) -> None:
         """The DTLS session ended under the link: a new socket and handshake, then Register."""
@@ -349,9 +311,12 @@ class ServerLinks:
     def __len__(self) -> int:
         return len(self._links)
 
-    @property
-    def any_registered(self) -> bool:
-        return any(link.registered for link in self._links)
+    def failures(self) -> list[tuple[int | None, bool]]:
+        """Each link's Server instance and whether its registration failed for good."""
+        return [
+            (link.server_instance, link.registrar.state is RegistrationState.FAILED)
+            for link in self._links
+        ]
 
     def start(self, accounts: list[ServerAccount]) -> None:
         """Register with each of ``accounts`` (links still there are dropped unannounced)."""

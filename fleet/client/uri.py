@@ -14,14 +14,17 @@ everywhere, with one prefix::
 (``coaps``), as RFC 7252 §6.1 and §6.2 assign. It returns a :class:`ServerUri`
 (plain data); it never touches the network.
 
-:func:`resolve` turns a :class:`ServerUri` into the numeric ``(host, port)``
-a socket sends to: a literal at once, a name through a :data:`Resolver`,
+:func:`lookup` turns a :class:`ServerUri` into every numeric ``(host, port)``
+a socket may send to (:func:`resolve`: the first): a literal at once, a name
+through a :data:`Resolver`,
 by default :func:`system_resolver` (``loop.getaddrinfo``: a thread of the
 loop's executor, never blocking the loop; A and AAAA answers in the order
 the system prefers, RFC 6724). A name that does not resolve raises
 :class:`UnresolvedName`, which says which URI and why. Callers resolve once
 per shard (:class:`fleet.runner.fleet.Fleet`) and again when a device
-reconnects (:meth:`fleet.client.device.Device.connect`), never per message.
+reconnects (:mod:`fleet.client.addresses`: which address is tried when), never per
+message; :func:`lookup_blocking` is the same before any loop runs (``fleet run``,
+``fleet validate``).
 """
 
 from __future__ import annotations
@@ -135,6 +138,9 @@ def _parse(value: object, what: str) -> ServerUri:
         raise UriError(text, "a CoAP URI has no user name or password", what=what)
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise UriError(text, "give only coap://host:port (no path, query or fragment)", what=what)
+    hostport = parts.netloc.rpartition("@")[2]
+    if hostport.count(":") > 1 and not hostport.startswith("["):  # IPv6 without brackets
+        raise UriError(text, _name_problem(hostport) or "", what=what)
     try:
         port = parts.port
     except ValueError:
@@ -199,38 +205,63 @@ async def system_resolver(host: str, port: int) -> list[Address]:
     return _addresses(infos)
 
 
-def resolve_blocking(uri: ServerUri) -> Address:
-    """:func:`resolve` for a command line before any loop runs (``fleet run`` planning)."""
+def lookup_blocking(uri: ServerUri, *, what: str = "server URI") -> list[Address]:
+    """Every address of ``uri`` (A and AAAA, the system's order) for a command line before
+    any loop runs (``fleet run`` planning, ``fleet validate``); a literal is its own answer.
+
+    Raises :class:`UnresolvedName` (``what`` names the URI) when the name does not resolve.
+    """
     if uri.literal is not None:
-        return uri.literal
+        return [uri.literal]
     try:
         infos = socket.getaddrinfo(
             uri.host, uri.port, type=socket.SOCK_DGRAM, proto=socket.IPPROTO_UDP
         )
     except OSError as error:
-        raise _unresolved(uri, error) from None
+        raise _unresolved(uri, error, what) from None
     found = _addresses(infos)
     if not found:
-        raise _unresolved(uri, None)
-    return found[0]
+        raise _unresolved(uri, None, what)
+    return found
 
 
-async def resolve(uri: ServerUri, resolver: Resolver | None = None) -> Address:
-    """The numeric ``(host, port)`` to send to: a literal as it is, a name's first answer.
+def resolve_blocking(uri: ServerUri) -> Address:
+    """The first answer of :func:`lookup_blocking`."""
+    return lookup_blocking(uri)[0]
+
+
+async def lookup(
+    uri: ServerUri, resolver: Resolver | None = None, *, what: str = "server URI"
+) -> tuple[Address, ...]:
+    """Every numeric ``(host, port)`` of ``uri``, preferred first: a literal as it is, a
+    name's answers in the resolver's order (IPv4 and IPv6, each once, canonical form).
 
     Raises :class:`UnresolvedName` when the name does not resolve.
     """
     if uri.literal is not None:
-        return uri.literal
-    lookup = resolver if resolver is not None else system_resolver
+        return (uri.literal,)
+    lookup_name = resolver if resolver is not None else system_resolver
     try:
-        found = list(await lookup(uri.host, uri.port))
+        answers = list(await lookup_name(uri.host, uri.port))
     except OSError as error:
-        raise _unresolved(uri, error) from None
+        raise _unresolved(uri, error, what) from None
+    found: list[Address] = []
+    for answer in answers:
+        address = (str(ipaddress.ip_address(answer[0])), int(answer[1]))
+        if address not in found:
+            found.append(address)
     if not found:
-        raise _unresolved(uri, None)
-    host, port = found[0][0], found[0][1]
-    return (str(ipaddress.ip_address(host)), int(port))
+        raise _unresolved(uri, None, what)
+    return tuple(found)
+
+
+async def resolve(uri: ServerUri, resolver: Resolver | None = None) -> Address:
+    """The numeric ``(host, port)`` to send to: a literal as it is, a name's first answer
+    (:func:`lookup` for all of them).
+
+    Raises :class:`UnresolvedName` when the name does not resolve.
+    """
+    return (await lookup(uri, resolver))[0]
 
 
 def _addresses(infos: Sequence[tuple[object, ...]]) -> list[Address]:
@@ -244,6 +275,6 @@ def _addresses(infos: Sequence[tuple[object, ...]]) -> list[Address]:
     return found
 
 
-def _unresolved(uri: ServerUri, error: OSError | None) -> UnresolvedName:
+def _unresolved(uri: ServerUri, error: OSError | None, what: str) -> UnresolvedName:
     why = "no address" if error is None else (error.strerror or str(error))
-    return UnresolvedName(uri.text, f"the name {uri.host} does not resolve ({why})")
+    return UnresolvedName(uri.text, f"the name {uri.host} does not resolve ({why})", what=what)

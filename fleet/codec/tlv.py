@@ -69,6 +69,12 @@ class Entry(NamedTuple):
 # ------------------------------------------------------------------ framing
 
 
+def holds_instances(payload: bytes) -> bool:
+    """Whether a TLV payload starts with an Object Instance entry (type bits 00), as a
+    Create naming its instance does; else it holds resources only."""
+    return bool(payload) and payload[0] >> 6 == OBJECT_INSTANCE
+
+
 def header(kind: int, id_: int, length: int) -> bytes:
     """The type byte, identifier and length field of one TLV."""
     if length > MAX_LENGTH:

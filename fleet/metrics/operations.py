@@ -28,7 +28,11 @@ failed; server requests (read ... write_attributes): request received until answ
 ``firmware_download``: a Package URI (or pushed package) received until Downloaded
 or failed; ``firmware_update``: executed Update until its result. ``firmware``
 counts the firmware outcomes by Update Result (``result 1``, ``result 5``...) and
-the bytes downloaded (``bytes``).
+the bytes downloaded (``bytes``). Object 9 Software Management likewise:
+``software_download`` (a Package URI or pushed package of an instance received until
+Delivered or failed), ``software_install`` (Install executed until Installed or 58), and
+``software`` counts their outcomes by the instance's Update Result (``result 3``,
+``result 53``...) and ``bytes``.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ class Operation(Enum):
     BOOTSTRAP = "bootstrap"
     FIRMWARE_DOWNLOAD = "firmware_download"
     FIRMWARE_UPDATE = "firmware_update"
+    SOFTWARE_DOWNLOAD = "software_download"
+    SOFTWARE_INSTALL = "software_install"
 
     @property
     def served(self) -> bool:
@@ -187,6 +193,8 @@ class RunMetrics:
         """Faults injected on purpose, by action (``reject 4.05``, ``drop``, ``reboot``...)."""
         self.firmware: dict[str, int] = {}
         """Firmware downloads and updates by Update Result (``result 5``), and ``bytes``."""
+        self.software: dict[str, int] = {}
+        """Object 9 downloads and installs by Update Result (``result 53``), and ``bytes``."""
         self.groups: dict[str, RunMetrics] = {}
         """The same counts per device group (scenarios of several groups; see ``group``)."""
 
@@ -235,6 +243,10 @@ class RunMetrics:
         """Count a firmware outcome (``result N``) or downloaded ``bytes``."""
         self.firmware[key] = self.firmware.get(key, 0) + times
 
+    def software_count(self, key: str, times: int = 1) -> None:
+        """Count an Object 9 outcome (``result N``) or downloaded ``bytes``."""
+        self.software[key] = self.software.get(key, 0) + times
+
     def set_devices(self, states: Mapping[str, int]) -> None:
         """Replace the device counts by state (``registered``, ``registering``, ...)."""
         self.devices = {state: n for state, n in states.items() if n}
@@ -265,6 +277,8 @@ class RunMetrics:
             self.faults[action] = self.faults.get(action, 0) + n
         for key, n in other.firmware.items():
             self.firmware[key] = self.firmware.get(key, 0) + n
+        for key, n in other.software.items():
+            self.software[key] = self.software.get(key, 0) + n
         for name, group in other.groups.items():
             self.group(name).merge(group)
 

@@ -14,7 +14,8 @@ every request the devices served, and the counters ``notifications_sent``,
 ``retransmissions`` and ``late_operations``. ``firmware_completed`` is a rate
 metric of successes (:class:`ShareStats`): the devices with Object 5 whose update
 succeeded among all of them (the ``completed`` and ``devices`` counts of
-:attr:`RunMetrics.firmware <fleet.metrics.RunMetrics>`).
+:attr:`RunMetrics.firmware <fleet.metrics.RunMetrics>`); ``software_completed`` the same
+for Object 9 (devices with Object 9 that installed a package, :attr:`RunMetrics.software`).
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ MetricView = LatencyHistogram | RateStats | CounterStats | ShareStats
 
 TREND, RATE, COUNTER = "trend", "rate", "counter"
 FIRMWARE_DEVICES, COMPLETED = "devices", "completed"
-"""Keys of :attr:`RunMetrics.firmware`: devices with Object 5, and those updated (once each)."""
+"""Keys of :attr:`RunMetrics.firmware` (and ``software``): devices with Object 5 (9), and
+those updated (installed), once each."""
 
 
 def _duration_name(op: Operation) -> str:
@@ -133,6 +135,7 @@ METRIC_KINDS: Final[Mapping[str, str]] = {
     "retransmissions": COUNTER,
     "late_operations": COUNTER,
     "firmware_completed": RATE,
+    "software_completed": RATE,
 }
 """Every metric name this package produces, with its kind."""
 
@@ -144,6 +147,7 @@ def metric_views(
     late_operations: int,
     seconds: float,
     firmware: Mapping[str, int] | None = None,
+    software: Mapping[str, int] | None = None,
 ) -> dict[str, MetricView]:
     """Every named metric, computed from per-operation counts (see the module doc)."""
     views: dict[str, MetricView] = {}
@@ -158,8 +162,9 @@ def metric_views(
     views["notifications_sent"] = CounterStats(operations[Operation.NOTIFY].count, seconds)
     views["retransmissions"] = CounterStats(retransmissions, seconds)
     views["late_operations"] = CounterStats(late_operations, seconds)
-    counts = firmware if firmware is not None else {}
-    views["firmware_completed"] = ShareStats(
-        counts.get(COMPLETED, 0), counts.get(FIRMWARE_DEVICES, 0)
-    )
+    for name, counts in (("firmware", firmware), ("software", software)):
+        known = counts if counts is not None else {}
+        views[f"{name}_completed"] = ShareStats(
+            known.get(COMPLETED, 0), known.get(FIRMWARE_DEVICES, 0)
+        )
     return views

@@ -16,6 +16,10 @@ One :class:`MetricsBridge` per shard listens to every device of the shard
   the device's firmware fault made counts as injected), its bytes and Update Result;
   ``FirmwareUpdated`` -> ``firmware_update`` and its Update Result (a device's first
   success also counts it ``completed``: the campaign completion, ``firmware_completed``);
+- ``SoftwareDownloaded`` (Object 9) -> ``software_download`` (failed unless Delivered, 3),
+  its bytes and the instance's Update Result; ``SoftwareInstallEnded`` -> ``software_install``
+  and its result (a device's first Installed, 2, counts it ``completed``:
+  ``software_completed``);
 - ``Retransmitted`` -> ``metrics.retransmitted()`` (one per CoAP retransmission).
 
 Durations are measured by the device: each registration event says when its
@@ -57,10 +61,15 @@ from fleet.client.events import (
     Updated,
 )
 from fleet.client.events import Operation as ClientOperation
-from fleet.client.firmware.events import FirmwareDownloaded, FirmwareUpdated
+from fleet.client.firmware.events import (
+    FirmwareDownloaded,
+    FirmwareUpdated,
+    SoftwareDownloaded,
+    SoftwareInstallEnded,
+)
 from fleet.client.reasons import code_reason
 from fleet.metrics import Operation, RunMetrics
-from fleet.metrics.firmware import result_key, result_reason
+from fleet.metrics.firmware import SOFTWARE_LABELS, result_key, result_reason
 from fleet.metrics.views import COMPLETED
 
 SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
@@ -84,6 +93,9 @@ SERVED_OPERATIONS: Final[dict[ClientOperation, Operation]] = {
 UNFINISHED: Final = "unanswered when the run ended"
 NO_ANSWER: Final = "no answer"
 
+DELIVERED, INSTALLED = 3, 2
+"""Object 9 Update Results of a sound download and a successful Install."""
+
 _REGISTRATION: Final = {"Register": Operation.REGISTER, "Update": Operation.UPDATE}
 
 
@@ -94,13 +106,15 @@ def _ok(code: str | None) -> bool:
 class MetricsBridge:
     """A client listener feeding one :class:`RunMetrics` (see the module documentation)."""
 
-    __slots__ = ("_began", "_updated", "errors", "metrics")
+    __slots__ = ("_began", "_installed", "_updated", "errors", "metrics")
 
     def __init__(self, metrics: RunMetrics) -> None:
         self.metrics = metrics
         self._began: dict[tuple[str, Operation], float] = {}
         self._updated: set[str] = set()
         """Devices whose firmware update succeeded (a campaign's completion counts each once)."""
+        self._installed: set[str] = set()
+        """Devices that installed an Object 9 package (counted once each, likewise)."""
         self.errors = 0
         """Failed operations of any kind so far (what the progress view shows)."""
 
@@ -175,6 +189,8 @@ class MetricsBridge:
             if ok and name not in self._updated:
                 self._updated.add(name)
                 self.metrics.firmware_count(COMPLETED)
+        elif isinstance(event, SoftwareDownloaded | SoftwareInstallEnded):
+            self._software(event)
         elif isinstance(event, Retransmitted):
             self.metrics.retransmitted()
         elif isinstance(event, Registered):
@@ -209,3 +225,17 @@ class MetricsBridge:
             )
         elif isinstance(event, Handshake):
             self._record(Operation.HANDSHAKE, event.duration, event.ok, reason=event.cause or None)
+
+    def _software(self, event: SoftwareDownloaded | SoftwareInstallEnded) -> None:
+        """Object 9: a download (3 Delivered, else a failure) or an Install (2, else 58)."""
+        if isinstance(event, SoftwareDownloaded):
+            operation, ok = Operation.SOFTWARE_DOWNLOAD, event.result == DELIVERED
+            self.metrics.software_count("bytes", event.size)
+        else:
+            operation, ok = Operation.SOFTWARE_INSTALL, event.result == INSTALLED
+        reason = None if ok else result_reason(event.result, SOFTWARE_LABELS)
+        self._record(operation, event.duration, ok, injected=event.injected, reason=reason)
+        self.metrics.software_count(result_key(event.result))
+        if ok and operation is Operation.SOFTWARE_INSTALL and event.endpoint not in self._installed:
+            self._installed.add(event.endpoint)
+            self.metrics.software_count(COMPLETED)

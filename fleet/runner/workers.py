@@ -34,7 +34,6 @@ import contextlib
 import logging
 import multiprocessing
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -199,16 +198,12 @@ class WorkerPool:
                 process.daemon = True
                 worker = _Worker(job, process, parent, loop.create_future(), loop.create_future())
                 # a Ctrl-C to the process group while a worker imports must not kill it:
-                # it starts with SIGINT and SIGTERM ignored (dispositions survive exec) and
-                # blocked, until worker_main ignores SIGINT for good and handles SIGTERM
-                # (the parent relays both as "stop"); the parent's own handlers are back
-                # right after the start
+                # it starts with SIGINT and SIGTERM blocked (the mask survives fork and
+                # exec) until worker_main ignores SIGINT for good and handles SIGTERM (the
+                # parent relays both as "stop"). The parent only blocks them meanwhile: one
+                # that comes now stays pending and reaches the parent's handler right after
+                # the start (ignoring them here, as before, discarded a Ctrl-C at this moment)
                 held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-                handlers = (
-                    {sig: signal.signal(sig, signal.SIG_IGN) for sig in _HELD_SIGNALS}
-                    if threading.current_thread() is threading.main_thread()
-                    else {}
-                )
                 try:
                     process.start()
                 except BaseException:
@@ -216,8 +211,6 @@ class WorkerPool:
                     raise
                 finally:
                     child.close()
-                    for sig, handler in handlers.items():
-                        signal.signal(sig, handler)
                     signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 self._workers.append(worker)
                 self._watch(loop, worker)

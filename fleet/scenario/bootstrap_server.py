@@ -9,6 +9,9 @@ so a file's content moves into a scenario as it is::
           servers:
             - {uri: "coap://127.0.0.1:5683", short_server_id: 1, lifetime: 300}
             - {uri: "coap://127.0.0.1:5693", short_server_id: 2, lifetime: 600}
+      faults:                        # optional: how the server fails on purpose
+        - {kind: unauthorized, endpoints: "meter-00*", probability: 0.5}
+      seed: 7
     groups:
       - name: meters
         endpoint: "meter-{index:06d}"
@@ -16,8 +19,8 @@ so a file's content moves into a scenario as it is::
 
 A group's ``bootstrap:`` (:mod:`fleet.scenario.bootstrap`) says where its devices
 bootstrap from; this section says what a Bootstrap-Server run from the scenario
-(``fleet server --bootstrap-port N --scenario FILE``, ``fleet demo --bootstrap
---scenario FILE``) writes into them. ``fleet validate`` checks it with the
+(``fleet server --bootstrap-port N --scenario FILE``; ``fleet demo`` takes no scenario and
+says so) writes into them. ``fleet validate`` checks it with the
 configuration reader's own rules; a problem is located at the offending key's
 ``file:line:col`` like every other. Checked, it is a
 :class:`~fleet.client.bootstrap.configs.BootstrapConfigs` (``Scenario.bootstrap``).
@@ -30,6 +33,7 @@ from typing import Final
 
 from fleet.client.bootstrap.config_reader import configs_from
 from fleet.client.bootstrap.configs import FORMATS, LEVELS, SECURITY_NAMES, BootstrapConfigError
+from fleet.client.bootstrap.server_faults import KINDS
 from fleet.client.config import BINDINGS
 from fleet.client.registration import UINT32_MAX
 from fleet.scenario.kinds import JSON, Context, Kind, label
@@ -105,6 +109,28 @@ CONFIGURATION_SCHEMA: Final[JSON] = {
 }
 
 
+FAULT_SCHEMA: Final[JSON] = {
+    "type": "object",
+    "description": "One way the Bootstrap-Server fails on purpose (seeded, counted).",
+    "additionalProperties": False,
+    "required": ["kind"],
+    "properties": {
+        "kind": _described(
+            "unauthorized (4.01), no-config (4.00), fail-write (an undecodable first Write), "
+            "fail-finish (Finish never sent), slow (seconds before the first operation).",
+            enum=list(KINDS),
+        ),
+        "endpoints": _described(
+            "Endpoint name or fnmatch pattern it hits.", type="string", default="*"
+        ),
+        "probability": _described(
+            "Chance per Bootstrap-Request.", type="number", minimum=0, maximum=1, default=1
+        ),
+        "seconds": _described("How slow (slow only).", type="number", exclusiveMinimum=0),
+    },
+}
+
+
 @dataclass(frozen=True)
 class BootstrapServerSection(Kind):
     """The top-level ``bootstrap:`` section (see the module docstring)."""
@@ -122,7 +148,17 @@ class BootstrapServerSection(Kind):
                     "description": "Endpoint name or fnmatch pattern (an exact name wins) -> "
                     "configuration.",
                     "additionalProperties": CONFIGURATION_SCHEMA,
-                }
+                },
+                "faults": _described(
+                    "Server-side faults, in order (the first that fires wins).",
+                    type="array",
+                    items=FAULT_SCHEMA,
+                ),
+                "seed": _described(
+                    "Seed of the faults' draws (the same seed replays a run).",
+                    type="integer",
+                    default=0,
+                ),
             },
         }
 

@@ -141,6 +141,7 @@ FIRMWARE: Final = Record(
 )
 _CODES: Final = {name: code for code, name in PROTOCOLS.items()}
 FIRMWARE_OBJECT: Final = 5
+SOFTWARE_OBJECT: Final = 9
 
 
 def _invalid(value: object) -> bool:

@@ -133,6 +133,28 @@ def _all_metrics() -> Mapping[str, MetricInfo]:
             "updated successfully (Update Result 1), each device counted once; e.g. "
             "'rate>=95%'; count: how many did.",
         ),
+        MetricInfo(
+            "software_download_duration",
+            _T,
+            "An Object 9 download: Package URI (or pushed package) of an instance received "
+            "until Delivered or failed.",
+        ),
+        MetricInfo(
+            "software_download_failed",
+            _R,
+            "Object 9 downloads that ended with an Update Result other than 3 (downloaded and "
+            "verified; those a software fault caused are counted apart).",
+        ),
+        MetricInfo(
+            "software_install_duration", _T, "Execute Install (/9/x/4) until Installed or 58."
+        ),
+        MetricInfo("software_install_failed", _R, "Object 9 installs that ended with 58."),
+        MetricInfo(
+            "software_completed",
+            _R,
+            "An Object 9 campaign's completion: the share of the devices with Object 9 that "
+            "installed a package (Update Result 2), each device counted once.",
+        ),
         MetricInfo("notifications_sent", _C, "Notifications the fleet sent."),
         MetricInfo("retransmissions", _C, "Confirmable messages the fleet had to send again."),
         MetricInfo(
@@ -319,7 +341,7 @@ def parse_threshold(metric: str, expression: str, *, allow_empty: bool = False) 
     if timed and value < 0:
         raise ThresholdError(f"{expression!r}: a duration cannot be negative")
     if info.kind is MetricKind.RATE and aggregation == "rate" and not 0 <= value <= 1:
-        what = "a rate" if metric == "firmware_completed" else "a failure rate"
+        what = "a rate" if metric.endswith("_completed") else "a failure rate"
         raise ThresholdError(f"{expression!r}: {what} is a fraction between 0 and 1")
     return Threshold(metric, expression.strip(), aggregation, op, value, percentile, allow_empty)
 

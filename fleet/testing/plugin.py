@@ -10,7 +10,8 @@ Fixtures (see ``docs/testing.md``):
 - ``lwm2m_fleet``: a factory of :class:`Fleet` (N devices inline, or a scenario file);
 - ``lwm2m_campaign``: ``await lwm2m_campaign(package, ["dev1", ...], push=False)`` runs a
   firmware campaign (:class:`~fleet.server.campaign.Campaign`) on ``lwm2m_server`` and
-  returns it, finished (``.outcomes``, ``.report()``);
+  returns it, finished (``.outcomes``, ``.report()``); ``uri="coap://..."`` points the
+  devices at a file server of the test's own instead of the campaign's;
 - ``lwm2m_bootstrap_server``: a Bootstrap-Server beside ``lwm2m_server`` writing its account
   (``DeviceConfig(name, bootstrap=lwm2m_bootstrap_server.uri)`` bootstraps, then registers);
 - ``lwm2m_clock``: a :class:`~fleet.clock.ManualClock`; when a test requests it, the server
@@ -307,11 +308,14 @@ async def lwm2m_fleet(
 
 @async_fixture
 async def lwm2m_campaign(lwm2m_server: Lwm2mServer) -> AsyncIterator[CampaignRunner]:
-    """``await lwm2m_campaign(package, endpoints, **CampaignOptions fields)`` -> the finished
-    :class:`~fleet.server.campaign.Campaign` (its image served by a file server of its own)."""
+    """``await lwm2m_campaign(package, endpoints, uri=None, **CampaignOptions fields)`` -> the
+    finished :class:`~fleet.server.campaign.Campaign` (its image served by a file server of its
+    own, or by the one ``uri`` names: ``package`` then says which version to expect)."""
 
-    async def run(package: bytes, endpoints: Iterable[str], **options: Any) -> Campaign:
-        campaign = Campaign(lwm2m_server, package, options=CampaignOptions(**options))
+    async def run(
+        package: bytes, endpoints: Iterable[str], uri: str | None = None, **options: Any
+    ) -> Campaign:
+        campaign = Campaign(lwm2m_server, package, uri=uri, options=CampaignOptions(**options))
         await campaign.run(endpoints)
         return campaign
 

@@ -4,6 +4,7 @@ print their received messages, every device de-registers, the summary says so.""
 from __future__ import annotations
 
 import json
+import pathlib
 
 from click.testing import CliRunner
 
@@ -53,3 +54,20 @@ def test_bootstrap_needs_the_embedded_servers() -> None:
         demo, ["--bootstrap", "--server", "coap://127.0.0.1:5683", "--duration", "1"]
     )
     assert result.exit_code == 2 and "--bootstrap runs the embedded servers" in result.output
+
+
+def test_a_scenario_is_refused_saying_where_its_bootstrap_section_is_served(
+    tmp_path: pathlib.Path,
+) -> None:
+    # the demo has no scenario to honour: it says so instead of running without the section
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "version: 1\nbootstrap:\n  endpoints:\n    '*': {servers: [{uri: 'coap://h:1'}]}\n"
+        "groups: [{name: g, count: 1, endpoint: 'd-{index}', bootstrap: 'coap://h:2'}]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(demo, ["--bootstrap", "--scenario", str(path), "--duration", "1"])
+    assert result.exit_code == 2
+    assert "fleet demo takes no scenario" in result.output
+    assert "fleet server --bootstrap-port N --scenario FILE" in result.output
+    assert "a scenario's bootstrap: section" in CliRunner().invoke(demo, ["--help"]).output

@@ -8,12 +8,15 @@ import asyncio
 import contextlib
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiocoap import Message
 from aiocoap.numbers.codes import Code
 from aiocoap.numbers.types import Type
+
+from fleet.client.fleet_ca import SERVER_FILE, SERVER_KEY, FleetCa
 
 from .dtls.helpers import free_port_pair, libcoap_server, requires_dtls
 from .test_cli_device import _line_with
@@ -72,9 +75,36 @@ async def test_a_failed_dtls_handshake_is_logged_once_with_the_reason() -> None:
         try:
             line = await _line_with(process.stderr, "DTLS handshake with")
             assert line.startswith(f"dtls-1: DTLS handshake with 127.0.0.1:{at[1]} as 'dtls-1'")
+            assert "handshake timeout after 2 s, no alert" in line
             assert "wrong key or identity" in line
             assert line.count("DTLS handshake with") == 1  # not "... failed: DTLS handshake..."
             failed = await _line_with(process.stderr, "Register failed")
+            assert "retry in 60 s" in failed
+        finally:
+            code = await _stop(process)
+    assert code == 130
+
+
+@requires_dtls
+@pytest.mark.interop
+@pytest.mark.skipif(not shutil.which("coap-server-openssl"), reason="scripts/install-tools.sh")
+async def test_an_alert_from_the_server_is_logged_as_it_arrives(tmp_path: Path) -> None:
+    """libcoap with certificates only answers a PSK hello with a fatal handshake_failure:
+    the line names the alert, long before the 1 h handshake timeout could run out."""
+    ca = FleetCa.create(tmp_path)
+    args = ["-c", str(ca.directory / SERVER_FILE), "-j", str(ca.directory / SERVER_KEY)]
+    async with libcoap_server("coap-server-openssl", free_port_pair(), args) as at:
+        command = _device_command(f"coaps://127.0.0.1:{at[1]}")
+        process = await asyncio.create_subprocess_exec(
+            *command[:-1], "1h", stderr=asyncio.subprocess.PIPE
+        )
+        assert process.stderr is not None
+        try:
+            line = await _line_with(process.stderr, "DTLS handshake with")
+            assert line.startswith(f"dtls-1: DTLS handshake with 127.0.0.1:{at[1]} as 'dtls-1'")
+            assert line.rstrip().endswith(": DTLS alert 40 (handshake_failure) received")
+            failed = await _line_with(process.stderr, "Register failed")
+            assert "DTLS alert 40 (handshake_failure) received" in failed
             assert "retry in 60 s" in failed
         finally:
             code = await _stop(process)

@@ -46,7 +46,7 @@ def test_a_refusal_carries_its_diagnostic_payload() -> None:
             DtlsHandshakeError(
                 f"DTLS session with h:1 as 'id' ended: fatal alert {alert_name(40)}"
             ),
-            "DTLS alert 40 (handshake_failure)",
+            "DTLS alert 40 (handshake_failure) received",
         ),
         (
             DtlsHandshakeError("DTLS handshake with h:1 as 'id': [Errno 111] Connection refused"),
@@ -55,7 +55,7 @@ def test_a_refusal_carries_its_diagnostic_payload() -> None:
         (DtlsHandshakeError("DTLS handshake with h:1: no answer in 30 s"), "DTLS handshake failed"),
         (
             DtlsHandshakeError("DTLS session with h:1 ended: fatal alert (certificate unknown)"),
-            "DTLS alert (certificate unknown)",
+            "DTLS alert (certificate unknown) received",
         ),
         (BindError(98, "cannot bind"), "socket error"),
         (socket.gaierror(-2, "x"), "socket error"),

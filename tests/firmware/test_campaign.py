@@ -1,6 +1,8 @@
 """End-to-end campaigns against the embedded server: every device's outcome is the one its
 firmware settings prescribe, counted exactly, and every updated device shows the new version
-on /3/0/3 and in the platform's device info."""
+on /3/0/3 and in the platform-shaped messages: the platform console's ``* READ /3/0/3``
+response messages (``data: {"3/0/3": "2.0.0"}``), its device info (``fwVersion``), and a
+``registration`` message for the Register after the reboot."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from fleet.client.firmware.settings import FirmwareFault, FirmwareSettings
 from fleet.device.firmware.package import build_package
 from fleet.server import Lwm2mServer
 from fleet.server.campaign import Campaign, CampaignOptions
+from fleet.server.platform.console import Console
 from fleet.server.platform.devices import device_info
+from fleet.server.platform.messages import Message
 
 from .conftest import FIRMWARE_LAYOUT
 
@@ -93,6 +97,9 @@ async def run_campaign(
 ) -> None:
     fault_of = prescribed(count)
     devices = await start_fleet(server, count, fault_of)
+    messages: list[Message] = []
+    said: list[object] = []
+    console = Console(server, messages.append, say=said.append, timeout=5.0)
     try:
         options = replace(OPTIONS, push=push, download_timeout=download_timeout)
         campaign = Campaign(server, PACKAGE, options=options)
@@ -117,8 +124,42 @@ async def run_campaign(
         assert report.by_result.get(1) == expected["updated"]
         assert report.by_result.get(5) == max(1, count * 2 // 100)
         assert len(report.download_durations) == expected["updated"] + 2  # + brick, fail-update
+        await platform_view(console, messages, said, devices, campaign)
     finally:
+        console.close()
         await stop_fleet(devices)
+
+
+async def platform_view(
+    console: Console,
+    messages: list[Message],
+    said: list[object],
+    devices: list[Device],
+    campaign: Campaign,
+) -> None:
+    """What a platform sees of the campaign, in its own message shapes."""
+    updated = {n for n, o in campaign.outcomes.items() if o.kind == "updated"}
+    bricked = {n for n, o in campaign.outcomes.items() if o.kind == "no-return"}
+    answers = await console.run_line("* READ /3/0/3")
+    versions = {
+        m["content"]["nodeResourceName"]: (m["content"]["data"] or {}).get("3/0/3")
+        for m in answers
+        if m["content"]["messageType"] == "response"
+    }
+    assert {n for n, v in versions.items() if v == "2.0.0"} == updated
+    assert {n for n, v in versions.items() if v == "1.0.0"} == (
+        {d.name for d in devices} - updated - bricked
+    )
+    for name in sorted(updated):
+        await console.run_line(f"INFO {name}")
+        info = said[-1]
+        assert isinstance(info, dict) and info["deviceInfo"]["fwVersion"] == "2.0.0", info
+    registered_again = {
+        m["content"]["nodeResourceName"]
+        for m in messages
+        if m["content"]["messageType"] == "registration"
+    }
+    assert updated <= registered_again  # each came back after its reboot
 
 
 async def test_campaign_pull_100_devices(server: Lwm2mServer) -> None:

@@ -166,3 +166,71 @@ async def test_lose_fault_ends_with_connection_lost(
     assert (done.result, done.losses) == (4, 3)
     assert len(PACKAGE) // 2 <= done.size < len(PACKAGE) // 2 + 1024
     assert state(device) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("size", "code", "after"), [(90 * 1024, 68, (2, 0)), (100 * 1024, 141, (0, 0))]
+)
+async def test_a_push_beyond_max_push_is_4_13(
+    server: Lwm2mServer, make_device: DeviceFactory, size: int, code: int, after: tuple[int, int]
+) -> None:
+    from fleet.client.coap.wire import Message
+
+    device = await make_device(firmware=FirmwareSettings(max_push=96 * 1024))
+    package = build_package(bytes(size), name="big", version="3.0")
+    registration = server.registration("fw1")
+    assert registration is not None
+    message = Message(code=3, payload=package)
+    message.opt.uri_path = ("5", "0", "0")
+    message.opt.content_format = 42
+    response = await within(server._coap().request(message, registration.address, block1=True))
+    assert int(response.code) == code  # 2.04 within the limit, 4.13 beyond it
+    assert state(device) == after  # Downloaded, or still Idle: nothing was taken
+
+
+@pytest.mark.parametrize(
+    ("reboot", "deregister", "seen"),
+    [
+        (True, True, ["deregistration", "registration"]),
+        (True, False, ["registration"]),
+        (False, True, []),
+    ],
+    ids=["reboot-deregister", "reboot-silently", "no-reboot"],
+)
+async def test_the_reboot_after_update_follows_the_settings(
+    clock: ManualClock,
+    server: Lwm2mServer,
+    files: FileServer,
+    make_device: DeviceFactory,
+    reboot: bool,
+    deregister: bool,
+    seen: list[str],
+) -> None:
+    settings = FirmwareSettings(
+        update_duration=1.0, reboot=reboot, deregister=deregister, reboot_delay=2.0
+    )
+    device = await make_device("rb1", firmware=settings)
+    log = EventLog(device)
+    kinds: list[str] = []
+    remove = server.add_listener(
+        lambda event: kinds.append(str(event.kind)) if event.endpoint == "rb1" else None
+    )
+    try:
+        assert (await server.write("rb1", "/5/0/1", files.add("fw.bin", PACKAGE))).code == "2.04"
+        assert (await log.next(FirmwareDownloaded)).result == 0
+        kinds.clear()
+        assert (await server.execute("rb1", "/5/0/2")).code == "2.04"
+        updated = log.next(FirmwareUpdated)
+        await clock.advance(1.0)
+        assert (await updated).result == 1
+        if reboot:
+            back = log.next(Registered)
+            await clock.advance(2.0)
+            await back
+            await server.wait_for_registration("rb1", timeout=WAIT, hooks=True)
+        lifecycle = [k for k in kinds if k in ("registration", "deregistration")]
+        assert lifecycle == seen
+        assert state(device) == (0, 1)
+        assert (await server.read("rb1", "/3/0/3")).value == "2.0.0"
+    finally:
+        remove()

@@ -13,7 +13,7 @@ from fleet.client.coap.blockwise import body_etag, slice_block
 from fleet.client.coap.errors import CoapTimeout
 from fleet.client.coap.wire import Message
 from fleet.client.firmware.download import Pull, download_coap
-from fleet.client.firmware.settings import FirmwareSettings
+from fleet.client.firmware.settings import LINK_SPEEDS, FirmwareSettings
 from fleet.client.firmware.uri import Target, parse_package_uri
 from fleet.clock import ManualClock
 from fleet.device.firmware.machine import UpdateResult
@@ -152,3 +152,15 @@ async def test_a_changed_representation_restarts() -> None:
 )
 async def test_package_uris(uri: str, expected: object) -> None:
     assert parse_package_uri(uri, frozenset({0})) == expected
+
+
+async def test_a_1_mib_image_takes_its_nb_iot_time() -> None:
+    """The issue's example: at the NB-IoT default (3,000 B/s) a 1 MiB image takes ~350 s."""
+    clock = ManualClock()
+    image = build_package(bytes(1024 * 1024), name="fw", version="9")
+    speed = LINK_SPEEDS["nb-iot"]
+    assert speed == 3000
+    result, pull = await run(FakeFiles(image), FirmwareSettings(link_speed=speed), clock, 2.0)
+    assert result is None and pull.check.finish().result is None
+    expected = len(image) / speed  # 349.6 s
+    assert expected <= clock.now() <= expected + 2.0

@@ -123,7 +123,15 @@ async def test_pull_from_libcoap_server(
             LIBCOAP_CLIENT, "-m", "put", "-b", "1024", "-f", str(image), f"{base}/fw"
         )
         assert await asyncio.wait_for(put.wait(), 20.0) == 0
+        broken = tmp_path / "broken.bin"
+        broken.write_bytes(PACKAGE[:-5] + b"XXXXX")
+        put = await asyncio.create_subprocess_exec(
+            LIBCOAP_CLIENT, "-m", "put", "-b", "1024", "-f", str(broken), f"{base}/broken"
+        )
+        assert await asyncio.wait_for(put.wait(), 20.0) == 0
         device, done = await download(server, make_device, f"{base}/fw", "lc1")
         assert (done.result, done.size) == (0, len(PACKAGE))
         package = device.firmware.package
         assert package is not None and package.name == "interop-fw"
+        _, bad = await download(server, make_device, f"{base}/broken", "lc2")
+        assert (bad.result, bad.size) == (5, len(PACKAGE))  # the hash of what libcoap served

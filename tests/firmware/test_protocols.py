@@ -8,14 +8,17 @@ from __future__ import annotations
 import pytest
 
 from fleet.client.coap.psk import PskCredentials
+from fleet.client.config import DeviceConfig
+from fleet.client.device import Device
 from fleet.client.firmware.events import FirmwareDownloaded
 from fleet.client.firmware.secure import download_credentials
 from fleet.client.firmware.settings import FirmwareConfigError, FirmwareSettings
 from fleet.client.firmware.uri import Target, parse_package_uri
+from fleet.clock import ManualClock
 from fleet.device.firmware.machine import UpdateResult
 from fleet.server import Lwm2mServer
 
-from .conftest import DeviceFactory, EventLog
+from .conftest import FIRMWARE_LAYOUT, DeviceFactory, EventLog
 
 ALL = frozenset({0, 1, 2, 3})
 R = UpdateResult
@@ -77,6 +80,28 @@ async def test_5_0_8_says_what_the_device_can_download_with(
     await make_device("p3", firmware=FirmwareSettings(protocols=frozenset({0})))
     assert list((await server.read("p3", "/5/0/8")).values.values()) == [0]
     assert nosec.tree.value("/5/0/3") == 0
+
+
+def test_like_devices_with_a_narrowed_5_0_8_share_their_initial_values() -> None:
+    """The protocols are part of what makes devices alike: two NoSec devices (no CoAPS)
+    share one resolved copy of /5 (and of /0, /1), a device listing other protocols has its
+    own, and each reads what it can download with."""
+    clock = ManualClock()
+
+    def device(name: str, settings: FirmwareSettings | None = None) -> Device:
+        config = DeviceConfig(name, layout=FIRMWARE_LAYOUT, lifetime=60, firmware=settings)
+        return Device(config, clock=clock)
+
+    first, second = device("n1"), device("n2")
+    http_only = device("n3", FirmwareSettings(protocols=frozenset({2})))
+    assert list(first.tree.value("/5/0/8").values()) == [0, 2, 3]  # type: ignore[union-attr]
+    assert list(second.tree.value("/5/0/8").values()) == [0, 2, 3]  # type: ignore[union-attr]
+    assert list(http_only.tree.value("/5/0/8").values()) == [2]  # type: ignore[union-attr]
+    for oid in (0, 1, 5):
+        assert first.tree._objects[oid] is second.tree._objects[oid]
+    assert http_only.tree._objects[5] is not first.tree._objects[5]
+    first.tree.set_value("/1/0/1", 120)  # copy on write, as ever
+    assert second.tree.value("/1/0/1") == 60
 
 
 @pytest.mark.asyncio

@@ -1,6 +1,8 @@
 """scenarios/fota-campaign.yaml end to end: the scenario's devices, their seeded firmware faults
 installed by the fault framework, a campaign of the embedded server; every outcome is the one
-the seed prescribed, counted exactly (the full 1,000 devices with the 256 KiB image: slow)."""
+the seed prescribed, counted exactly, and every updated device is back with the new version on
+/3/0/3, in the campaign's read-back and in the platform's device info (the full 1,000 devices
+with the 256 KiB image: slow)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from fleet.runner.configs import device_config
 from fleet.scenario import load_scenario_text
 from fleet.server import Lwm2mServer
 from fleet.server.campaign import Campaign, CampaignOptions
+from fleet.server.platform.devices import device_info
 
 pytestmark = pytest.mark.asyncio
 
@@ -73,6 +76,12 @@ async def run_scenario(
             # runs beside the others' downloads instead of after them
             order = sorted(prescribed, key=lambda name: prescribed[name] != "firmware-hang")
             report = await asyncio.wait_for(campaign.run(order), 600)
+            shown: dict[str, tuple[object, object]] = {}
+            for device in devices:
+                record = server.device(device.name)
+                assert record is not None
+                fw = device_info(record)["deviceInfo"]["fwVersion"]
+                shown[device.name] = (device.tree.value("/3/0/3"), fw)
         finally:
             injector.close()
             await asyncio.gather(*(d.stop(deregister=False) for d in devices))
@@ -81,6 +90,10 @@ async def run_scenario(
         kind, result = EXPECTED.get(fault or "", ("updated", 1))
         outcome = campaign.outcomes[name]
         assert (outcome.kind, outcome.result or 0) == (kind, result), (name, fault, outcome)
+        version = "2.0.0" if kind == "updated" else "1.0.0"
+        assert shown[name] == (version, version), (name, fault, shown[name])
+        if kind == "updated":
+            assert outcome.version == "2.0.0"
         counts[kind] = counts.get(kind, 0) + 1
     assert report.by_kind == counts
     assert report.completion == 1.0

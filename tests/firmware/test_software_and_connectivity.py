@@ -84,5 +84,5 @@ async def test_connectivity_values(server: Lwm2mServer, make_device: DeviceFacto
     assert isinstance(quality, int) and 0 <= quality <= 34
     cell = one.tree.value("/4/0/8")
     assert cell == one.tree.value("/4/0/8") and isinstance(cell, int) and cell > 0
-    assert (await server.read("c1", "/4/0/0")).value == 6
-    assert two.tree.value("/4/0/8") != cell or two.tree.value("/4/0/2") != one.tree.value("/4/0/2")
+    assert (await server.read("c1", "/4/0/0")).value in (6, 7)  # LTE-FDD or NB-IoT
+    assert two.tree.value("/4/0/8") != cell  # each device its own cell (test_connectivity.py)

@@ -26,6 +26,7 @@ from fleet.runner.configs import device_config
 from fleet.scenario import load_scenario_text
 from fleet.server import Lwm2mServer
 from fleet.server.campaign import CampaignOptions
+from fleet.server.campaign.console import SOTA_USAGE
 from fleet.server.campaign.files import FileServer
 from fleet.server.campaign.software import SoftwareCampaign
 from fleet.server.platform.console import Console
@@ -138,9 +139,10 @@ async def test_sota_on_the_console(
         assert status["outcomes"] == {"updated": 1, "failed": 1}
         assert status["update_results"] == {"2": 1, "58": 1}
         await console.run_line("SOTA sw1")
+        assert SOTA_USAGE.startswith("SOTA ENDPOINT|* FILE [--push | --uri URI] [--version V]")
         await console.run_line(f"SOTA sw1 {image} --instance x")
         assert said[-2:] == [
-            "SOTA ENDPOINT|* FILE [--push] [--version V] [--instance N] [--no-activate]",
+            SOTA_USAGE,
             "SOTA: --instance takes an instance number, got 'x'",
         ]
     finally:

@@ -28,7 +28,8 @@
  *   {"id":7,"op":"write-attributes","endpoint":"dev1","path":"/3/0/9","attributes":{"pmin":1}}
  *   {"id":8,"op":"list"}
  * Every error becomes a JSON line; the process exits when stdin closes. The device registry is the
- * library's in-memory one (no MongoDB).
+ * library's in-memory one (no MongoDB). The JSON-lines plumbing and the socket binding are
+ * line_driver.js's, shared with shepherd_server.js.
  *
  * Two adaptations, both outside the library's own logic: its CoAP server and the per-request
  * agents are bound to --host (the library would listen on every interface), and the unregistration
@@ -37,10 +38,11 @@
  */
 'use strict';
 
-var readline = require('readline'),
-    coap = require('coap'),
+var coap = require('coap'),
     logger = require('logops'),
-    lwm2mServer = require('lwm2m-node-lib').server;
+    lwm2mServer = require('lwm2m-node-lib').server,
+    driver = require('./line_driver'),
+    emit = driver.emit;
 
 var options = {
     host: '127.0.0.1',
@@ -65,61 +67,7 @@ var FLAGS = {
 var OPERATIONS = ['list', 'read', 'write', 'execute', 'observe', 'cancel', 'discover',
     'write-attributes'];
 
-var serverInfo = null,
-    stopping = false;
-
-function emit(object) {
-    process.stdout.write(JSON.stringify(object) + '\n');
-}
-
-function describeError(error) {
-    if (error === null || error === undefined) {
-        return {name: 'ERROR', message: 'unknown error', code: null};
-    }
-    return {
-        name: error.name || 'ERROR',
-        message: String(error.message || error),
-        code: error.code === undefined ? null : error.code
-    };
-}
-
-function parseArguments(argv) {
-    for (var i = 0; i < argv.length; i += 2) {
-        var flag = FLAGS[argv[i]];
-        if (!flag || i + 1 >= argv.length) {
-            throw new Error('usage: nodelib_server.js ' + Object.keys(FLAGS).join(' X ') + ' X');
-        }
-        options[flag[0]] = flag[1](argv[i + 1]);
-        if (flag[1] === Number && !isFinite(options[flag[0]])) {
-            throw new Error(argv[i] + ' needs a number');
-        }
-    }
-}
-
-/* Keep the library's sockets on --host: its server would listen on every interface, and the
- * agent it creates per request would bind to the wildcard address on first send. */
-function bindToHost() {
-    var createServer = coap.createServer,
-        Agent = coap.Agent;
-
-    coap.createServer = function (serverOptions, listener) {
-        var server = createServer(serverOptions, listener),
-            listen = server.listen;
-
-        server.listen = function (port, address, done) {
-            if (typeof address === 'function') {
-                done = address;
-            }
-            return listen.call(server, port, options.host, done);
-        };
-        return server;
-    };
-    coap.Agent = function (agentOptions) {
-        var agent = new Agent(agentOptions);
-        agent._sock.bind(0, options.host);  // sends wait for the bind (Node's dgram queues them)
-        return agent;
-    };
-}
+var serverInfo = null;
 
 function parsePath(path, minimum) {
     var parts = String(path || '').split('/').filter(function (part) {
@@ -216,48 +164,6 @@ function runCommand(command, done) {
     });
 }
 
-function handleLine(line) {
-    var command,
-        finished = false,
-        timer;
-
-    if (line.trim() === '') {
-        return;
-    }
-    try {
-        command = JSON.parse(line);
-    } catch (error) {
-        emit({event: 'error', message: 'not JSON: ' + line});
-        return;
-    }
-    if (command === null || typeof command !== 'object' || command.id === undefined) {
-        emit({event: 'error', message: 'a command needs an "id": ' + line});
-        return;
-    }
-
-    function done(error, value) {
-        if (finished) {
-            return;
-        }
-        finished = true;
-        clearTimeout(timer);
-        if (error) {
-            emit({event: 'result', id: command.id, ok: false, error: describeError(error)});
-        } else {
-            emit({event: 'result', id: command.id, ok: true, value: value === undefined ? null : value});
-        }
-    }
-
-    timer = setTimeout(function () {
-        done({name: 'TIMEOUT', message: 'no answer in ' + options.commandTimeoutMs + ' ms', code: null});
-    }, options.commandTimeoutMs);
-    try {
-        runCommand(command, done);
-    } catch (error) {
-        done(error);
-    }
-}
-
 function setHandlers() {
     lwm2mServer.setHandler(serverInfo, 'registration',
         function (endpoint, lifetime, version, binding, payload, callback) {
@@ -291,41 +197,30 @@ function setHandlers() {
     });
 }
 
-function stop() {
-    if (stopping) {
+/* the library's stop throws on an observation whose device answered with an error (it calls
+ * close() on a plain response): the stopper exits anyway, at the latest after a second */
+var stop = driver.stopper(function (exit) {
+    if (!serverInfo) {
+        exit();
         return;
     }
-    stopping = true;
-    if (!serverInfo) {
-        process.exit(0);
-    }
-    // the library's stop throws on an observation whose device answered with an error (it
-    // calls close() on a plain response): exit anyway, at the latest after a second
-    setTimeout(exit, 1000);
-    try {
-        lwm2mServer.stop(serverInfo, exit);
-    } catch (error) {
-        emit({event: 'error', message: 'stop failed: ' + describeError(error).message});
-        exit();
-    }
-}
+    lwm2mServer.stop(serverInfo, exit);
+});
 
-function exit() {
-    process.exit(0);
+function answer(value) {
+    return {value: value === undefined ? null : value};
 }
 
 function main() {
     var config;
 
-    try {
-        parseArguments(process.argv.slice(2));
-    } catch (error) {
-        emit({event: 'error', message: error.message});
-        process.exit(2);
-    }
+    driver.parseOrExit(process.argv.slice(2), FLAGS, options,
+        'nodelib_server.js ' + Object.keys(FLAGS).join(' X ') + ' X');
     logger.setStream(process.stderr);
     logger.setLevel(options.logLevel);
-    bindToHost();
+    // keep the library's sockets on --host: its server would listen on every interface, and
+    // the agent it creates per request would bind to the wildcard address on first send
+    driver.bindSockets(coap, options.host);
 
     config = {
         port: options.port,
@@ -347,13 +242,11 @@ function main() {
         defaultAcceptFormat: options.acceptFormat || undefined
     };
 
-    process.on('uncaughtException', function (error) {
-        emit({event: 'error', message: 'uncaught: ' + (error && error.stack || error)});
-    });
+    driver.reportCrashes();
 
     lwm2mServer.start(config, function (error, info) {
         if (error) {
-            emit({event: 'error', message: 'start failed: ' + describeError(error).message});
+            emit({event: 'error', message: 'start failed: ' + driver.describeError(error).message});
             process.exit(1);
         }
         serverInfo = info;
@@ -363,9 +256,7 @@ function main() {
         setHandlers();
         emit({event: 'ready', host: options.host, port: config.port});
 
-        var lines = readline.createInterface({input: process.stdin, terminal: false});
-        lines.on('line', handleLine);
-        lines.on('close', stop);
+        driver.serveCommands(runCommand, options.commandTimeoutMs, answer, stop);
     });
 }
 

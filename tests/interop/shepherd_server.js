@@ -16,7 +16,7 @@
  *   {"event":"unregistration","endpoint":..}                          (devLeaving)
  *   {"event":"notification","endpoint":..,"path":..,"value":..}       (devNotify)
  *   {"event":"result","id":..,"ok":true,"status":"2.05","value":..}
- *   {"event":"result","id":..,"ok":false,"error":{"name":..,"message":..}}
+ *   {"event":"result","id":..,"ok":false,"error":{"name":..,"message":..,"code":..}}
  *   {"event":"error","message":..}              (an error the library emitted, a crash, a bad line)
  * stdin: one JSON command per line, answered by a "result" event with the same id:
  *   {"id":1,"op":"read","endpoint":"dev1","path":"/3/0/0"}
@@ -27,7 +27,8 @@
  *   {"id":6,"op":"discover","endpoint":"dev1","path":"/3/0"}
  *   {"id":7,"op":"write-attributes","endpoint":"dev1","path":"/3303/0/5700","attributes":{"pmin":1}}
  *   {"id":8,"op":"list"}
- * The process exits when stdin closes.
+ * The process exits when stdin closes. The JSON-lines plumbing and the socket binding are
+ * line_driver.js's, shared with nodelib_server.js.
  *
  * Adaptations, all outside the library's request handling: its database (nedb) lives in --db,
  * not inside node_modules; its CoAP server listens on --host and a port the system chooses (the
@@ -40,7 +41,8 @@
 'use strict';
 
 var path = require('path'),
-    readline = require('readline');
+    driver = require('./line_driver'),
+    emit = driver.emit;
 
 /* the library's own copy of node-coap (0.21), not lwm2m-node-lib's (0.22) beside it */
 var LIBRARY = path.dirname(require.resolve('coap-shepherd/package.json')),
@@ -67,29 +69,10 @@ var OPERATIONS = {
     }
 };
 
-var shepherd = null,
-    stopping = false;
+var shepherd = null;
 
-function emit(object) {
-    process.stdout.write(JSON.stringify(object) + '\n');
-}
-
-function describeError(error) {
-    if (error === null || error === undefined) {
-        return {name: 'ERROR', message: 'unknown error'};
-    }
-    return {name: error.name || 'ERROR', message: String(error.message || error)};
-}
-
-function parseArguments(argv) {
-    for (var i = 0; i < argv.length; i += 2) {
-        var flag = FLAGS[argv[i]];
-        if (!flag || i + 1 >= argv.length) {
-            throw new Error('usage: shepherd_server.js --db DIR [--host H] [--command-timeout-ms N]');
-        }
-        options[flag[0]] = flag[1](argv[i + 1]);
-    }
-    if (!options.db) {
+function requireDb(parsed) {
+    if (!parsed.db) {
         throw new Error('--db DIR is required (the library\'s database folder)');
     }
 }
@@ -108,30 +91,11 @@ function configure() {
 /* Sockets on --host; every request and the library's answer to it reported as events. */
 function adaptSockets() {
     var init = require('coap-shepherd/lib/init'),
-        createServer = coap.createServer,
-        Agent = coap.Agent,
         serverStart = init._coapServerStart;
 
-    coap.createServer = function (serverOptions, listener) {
-        var server = createServer(serverOptions, listener),
-            listen = server.listen;
-
+    driver.bindSockets(coap, options.host, function (server) {
         server.on('request', reportRequest);  // before the library's listener: sees it first
-        server.listen = function (port, address, done) {
-            if (typeof address === 'function') {
-                done = address;
-            }
-            return listen.call(server, port, options.host, done);
-        };
-        return server;
-    };
-    coap.Agent = function (agentOptions) {
-        var agent = new Agent(agentOptions);
-        if (!agentOptions || !agentOptions.socket) {
-            agent._sock.bind(0, options.host);  // sends wait for the bind (Node's dgram queues them)
-        }
-        return agent;
-    };
+    });
     init._coapServerStart = function (shep) {
         return serverStart.call(init, shep).then(function (server) {
             shep._net.port = server._sock.address().port;  // the port the system chose
@@ -233,96 +197,38 @@ function runCommand(command, done) {
     }, done);
 }
 
-function handleLine(line) {
-    var command,
-        finished = false,
-        timer;
-
-    if (line.trim() === '') {
-        return;
-    }
-    try {
-        command = JSON.parse(line);
-    } catch (error) {
-        emit({event: 'error', message: 'not JSON: ' + line});
-        return;
-    }
-    if (command === null || typeof command !== 'object' || command.id === undefined) {
-        emit({event: 'error', message: 'a command needs an "id": ' + line});
-        return;
-    }
-
-    function done(error, answer) {
-        if (finished) {
-            return;
-        }
-        finished = true;
-        clearTimeout(timer);
-        if (error) {
-            emit({event: 'result', id: command.id, ok: false, error: describeError(error)});
-        } else {
-            emit({
-                event: 'result', id: command.id, ok: true, status: answer.status,
-                value: answer.data === undefined ? null : answer.data
-            });
-        }
-    }
-
-    timer = setTimeout(function () {
-        done({name: 'TIMEOUT', message: 'no answer in ' + options.commandTimeoutMs + ' ms'});
-    }, options.commandTimeoutMs);
-    try {
-        runCommand(command, done);
-    } catch (error) {
-        done(error);
-    }
+function answer(reply) {
+    return {status: reply.status, value: reply.data === undefined ? null : reply.data};
 }
 
-function stop() {
-    if (stopping) {
-        return;
-    }
-    stopping = true;
-    setTimeout(exit, 1000);  // at the latest
+var stop = driver.stopper(function (exit) {
     if (!shepherd) {
         exit();
         return;
     }
     shepherd.stop().done(exit, exit);
-}
-
-function exit() {
-    process.exit(0);
-}
+});
 
 function main() {
-    try {
-        parseArguments(process.argv.slice(2));
-    } catch (error) {
-        emit({event: 'error', message: error.message});
-        process.exit(2);
-    }
+    driver.parseOrExit(process.argv.slice(2), FLAGS, options,
+        'shepherd_server.js --db DIR [--host H] [--command-timeout-ms N]', requireDb);
     configure();
     adaptSockets();
     shepherd = require('coap-shepherd');
     shepherd._net.port = 0;  // the library reads `config.port || 5683`
 
-    process.on('uncaughtException', function (error) {
-        emit({event: 'error', message: 'uncaught: ' + (error && error.stack || error)});
-    });
+    driver.reportCrashes();
     shepherd.on('error', function (error) {
-        emit({event: 'error', message: 'coap-shepherd: ' + describeError(error).message});
+        emit({event: 'error', message: 'coap-shepherd: ' + driver.describeError(error).message});
     });
     shepherd.on('ind', onIndication);
 
     shepherd.start().done(function () {
         shepherd.permitJoin(24 * 3600);
         emit({event: 'ready', host: options.host, port: shepherd._net.port});
-        var lines = readline.createInterface({input: process.stdin, terminal: false});
-        lines.on('line', handleLine);
-        lines.on('close', stop);
+        driver.serveCommands(runCommand, options.commandTimeoutMs, answer, stop);
     }, function (error) {
-        emit({event: 'error', message: 'start failed: ' + describeError(error).message});
+        emit({event: 'error', message: 'start failed: ' + driver.describeError(error).message});
         process.exit(1);
     });
 }

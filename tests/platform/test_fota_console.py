@@ -87,3 +87,32 @@ async def test_fota_mistakes(
     assert texts[2].startswith("FOTA: cannot read") and "missing.bin" in texts[2]
     assert texts[3] == "FOTA: nobody is not registered"
     assert texts[4].startswith("FOTA ENDPOINT|* FILE")
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("--uri", "ENDPOINT|* FILE [--push | --uri URI]"),
+        ("--uri http://example.com/fw", "is not a URI a device can download from"),
+        ("--uri coap:///fw", "is not a URI a device can download from"),
+        ("--uri ftp://127.0.0.1/fw", "devices download over coap, coaps, http or https only"),
+        ("--uri coap://127.0.0.1/fw --push", "it cannot go with --push"),
+    ],
+)
+async def test_fota_refuses_a_uri_no_device_could_use(
+    console: Console,
+    recorder: Recorder,
+    make_device: DeviceFactory,
+    tmp_path: pathlib.Path,
+    words: str,
+    said: str,
+) -> None:
+    device = await make_device("fw-a", layout=LAYOUT)
+    image = tmp_path / "app.bin"
+    image.write_bytes(build_package(IMAGE, name="app", version="3.1.0"))
+    await console.run_line(f"FOTA fw-a {image} {words}")
+    await console.run_line(f"SOTA fw-a {image} {words}")
+    texts = [s for s in recorder.said if isinstance(s, str)]
+    assert len(texts) == 2 and all(said in text for text in texts), texts
+    assert not said_dicts(recorder)  # no campaign started
+    assert device.tree.value("/5/0/3") == 0

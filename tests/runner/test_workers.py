@@ -7,9 +7,12 @@ machinery only; tests/acceptance/test_sharded.py runs real devices.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import multiprocessing.process
 import os
 import random
 import signal
+import threading
 
 import pytest
 
@@ -157,3 +160,34 @@ async def test_a_worker_killed_with_sigkill_says_how_many_registrations_it_left(
         "15 of its devices were registered at its last report: de-registered by the parent 0,"
         " left to expire 15 (15 whose locations never reached the parent)"
     ) in message
+
+
+async def test_a_ctrl_c_to_the_parent_while_a_worker_starts_stops_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The parent holds SIGINT while it starts a worker, in its main thread only: a Ctrl-C
+    # then goes to another thread of the process (here one waiting in the default
+    # executor, as a name lookup leaves it). Once the parent also ignored SIGINT during the
+    # start, that thread dropped it and the run went on to its end.
+    pool = stand_in_pool()
+    loop = asyncio.get_running_loop()
+    release = threading.Event()
+    other = loop.run_in_executor(None, release.wait)
+    spawn = multiprocessing.get_context("spawn").Process
+    start = spawn.start
+
+    def interrupted_start(process: multiprocessing.process.BaseProcess) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # arrives while the parent holds it
+        start(process)
+
+    monkeypatch.setattr(spawn, "start", interrupted_start)
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        summary = await asyncio.wait_for(pool.run(stop), WAIT)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        release.set()
+        await other
+    assert stop.is_set()
+    assert summary.aborted and exit_status(summary) == EXIT_ABORTED

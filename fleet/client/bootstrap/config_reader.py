@@ -25,7 +25,9 @@ from fleet.client.bootstrap.configs import (
     KeyPath,
     ServerAccountSpec,
 )
+from fleet.client.bootstrap.server_faults import KINDS, BootstrapFault
 from fleet.client.credentials import CredentialError, PatternCredentials
+from fleet.codec import json_text
 from fleet.errors import FleetError
 from fleet.model.path import Path
 
@@ -42,6 +44,7 @@ _SERVER_KEYS: Final = frozenset(
         "default_pmax",
     }
 )
+_FAULT_KEYS: Final = frozenset({"kind", "endpoints", "probability", "seconds"})
 _CONFIG_KEYS: Final = frozenset(
     {"servers", "delete", "discover", "format", "level", "psk_identity", "psk_key"}
 )
@@ -158,19 +161,52 @@ def endpoint_config(data: object, where: KeyPath = ()) -> BootstrapConfig:
         raise error.under(where) from None
 
 
+def fault_from(data: object, where: KeyPath = ()) -> BootstrapFault:
+    """A :class:`BootstrapFault` from ``{kind, endpoints, probability, seconds}``."""
+    data = _keys(data, _FAULT_KEYS, where)
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        raise BootstrapConfigError(f"one of {', '.join(KINDS)}", where, key="kind")
+    endpoints = data.get("endpoints", "*")
+    if not isinstance(endpoints, str) or not endpoints:
+        raise BootstrapConfigError("an endpoint name or pattern", where, key="endpoints")
+    numbers: dict[str, float] = {}
+    for key, default in (("probability", 1.0), ("seconds", 0.0)):
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise BootstrapConfigError(f"expected a number, got {value!r}", where, key=key)
+        numbers[key] = float(value)
+    try:
+        return BootstrapFault(kind, endpoints, numbers["probability"], numbers["seconds"])
+    except BootstrapConfigError as error:
+        raise error.under(where) from None
+
+
+def faults_from(data: object, where: KeyPath = ()) -> tuple[BootstrapFault, ...]:
+    """The ``faults:`` list."""
+    if not isinstance(data, list):
+        raise BootstrapConfigError(f"a list of faults, got {type(data).__name__}", where)
+    return tuple(fault_from(item, (*where, i)) for i, item in enumerate(data))
+
+
 def configs_from(data: object, where: KeyPath = ()) -> BootstrapConfigs:
-    """:class:`BootstrapConfigs` from ``{"endpoints": {pattern: config}}``."""
-    top = _keys(data, frozenset({"endpoints"}), where)
+    """:class:`BootstrapConfigs` from ``{"endpoints": {pattern: config}, "faults": [...],
+    "seed": N}`` (``faults`` and ``seed`` optional)."""
+    top = _keys(data, frozenset({"endpoints", "faults", "seed"}), where)
     endpoints = top.get("endpoints")
     if not isinstance(endpoints, Mapping) or not endpoints:
         raise BootstrapConfigError(
             "a mapping of endpoint name or pattern to configuration", where, key="endpoints"
         )
+    faults = faults_from(top["faults"], (*where, "faults")) if "faults" in top else ()
+    seed = _required_int(top, "seed", 0, where)
     return BootstrapConfigs(
         {
             str(name): endpoint_config(item, (*where, "endpoints", str(name)))
             for name, item in endpoints.items()
-        }
+        },
+        faults,
+        seed,
     )
 
 
@@ -185,7 +221,7 @@ def load_configs(path: str | FilePath) -> BootstrapConfigs:
         raise BootstrapConfigError(f"{file}: the file is not UTF-8 text") from None
     if file.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json_text.loads(text)
         except json.JSONDecodeError as error:
             raise BootstrapConfigError(
                 f"{file}:{error.lineno}:{error.colno}: {error.msg}"

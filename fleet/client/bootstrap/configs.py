@@ -28,6 +28,10 @@ shape (:mod:`fleet.scenario.bootstrap_server`)::
         level: instance
         psk_identity: "bs-{endpoint}"      # the bootstrap account's identity (DTLS)
         psk_key: "hex:..."
+    faults:                                # optional: the server fails on purpose
+      - {kind: unauthorized, endpoints: "dev-00*", probability: 0.1}
+      - {kind: slow, seconds: 2}
+    seed: 7                                # of the faults' draws
 
 Errors are :class:`BootstrapConfigError`: ``path`` is the key path of the
 offending value (``("endpoints", "dev-*", "servers", 0, "lifetime")``), so a file
@@ -42,7 +46,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from fleet.client.bootstrap.rules import SecurityMode
 from fleet.client.coap.psk import PskCredentials
@@ -53,6 +57,9 @@ from fleet.client.uri import parse_uri
 from fleet.codec.formats import ContentFormat
 from fleet.errors import FleetError
 from fleet.model.path import Path
+
+if TYPE_CHECKING:
+    from fleet.client.bootstrap.server_faults import BootstrapFault
 
 FORMATS: Final = {
     "tlv": ContentFormat.TLV,
@@ -193,6 +200,10 @@ class BootstrapConfigs:
     """Configurations by endpoint name or ``fnmatch`` pattern, in order."""
 
     entries: Mapping[str, BootstrapConfig] = field(default_factory=dict)
+    faults: tuple[BootstrapFault, ...] = ()
+    """How the Bootstrap-Server fails on purpose (``faults:``, :mod:`.server_faults`)."""
+    seed: int = 0
+    """Seed of the faults' draws (``seed:``): the same seed replays the same failures."""
 
     def for_endpoint(self, endpoint: str) -> BootstrapConfig | None:
         exact = self.entries.get(endpoint)

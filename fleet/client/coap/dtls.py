@@ -12,9 +12,11 @@ device opened, because that socket only talks to the server.
 
 :func:`open_dtls_client` binds, handshakes within a bounded time measured on the
 injected :class:`fleet.clock.Clock` and returns a :class:`DtlsClient`. A wrong key
-makes no noise in tinydtls (the server just drops the Finished message), so it
-shows up as :class:`DtlsHandshakeError` when the timeout runs out; a fatal alert
-fails at once. Retrying with back-off is the registrar's job. Keys are never part
+makes no noise (OpenSSL, GnuTLS and tinydtls servers all drop the Finished they cannot
+decrypt, as RFC 6347 §4.1.2.7 allows), so it shows up as :class:`DtlsHandshakeError`
+with the cause ``handshake timeout`` when the timeout runs out; an alert from the server
+during the handshake fails it at once, with the cause ``DTLS alert 40 (handshake_failure)
+received``. Retrying with back-off is the registrar's job. Keys are never part
 of a ``repr`` or an error message.
 
 Closing the :class:`DtlsEndpoint` (device stop, reboot, disable) sends
@@ -37,6 +39,7 @@ from fleet.client.coap.dtls_errors import (
     DtlsHandshakeError,
     DtlsUnavailable,
     alert_name,
+    alert_received,
 )
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.coap.session import (
@@ -178,6 +181,11 @@ class DtlsClientTransport(SecureClientTransport):
             if self._connected is not None and not self._connected.done():
                 self._connected.set_result(None)
         elif level == LEVEL_FATAL or (level == LEVEL_WARNING and code == ALERT_CLOSE_NOTIFY):
+            if not self._established:  # the handshake fails now, not when its timeout runs out
+                said = alert_received(code)
+                message = f"DTLS handshake with {self.peer_label()}: {said}"
+                self.fail(DtlsHandshakeError(message, said))
+                return
             reason = (
                 "close_notify" if code == ALERT_CLOSE_NOTIFY else f"fatal alert {alert_name(code)}"
             )

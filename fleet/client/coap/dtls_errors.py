@@ -27,6 +27,16 @@ def alert_name(code: int) -> str:
     return f"{code} ({name})" if name else str(code)
 
 
+def alert_received(code: int) -> str:
+    """``40`` -> ``"DTLS alert 40 (handshake_failure) received"``: the cause of a handshake
+    the server ended with an alert."""
+    return f"DTLS alert {alert_name(code)} received"
+
+
+HANDSHAKE_TIMEOUT: Final = "handshake timeout"
+"""The cause of a handshake that got no alert and did not finish in time."""
+
+
 class DtlsError(CoapError):
     """Root of the DTLS errors."""
 

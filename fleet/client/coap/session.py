@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.client.coap.dtls_errors import DtlsHandshakeError
+from fleet.client.coap.dtls_errors import HANDSHAKE_TIMEOUT, DtlsHandshakeError
 from fleet.client.coap.endpoint import CoapEndpoint
 from fleet.client.coap.errors import BindError
 from fleet.client.coap.wire import Address
@@ -196,8 +196,9 @@ async def open_secure_client(
         transport.close()
         if attempt.cancelled() and not _current_cancelled():
             raise DtlsHandshakeError(
-                f"DTLS handshake with {transport.peer_label()} did not complete in "
-                f"{handshake_timeout:g} s ({timeout_reason(transport, timeout_hint)})"
+                f"DTLS handshake with {transport.peer_label()}: {HANDSHAKE_TIMEOUT} after "
+                f"{handshake_timeout:g} s, no alert ({timeout_reason(transport, timeout_hint)})",
+                HANDSHAKE_TIMEOUT,
             ) from None
         raise
     except BaseException:

@@ -74,8 +74,9 @@ class FirmwareSettings:
     ``versions``: SHA-256 (hex) of a headerless image -> its version;
     ``keep``: keep the downloaded bytes (bounded by ``storage``) instead of
     only their digest; ``max_push``: the largest package a Write to
-    ``/5/0/0`` may carry (block-wise; beyond it 4.13); ``on_loss``: after a
-    lost block ``resume`` from it, ``restart`` from the start, or ``fail`` at
+    ``/5/0/0`` may carry (block-wise; beyond it 4.13; the device's CoAP body limit,
+    ``limits.max_body_size``, 64 KiB by default, is raised to it, never lowered);
+    ``on_loss``: after a lost block ``resume`` from it, ``restart`` from the start, or ``fail`` at
     once (4); ``retries`` losses tolerated, ``retry_delay`` seconds apart;
     ``block_timeout``: seconds one block may take (``None``: CoAP's
     retransmission limits); ``update_duration``: seconds in Updating;

@@ -1,6 +1,7 @@
 """Faults of the embedded Bootstrap-Server: how a real one fails a device, seeded and counted.
 
-A :class:`BootstrapFaults` holds :class:`BootstrapFault` entries, each for the
+A :class:`BootstrapFaults` holds :class:`BootstrapFault` entries
+(:mod:`fleet.client.bootstrap.server_faults`, where files and scenarios read them), each for the
 endpoints matching its ``fnmatch`` pattern, firing with its probability (drawn
 from a generator seeded with ``seed`` and the endpoint name, so a run replays):
 
@@ -21,34 +22,15 @@ import fnmatch
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Final
 
-KINDS: Final = ("unauthorized", "no-config", "fail-write", "fail-finish", "slow")
-REFUSALS: Final = frozenset({"unauthorized", "no-config"})
+from fleet.client.bootstrap.server_faults import (
+    KINDS,
+    REFUSALS,
+    BootstrapFault,
+    BootstrapFaultError,
+)
 
-
-class BootstrapFaultError(ValueError):
-    """A bootstrap server fault that cannot be used."""
-
-
-@dataclass(frozen=True, slots=True)
-class BootstrapFault:
-    """One kind of failure for the endpoints matching ``endpoints``."""
-
-    kind: str
-    endpoints: str = "*"
-    probability: float = 1.0
-    seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise BootstrapFaultError(
-                f"bootstrap server fault {self.kind!r} is not one of {', '.join(KINDS)}"
-            )
-        if not 0.0 <= self.probability <= 1.0:
-            raise BootstrapFaultError("probability must be between 0 and 1")
-        if self.kind == "slow" and not self.seconds > 0:
-            raise BootstrapFaultError("a slow bootstrap server needs seconds > 0")
+__all__ = ["KINDS", "REFUSALS", "BootstrapFault", "BootstrapFaultError", "BootstrapFaults"]
 
 
 @dataclass(slots=True)

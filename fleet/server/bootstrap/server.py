@@ -70,7 +70,9 @@ class BootstrapServer(BootstrapOperations):
         self.clock = clock
         self.models = models
         self.request_timeout = request_timeout
-        self.faults = faults if faults is not None else BootstrapFaults()
+        self.faults = (
+            faults if faults is not None else BootstrapFaults(configs.faults, seed=configs.seed)
+        )
         self.counters: Counter[str] = Counter()
         """``requests``, ``accepted``, ``rejected``, ``finished``, ``failed``, ``steps.<op>``."""
         self.finished: dict[str, int] = {}
@@ -100,7 +102,8 @@ class BootstrapServer(BootstrapOperations):
         """Bind the UDP socket (and, when a configuration has a bootstrap PSK, the DTLS one on
         ``dtls_port``). ``bus``: share another server's events (``Lwm2mServer``'s);
         ``limits`` / ``receive_buffer``: as :meth:`Lwm2mServer.start` (a storm of thousands
-        of devices overflows the kernel's default UDP buffer)."""
+        of devices overflows the kernel's default UDP buffer); ``faults``: instead of the
+        configurations' own (``configs.faults`` with ``configs.seed``)."""
         server = cls(
             configs,
             clock=clock if clock is not None else LoopClock(asyncio.get_running_loop()),

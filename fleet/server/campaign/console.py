@@ -1,16 +1,19 @@
-"""The console's firmware commands: ``FOTA EP|* FILE [--push] [--version V]``,
-``SOTA EP|* FILE [--push] [--version V] [--instance N] [--no-activate]`` and
+"""The console's firmware commands: ``FOTA EP|* FILE [--push | --uri URI] [--version V]``,
+``SOTA EP|* FILE [--push | --uri URI] [--version V] [--instance N] [--no-activate]`` and
 ``FOTA-STATUS [EP] [--wait]``.
 
 ``FOTA`` starts a :class:`~.run.Campaign` in the background for one endpoint or every
 registered one (``*``), serving FILE from a :class:`~.files.FileServer` on the server's host
-(pull) or pushing it (``--push``). A FILE without our package header is wrapped in one when
-``--version V`` says which version it is (its name is the file's name); otherwise devices
-judge it themselves (a headerless image is "unsupported package type" unless they map its
-hash to a version). It answers at once with the campaign's number, its devices and URI.
-``FOTA-STATUS`` prints each campaign's tally (``--wait``: after the running ones finished);
-with an endpoint, that device's outcome. ``SOTA`` does the same for Object 9 Software
-Management (:class:`~.software.SoftwareCampaign`: download, Install, Activate unless
+(pull) or pushing it (``--push``); with ``--uri URI`` the devices download from that file
+server instead (any CoAP/CoAPS/HTTP/HTTPS server already serving the image: FILE is the local
+copy that says which version to expect). A URI no device could download from (no IP host, a
+scheme no device has) is refused at once with the reason. A FILE without our package header is
+wrapped in one when ``--version V`` says which version it is (its name is the file's name);
+otherwise devices judge it themselves (a headerless image is "unsupported package type" unless
+they map its hash to a version). It answers at once with the campaign's number, its devices and
+URI. ``FOTA-STATUS`` prints each campaign's tally (``--wait``: after the running ones
+finished); with an endpoint, that device's outcome. ``SOTA`` does the same for Object 9
+Software Management (:class:`~.software.SoftwareCampaign`: download, Install, Activate unless
 ``--no-activate``, on instance ``--instance N``, default 0); its campaigns are listed by
 ``FOTA-STATUS`` with the others (``"kind": "software"``).
 """
@@ -23,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Final
 
+from fleet.client.firmware.uri import PROTOCOL_NUMBERS, parse_package_uri
+from fleet.device.firmware.machine import UpdateResult
 from fleet.device.firmware.package import PackageError, build_package, read_header
 from fleet.server.campaign.files import FileServer
 from fleet.server.campaign.run import Campaign, CampaignOptions
@@ -30,8 +35,11 @@ from fleet.server.campaign.software import SoftwareCampaign
 from fleet.server.server import Lwm2mServer
 
 FOTA_WORDS: Final = ("FOTA", "SOTA", "FOTA-STATUS")
-USAGE: Final = "FOTA ENDPOINT|* FILE [--push] [--version V]"
-SOTA_USAGE: Final = "SOTA ENDPOINT|* FILE [--push] [--version V] [--instance N] [--no-activate]"
+USAGE: Final = "FOTA ENDPOINT|* FILE [--push | --uri URI] [--version V]"
+SOTA_USAGE: Final = (
+    "SOTA ENDPOINT|* FILE [--push | --uri URI] [--version V] [--instance N] [--no-activate]"
+)
+EVERY_PROTOCOL: Final = frozenset(PROTOCOL_NUMBERS.values())
 Say = Callable[[Any], None]
 
 
@@ -57,13 +65,19 @@ class FotaDesk:
         push, activate = "--push" in args, "--no-activate" not in args
         words = [a for a in args if a not in flags]
         version, words = _option(words, "--version")
+        uri, words = _option(words, "--uri")
         instance_text, words = _option(words, "--instance") if software else (None, words)
-        if version == "" or instance_text == "" or len(words) != 2:
+        if version == "" or instance_text == "" or uri == "" or len(words) != 2:
             say(usage)
             return
         if instance_text is not None and not instance_text.isdigit():
             say(f"SOTA: --instance takes an instance number, got {instance_text!r}")
             return
+        if uri is not None:
+            refused = _refused_uri(uri, push)
+            if refused:
+                say(f"{'SOTA' if software else 'FOTA'}: {refused}")
+                return
         target, file = words
         path = pathlib.Path(file)
         try:
@@ -81,7 +95,7 @@ class FotaDesk:
         if target != "*" and self.server.registration(target) is None:
             say(f"FOTA: {target} is not registered")
             return
-        if push:
+        if push or uri is not None:
             files = None
         else:
             if self._files is None:
@@ -94,13 +108,14 @@ class FotaDesk:
                 self.server,
                 data,
                 name=name,
+                uri=uri,
                 files=files,
                 options=options,
                 instance=int(instance_text or 0),
                 activate=activate,
             )
             if software
-            else Campaign(self.server, data, name=name, files=files, options=options)
+            else Campaign(self.server, data, name=name, uri=uri, files=files, options=options)
         )
         await campaign.prepare()
         self.campaigns.append(campaign)
@@ -154,6 +169,21 @@ def _option(words: list[str], flag: str) -> tuple[str | None, list[str]]:
     if at + 1 >= len(words):
         return "", words[:at]
     return words[at + 1], words[:at] + words[at + 2 :]
+
+
+def _refused_uri(uri: str, push: bool) -> str:
+    """Why ``--uri`` cannot serve a campaign (empty text: it can)."""
+    if push:
+        return "--uri names a file server to pull from; it cannot go with --push"
+    target = parse_package_uri(uri, EVERY_PROTOCOL)
+    if target is UpdateResult.INVALID_URI:
+        return (
+            f"--uri {uri!r} is not a URI a device can download from (an IP literal or "
+            "localhost host, no user information or fragment): devices would answer 7"
+        )
+    if target is UpdateResult.UNSUPPORTED_PROTOCOL:
+        return f"--uri {uri!r}: devices download over coap, coaps, http or https only"
+    return ""
 
 
 def _tally(number: int, campaign: Campaign) -> dict[str, Any]:

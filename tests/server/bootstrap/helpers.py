@@ -9,9 +9,11 @@ from typing import Any
 
 from fleet.client.bootstrap.configs import single
 from fleet.client.bootstrap.rules import SecurityMode
+from fleet.client.config import DeviceConfig
 from fleet.client.credentials import PatternCredentials, key_lookup
 from fleet.client.device import Device
 from fleet.client.events import ClientEvent
+from fleet.clock import Clock
 from fleet.server import Lwm2mServer
 from fleet.server.bootstrap import BootstrapServer, ServerAccountSpec
 from fleet.server.bootstrap.faults import BootstrapFault, BootstrapFaults
@@ -86,3 +88,37 @@ class Log:
             for e in self.events
             if isinstance(e, kind) and (endpoint is None or e.endpoint == endpoint)
         ]
+
+
+@asynccontextmanager
+async def waiting_device(
+    secure: bool, endpoint: str, *, clock: Clock | None = None, **config: Any
+) -> AsyncIterator[tuple[Pair, Device, Log]]:
+    """A device that bootstrapped every step but Finish (a ``fail-finish`` fault) and now waits
+    for it, so a test can send single operations; over DTLS-PSK when ``secure`` (the
+    operations then go through the bootstrap account's own DTLS session)."""
+    async with bootstrap_pair(secure=secure, faults=[BootstrapFault("fail-finish")]) as pair:
+        log = Log()
+        uri = pair.bootstrap.secure_uri if secure else pair.bootstrap.uri
+        assert uri is not None
+        psk = BOOTSTRAP_PSK.credentials(0, endpoint) if secure else None
+        device = log.watch(
+            Device(DeviceConfig(endpoint, bootstrap=uri, bootstrap_psk=psk, **config), clock=clock)
+        )
+        finish = pair.expect(EventKind.BOOTSTRAP_FINISH, endpoint)  # the fault's "not sent"
+        await device.start()
+        try:
+            await asyncio.wait_for(finish, 10)
+            await asyncio.wait_for(pair.bootstrap.wait_for_sessions(), 10)
+            if secure:
+                dual = pair.bootstrap._dual
+                assert dual is not None
+                assert dual.identity(device_address(device)) == b"bs-" + endpoint.encode()
+            yield pair, device, log
+        finally:
+            await device.stop()
+
+
+def device_address(device: Device) -> tuple[str, int]:
+    assert device.address is not None
+    return device.address

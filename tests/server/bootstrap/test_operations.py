@@ -15,19 +15,17 @@ import pytest_asyncio
 
 from fleet.client.bootstrap.driver import BootstrapState
 from fleet.client.coap.wire import Message
-from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import BootstrapDone
 from fleet.codec import ContentFormat, decode
 from fleet.model.nodes import ObjectInstance, SingleResource
 from fleet.model.path import Path
 from fleet.model.shipped import shipped_registry
-from fleet.server.bootstrap.faults import BootstrapFault
 from fleet.server.bootstrap.plan import Step, parse_discover
 from fleet.server.events import EventKind
 from tests.client.dtls.helpers import requires_dtls
 
-from .helpers import BOOTSTRAP_PSK, Log, Pair, bootstrap_pair
+from .helpers import Log, Pair, device_address, waiting_device
 
 pytestmark = pytest.mark.asyncio
 EP = "ops"
@@ -35,29 +33,11 @@ EP = "ops"
 
 @pytest_asyncio.fixture(params=["udp", pytest.param("dtls", marks=requires_dtls)])
 async def waiting(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Pair, Device, Log]]:
-    secure = request.param == "dtls"
-    async with bootstrap_pair(secure=secure, faults=[BootstrapFault("fail-finish")]) as pair:
-        log = Log()
-        uri = pair.bootstrap.secure_uri if secure else pair.bootstrap.uri
-        assert uri is not None
-        psk = BOOTSTRAP_PSK.credentials(0, EP) if secure else None
-        device = log.watch(Device(DeviceConfig(EP, bootstrap=uri, bootstrap_psk=psk)))
-        finish = pair.expect(EventKind.BOOTSTRAP_FINISH, EP)  # the fault's "not sent"
-        await device.start()
-        await asyncio.wait_for(finish, 10)
-        await asyncio.wait_for(pair.bootstrap.wait_for_sessions(), 10)
-        if secure:  # the operations below go through the bootstrap account's DTLS session
-            dual = pair.bootstrap._dual
-            assert dual is not None and dual.identity(_address(device)) == b"bs-" + EP.encode()
-        try:
-            yield pair, device, log
-        finally:
-            await device.stop()
+    async with waiting_device(request.param == "dtls", EP) as found:
+        yield found
 
 
-def _address(device: Device) -> tuple[str, int]:
-    assert device.address is not None
-    return device.address
+_address = device_address
 
 
 async def test_the_device_waits_for_finish(waiting: tuple[Pair, Device, Log]) -> None:
@@ -107,6 +87,24 @@ async def test_delete_root_spares_the_bootstrap_account(waiting: tuple[Pair, Dev
     assert device.tree.instances(1) == [] and device.tree.instances(3303) == []
     code, payload = await pair.bootstrap.delete(EP, _address(device), "/0/0")
     assert code == "4.00" and b"never deleted" in payload
+
+
+async def test_delete_of_instances_and_of_the_security_object(
+    waiting: tuple[Pair, Device, Log],
+) -> None:
+    # 5.2.7.5: an instance is deleted by name; /0 deletes every Security instance but the
+    # Bootstrap-Server Account's
+    pair, device, _ = waiting
+    address = _address(device)
+    assert device.tree.instances(0) == [0, 1] and device.tree.instances(1) == [0]
+    assert (await pair.bootstrap.delete(EP, address, "/1/0"))[0] == "2.02"
+    assert device.tree.instances(1) == []
+    assert (await pair.bootstrap.delete(EP, address, "/3303/0"))[0] == "2.02"
+    assert device.tree.instances(3303) == []
+    assert (await pair.bootstrap.delete(EP, address, "/0"))[0] == "2.02"
+    assert device.tree.instances(0) == [0] and device.tree.stored(0, 0, 1) is True
+    code, payload = await pair.bootstrap.delete(EP, address, "/3/0")
+    assert code == "4.00" and b"never deleted" in payload  # the Device object instance
 
 
 async def test_finish_without_a_usable_account_is_not_acceptable(
@@ -165,3 +163,33 @@ async def test_a_bootstrap_write_creates_the_instance_it_names(
     assert (await pair.bootstrap.write(EP, _address(device), step))[0] == "2.04"
     assert device.tree.stored(0, 5, 0) == "coap://127.0.0.1:1"
     assert device.tree.stored(0, 5, 10) == 9
+
+
+@pytest.mark.parametrize("transport", ["udp", pytest.param("dtls", marks=requires_dtls)])
+async def test_bootstrap_read_on_a_1_0_device_is_method_not_allowed(transport: str) -> None:
+    # LwM2M 1.0 Core 5.2.7 (the Bootstrap Interface's operations: Request, Finish, Write,
+    # Delete, Discover) has no Bootstrap-Read; it arrives in 1.1 (5.2.7.2). A 1.0 client has
+    # no such operation on /1, so a GET without Accept link-format there is 4.05.
+    async with waiting_device(transport == "dtls", "old", lwm2m_version="1.0") as found:
+        pair, device, _ = found
+        code, payload = await pair.bootstrap.read("old", device_address(device), "/1/0")
+        assert code == "4.05" and b"LwM2M 1.1 operation" in payload
+        # Bootstrap-Discover is a 1.0 operation and answers, naming the device's version
+        code, payload = await pair.bootstrap.discover("old", device_address(device))
+        assert code == "2.05" and payload.startswith(b"</>;lwm2m=1.0,") and b"</1/0>" in payload
+        # and the 1.0 device finishes its bootstrap and registers as 1.0
+        registered = pair.server.expect(EventKind.REGISTRATION, endpoint="old")
+        assert (await pair.bootstrap.finish("old", device_address(device)))[0] == "2.04"
+        event = await asyncio.wait_for(registered, 10)
+        assert event.registration is not None and event.registration.lwm2m_version == "1.0"
+
+
+async def test_bootstrap_read_of_access_control_is_allowed(
+    waiting: tuple[Pair, Device, Log],
+) -> None:
+    # 5.2.7.2 (1.1): /2 may be read; this layout has no /2, so the read is 4.04, not 4.00
+    pair, device, _ = waiting
+    code, _ = await pair.bootstrap.read(EP, _address(device), "/2")
+    assert code == "4.04"
+    code, payload = await pair.bootstrap.read(EP, _address(device), "/1", accept=112)
+    assert code == "2.05" and payload
