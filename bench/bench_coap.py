@@ -16,10 +16,10 @@ Prints two tables:
    process cannot swing a ratio. The device's ``GET /3/0/0`` is reported as a share of the
    echo on the same loop, computed per round (paired) and summarised the same way.
 
-Everything is bounded in count and seconds and stays on 127.0.0.1.
+Everything is bounded in count and seconds and stays on loopback (127.0.0.2 by default).
 
     .venv/bin/python bench/bench_coap.py [--seconds 3] [--repeat 3] [--window 64]
-        [--loops asyncio,uvloop] [--memory 1000,5000] [--json FILE] [--host 127.0.0.1]
+        [--loops asyncio,uvloop] [--memory 1000,5000] [--json FILE] [--host 127.0.0.2]
 
 ``--profile KIND`` (e.g. ``device-3/0``) instead runs that one leg once per loop with
 the server process under cProfile and prints its top entries by own time (rates
@@ -57,7 +57,7 @@ from fleet.client.device import Device
 from fleet.runner import loops
 from fleet.server import Lwm2mServer
 
-HOST = "127.0.0.1"  # --host: another loopback address when this one has no ports left
+HOST = "127.0.0.2"  # --host; not 127.0.0.1, whose ports the rest of the machine needs
 SERVER_CPU, LOAD_CPU = 0, 1
 SERVE_LIMIT = 120.0  # a server process never lives longer than this
 
@@ -447,7 +447,7 @@ def main() -> None:
     parser.add_argument("--loop", default="asyncio", help=argparse.SUPPRESS)
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--host", default="127.0.0.1", help="loopback address of every socket")
+    parser.add_argument("--host", default=HOST, help="loopback address of every socket")
     parser.add_argument("--profile", help="profile the server of this one leg instead")
     parser.add_argument("--profile-top", type=int, default=15, help="entries printed")
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)

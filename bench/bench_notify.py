@@ -52,7 +52,7 @@ from fleet.model.path import Path
 from fleet.runner.devices import fleet_device
 from fleet.runner.limits import plan_capacity
 from fleet.runner.worker import ScenarioSource
-from fleet.runner.workers import WorkerPool
+from fleet.runner.workers import WorkerError, WorkerPool
 from fleet.scenario import load_scenario_text
 
 PMAX = 10
@@ -261,6 +261,12 @@ async def drive(pool: WorkerPool, ask: Any, args: argparse.Namespace) -> dict[st
         if pool.snapshot().registrations >= args.devices:
             break
     ramp = time.monotonic() - (pool.started or deadline)
+    print(
+        f"ramp: {pool.snapshot().registrations} registered in {ramp:.1f} s;"
+        f" load {os.getloadavg()[0]:.2f}",
+        file=sys.stderr,
+        flush=True,
+    )
     if args.burst:
         return await burst(pool, running, stop, ask, args, ramp)
     await asyncio.wait([running], timeout=2 * args.period)  # every observation sent its first value
@@ -271,11 +277,34 @@ async def drive(pool: WorkerPool, ask: Any, args: argparse.Namespace) -> dict[st
         await asyncio.wait([running], timeout=30)
         if half % 2:
             figures["rss_by_minute"].append(fleet_rss(pool))
+            seen = await ask("report")
+            print(  # as it goes: a run that cannot stop in time still leaves its figures
+                f"minute {half // 2 + 1}: on time {seen['on_time']}, late {seen['late']},"
+                f" silent {seen['silent_at_end']}; fleet RSS"
+                f" {figures['rss_by_minute'][-1] / 2**20:.0f} MiB; load {os.getloadavg()[0]:.2f}",
+                file=sys.stderr,
+                flush=True,
+            )
     figures["rss_end"] = fleet_rss(pool)
     figures["observer"] = await ask("report")
     figures["states"] = dict(pool.snapshot().states)
+    figures["load"] = os.getloadavg()
+    return await stopped(figures, running, stop, args)
+
+
+async def stopped(
+    figures: dict[str, Any], running: asyncio.Future[Any], stop: asyncio.Event, args: Any
+) -> dict[str, Any]:
+    """Stop the fleet; a stop that fails (a worker too busy to stop in time) is reported with
+    the figures measured before it instead of losing them."""
+    print(f"measured: {json.dumps(figures)}", file=sys.stderr, flush=True)
     stop.set()
-    figures["summary"] = await asyncio.wait_for(running, args.stop_timeout)
+    started = time.monotonic()
+    try:
+        figures["summary"] = await asyncio.wait_for(running, args.stop_timeout)
+        figures["stop"] = f"{time.monotonic() - started:.1f} s"
+    except (WorkerError, TimeoutError) as error:
+        figures["stop"] = f"failed after {time.monotonic() - started:.1f} s: {error}"
     return figures
 
 
@@ -304,9 +333,8 @@ async def burst(
     figures["observer"] = await ask("report")
     figures["states"] = dict(pool.snapshot().states)
     figures["rss_by_minute"] = []
-    stop.set()
-    figures["summary"] = await asyncio.wait_for(running, args.stop_timeout)
-    return figures
+    figures["load"] = os.getloadavg()
+    return await stopped(figures, running, stop, args)
 
 
 def main() -> int:
@@ -418,6 +446,8 @@ def main() -> int:
         ),
         ("observer RSS", f"{seen['rss'] / 2**20:.0f} MiB"),
         ("device states at the end", json.dumps(figures["states"])),
+        ("load average (1/5/15 min) at the end", " ".join(f"{x:.2f}" for x in figures["load"])),
+        ("stop (de-register all)", figures["stop"]),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
@@ -452,6 +482,8 @@ def print_burst(args: argparse.Namespace, capacity: Any, figures: dict[str, Any]
     rows += [
         ("fleet RSS before / after", f"{after / 2**20:.0f} / {end / 2**20:.0f} MiB"),
         ("device states at the end", json.dumps(figures["states"])),
+        ("load average (1/5/15 min) at the end", " ".join(f"{x:.2f}" for x in figures["load"])),
+        ("stop (de-register all)", figures["stop"]),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

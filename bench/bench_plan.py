@@ -5,8 +5,10 @@ registration, per Update and per notification, resident memory per device — an
 one machine, it prints what each resource demands for a fleet of ``--devices`` (1,000,000 by
 default) and how many machines of this size it takes, naming the resource that binds.
 
-Steady state: every device sends one Update per ``lifetime`` (LwM2M's registration update,
-sent a little before the lifetime ends) and one notification per ``period`` (pmin = pmax);
+Steady state: every device sends one Update per ``lifetime`` less the device's update margin
+(``fleet.client.registration.update_margin``: a tenth of the lifetime, at least CoAP's
+MAX_TRANSMIT_WAIT, at most half: every 30 s for a lifetime of 60 s, every 77,760 s for a day)
+and one notification per ``period`` (pmin = pmax);
 the ramp registers the fleet at ``--ramp-rate`` arrivals per second (all machines together).
 Usable capacity per machine is ``--cpu-share`` of its cores (the rest: kernel, the parent,
 the metrics endpoint, bursts) and ``--memory-share`` of its memory; UDP ports are unique per
@@ -30,6 +32,8 @@ import argparse
 import json
 import math
 from dataclasses import asdict, dataclass
+
+from fleet.client.registration import update_margin
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,14 @@ def _machines(demand: float, per_machine: float) -> int:
     return math.ceil(demand / per_machine - 1e-9)
 
 
+def update_interval(lifetime: float) -> float:
+    """Seconds between a device's Updates: the fleet's devices update ``update_margin`` early."""
+    return lifetime if math.isinf(lifetime) else lifetime - update_margin(lifetime)
+
+
 def plan(costs: Costs, machine: Machine, load: Load) -> Plan:
     """The machines ``load`` needs: the largest demand of CPU (steady and ramp), memory, ports."""
-    updates = load.devices / load.lifetime
+    updates = load.devices / update_interval(load.lifetime)
     notifications = load.devices / load.period if load.period > 0 else 0.0
     steady = updates * costs.cpu_per_update + notifications * costs.cpu_per_notification
     ramp = steady + load.ramp_rate * costs.cpu_per_registration
@@ -153,7 +162,8 @@ def main() -> None:
     result = plan(costs, machine, load)
 
     print(
-        f"{load.devices:,} devices: an Update every {load.lifetime:g} s, "
+        f"{load.devices:,} devices: an Update every {update_interval(load.lifetime):g} s"
+        f" (lifetime {load.lifetime:g} s), "
         + (f"a notification every {load.period:g} s" if load.period > 0 else "not observed")
         + f"; registered at {load.ramp_rate:,.0f}/s"
     )

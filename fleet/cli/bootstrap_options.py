@@ -19,7 +19,6 @@ summary counts its faults).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
@@ -31,6 +30,7 @@ from fleet.client.bootstrap.config_reader import fault_from
 from fleet.client.bootstrap.configs import single
 from fleet.client.bootstrap.server_faults import BootstrapFault
 from fleet.client.credentials import CredentialError, PatternCredentials
+from fleet.codec import json_text
 from fleet.server.bootstrap import (
     BootstrapConfigError,
     BootstrapConfigs,
@@ -215,4 +215,6 @@ def report(options: BootstrapOptions, server: BootstrapServer) -> None:
         click.echo(f"  faults (injected on purpose): {total}: {fired}", err=True)
     if options.summary_json is not None:
         document = {"bootstrap_server": found}
-        options.summary_json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        options.summary_json.write_text(
+            json_text.dumps(document, indent=2) + "\n", encoding="utf-8"
+        )

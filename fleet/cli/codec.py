@@ -12,7 +12,6 @@ link`` prints the links as ``[{"target": ..., "attributes": {...}}]``.
 
 from __future__ import annotations
 
-import json
 import math
 import pathlib
 import sys
@@ -21,7 +20,7 @@ import click
 
 import fleet.codec as codec
 from fleet.cli.options import objects_option, registry_from_options
-from fleet.codec import ContentFormat, ModelView, parse_format
+from fleet.codec import ContentFormat, ModelView, json_text, parse_format
 from fleet.errors import FleetError
 from fleet.model import Composite, ModelRegistry, ObjectLink, Path, Value, coerce_value, flatten
 
@@ -132,7 +131,7 @@ def decode(
                 {"target": link.target, "attributes": dict(link.attributes)}
                 for link in codec.parse_links(payload)
             ]
-            click.echo(json.dumps(links, indent=2, ensure_ascii=False))
+            click.echo(json_text.dumps(links, indent=2, ensure_ascii=False))
             return
         models, versions = _models(objects_dirs, lwm2m_version)
         node = codec.decode(fmt, payload, path, models, versions=versions)
@@ -140,7 +139,7 @@ def decode(
         raise click.ClickException(f"cannot decode the {fmt.short_name} payload: {exc}") from None
     values = flatten(node) if isinstance(node, Composite) else flatten(node, path)
     result = {str(p): _json_value(v) for p, v in sorted(values.items())}
-    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    click.echo(json_text.dumps(result, indent=2, ensure_ascii=False))
 
 
 @click.command()
@@ -161,7 +160,7 @@ def encode(
     with click.open_file(file or "-", "r", encoding="utf-8") as stream:
         text = stream.read()
     try:
-        data = json.loads(text)
+        data = json_text.loads(text)
     except ValueError as exc:
         raise click.ClickException(f"the input is not JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -40,6 +40,7 @@ import click
 from fleet.cli.durations import Duration
 from fleet.cli.options import loop_option, objects_option_with, registry_from_options
 from fleet.cli.x509_options import x509_from_options, x509_options
+from fleet.client.addresses import shown
 from fleet.client.coap.psk import PskCredentials
 from fleet.client.config import LWM2M_VERSIONS, ConfigError, DeviceConfig, default_registry
 from fleet.client.device import Device
@@ -82,7 +83,8 @@ def describe(event: ClientEvent) -> str | None:
             return f"{event.operation.value} {event.path} {fmt} {event.code}"
         return f"{event.method} {event.path} {fmt} {event.code}"
     if isinstance(event, Registered):
-        return f"registered at {event.location} (lifetime {event.lifetime} s)"
+        server = "" if event.server is None else f" with {shown(event.server)}"
+        return f"registered at {event.location}{server} (lifetime {event.lifetime} s)"
     if isinstance(event, Updated):
         changed = "&".join(event.query) or "nothing changed"
         return f"updated {event.location}: {changed}{' + links' if event.links else ''}"
@@ -90,6 +92,8 @@ def describe(event: ClientEvent) -> str | None:
         answered = "" if event.answered else " (no answer)"
         return f"de-registered {event.location}: {event.reason}{answered}"
     if isinstance(event, RegistrationFailed):
+        if event.retry_in == 0:  # at once, as the reason says (next address or version)
+            return f"{event.operation} failed: {event.reason}"
         then = "giving up" if event.final else f"retry in {event.retry_in:g} s"
         return f"{event.operation} failed: {event.reason}; {then}"
     if isinstance(event, Retransmitted):

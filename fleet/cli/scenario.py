@@ -8,7 +8,6 @@ status for a wrong command line: both mean "fix the input").
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import click
 
 from fleet.cli.options import objects_option
 from fleet.cli.server_setup import check_rules
+from fleet.codec import json_text
 from fleet.runner.reachable import cannot_run
 from fleet.scenario import STARTER, ScenarioErrors, json_schema, load_scenario, run_settings
 from fleet.scenario.starter import SCHEMA_FILE
@@ -118,7 +118,7 @@ def schema(output: pathlib.Path | None) -> None:
     Save it beside your scenarios and point editors at it with a first line
     "# yaml-language-server: $schema=./scenario.schema.json".
     """
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json_text.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
         return

@@ -141,7 +141,10 @@ class DeviceConfig:
     ``net.core.rmem_max`` where the process may (default 2 MiB: a burst of confirmable
     requests overflows Linux's default ~208 KiB; ``None`` keeps the system default).
     ``firmware``: what Object 5 does (downloads, storage, faults;
-    :mod:`fleet.client.firmware.settings`; ``None``: defaults).
+    :mod:`fleet.client.firmware.settings`; ``None``: defaults). ``resolved``: every
+    address the server's name had when the shard looked it up (preferred first), used by
+    the device's first connect; ``resolver``: how the device looks the name up again
+    (default: the system's; :mod:`fleet.client.addresses`).
 
     ``bootstrap``: the Bootstrap-Server URI (``coap://`` NoSec, ``coaps://`` with
     ``bootstrap_psk``); the device then starts with only its Bootstrap-Server
@@ -184,7 +187,7 @@ class DeviceConfig:
     any_source: bool = False
     receive_buffer: int | None = DEVICE_RECEIVE_BUFFER
     lwm2m_fallback: tuple[str, ...] = ()
-    resolved: Address | None = None
+    resolved: tuple[Address, ...] | None = None
     resolver: Resolver | None = field(default=None, repr=False)
     uri: ServerUri = field(init=False, repr=False)
     x509: X509Credentials | None = None
@@ -277,9 +280,11 @@ class DeviceConfig:
     @property
     def server_address(self) -> Address | None:
         """The server as ``(numeric host, port)``: the URI's literal, else the address its
-        name ``resolved`` to (the shard's lookup); ``None`` until a name is resolved."""
+        name ``resolved`` to first (the shard's lookup); ``None`` until a name is resolved."""
         literal = self.uri.literal
-        return literal if literal is not None else self.resolved
+        if literal is not None:
+            return literal
+        return self.resolved[0] if self.resolved else None
 
     def local_host_for(self, server: Address) -> str:
         """The address the device's socket binds to when it talks to ``server``."""

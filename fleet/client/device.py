@@ -36,6 +36,12 @@ What joins what:
 
 Typed :mod:`events <fleet.client.events>` go to listeners added with
 :meth:`Device.add_listener`; none are built while nobody listens.
+
+The class is built in layers, each its own module: :mod:`fleet.client.seams` (listeners,
+interceptors, the absences on demand), :mod:`fleet.client.connection` (account, server
+addresses, endpoint), :mod:`fleet.client.bootstrapping` (when to bootstrap, whom to
+register with after) and :mod:`fleet.client.per_server` (attributes, observations and
+registration settings of the server account); this module joins them.
 """
 
 from __future__ import annotations
@@ -47,18 +53,12 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from fleet.client.away import Away
-from fleet.client.bootstrap import rules as bootstrap_rules
 from fleet.client.bootstrap.driver import Bootstrapper
 from fleet.client.bootstrap.factory import (
-    forget_accounts,
     install_bootstrap_account,
-    wants_bootstrap,
 )
 from fleet.client.bootstrap.site import serve_bootstrap
-from fleet.client.clockskew import skew_current_time
-from fleet.client.coap.dtls import DtlsEndpoint
-from fleet.client.coap.endpoint import CoapEndpoint
-from fleet.client.coap.params import TransmissionParameters
+from fleet.client.bootstrapping import DeviceBootstrap
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig, DeviceProfile, profile_for
 from fleet.client.events import Retransmitted, SendDone
@@ -66,15 +66,11 @@ from fleet.client.firmware.driver import FIRMWARE_EVENTS, FirmwareClient
 from fleet.client.flag import Flag, shared_loop_clock
 from fleet.client.observations import Observations
 from fleet.client.per_server import PerServer
-from fleet.client.queue import QueueMode
 from fleet.client.registrar import Registrar
 from fleet.client.registration import RegistrationState
-from fleet.client.seams import DeviceSeams
 from fleet.client.send import SendNotAllowed, send_values
 from fleet.client.servers import ServerLinks
 from fleet.client.site import intercept, serve
-from fleet.client.transport import open_endpoint, warn_wildcard_bind
-from fleet.client.uri import parse_uri, resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.events import (
@@ -86,7 +82,6 @@ from fleet.device.events import (
     RegistrationUpdateRequested,
     SendRequested,
 )
-from fleet.device.firmware.connectivity import note_address
 from fleet.device.randomness import Rng
 from fleet.device.tree import ObjectTree
 from fleet.errors import FleetError
@@ -97,20 +92,16 @@ from fleet.observe import AttributeStore
 _log = logging.getLogger("fleet.client.device")
 
 
-class Device(DeviceSeams, PerServer):
+class Device(DeviceBootstrap, PerServer):
     """A virtual LwM2M device (see the module docstring)."""
 
     __slots__ = (
         "__weakref__",
         "_attributes",
         "_away",
-        "_endpoint",
         "_firmware",
-        "_fresh",
         "_observations",
         "_rng",
-        "_server",
-        "_target",
         "_tasks",
         "bootstrap",
         "clock",
@@ -132,13 +123,11 @@ class Device(DeviceSeams, PerServer):
     ) -> None:
         """``profile`` defaults to the shared one of ``config``; ``clock`` to the running
         loop's; ``rng`` seeds value generators and the CoAP message ids and tokens."""
-        super().__init__()
+        super().__init__(config)
         self.config = config
         self.profile = profile if profile is not None else profile_for(config)
         self.clock: Clock = clock if clock is not None else shared_loop_clock()
         self._rng = rng
-        self._server: Address | None = config.server_address
-        self._fresh = self._server is not None
         self.tree = ObjectTree(
             self.profile.template,
             clock=self.clock,
@@ -156,10 +145,8 @@ class Device(DeviceSeams, PerServer):
         """Registrations with the accounts after the first (:mod:`fleet.client.servers`)."""
         self.bootstrap = Bootstrapper(self) if config.bootstrap is not None else None
         """The bootstrap driver of a device with a Bootstrap-Server (``config.bootstrap``)."""
-        self._target: bootstrap_rules.ServerAccount | None = None
         self.registered = Flag()
         """Set while the device is registered: ``await device.registered``."""
-        self._endpoint: CoapEndpoint | None = None
         self._observations: Observations | None = None
         self._attributes: AttributeStore | None = None
         self._away = Away(self)
@@ -174,16 +161,6 @@ class Device(DeviceSeams, PerServer):
     @property
     def state(self) -> RegistrationState:
         return self.registrar.state
-
-    @property
-    def endpoint(self) -> CoapEndpoint | None:
-        """The CoAP endpoint while the socket is open."""
-        return self._endpoint
-
-    @property
-    def address(self) -> Address | None:
-        """The local ``(host, port)`` while the socket is open."""
-        return self._endpoint.address if self._endpoint is not None else None
 
     async def start(self) -> None:
         """Bind the socket and begin registering (``await device.registered`` to wait).
@@ -223,55 +200,6 @@ class Device(DeviceSeams, PerServer):
         self.registrar.state = RegistrationState.STOPPED
         self.close_endpoint()
 
-    async def connect(self) -> None:
-        """Open the endpoint (and secure session) unless open; raises ``FleetError``/``OSError``.
-
-        A server named by a DNS name is looked up again on every connect after the
-        first (a reboot, a flap, a lost session): the address the shard resolved is
-        used once (:class:`~fleet.client.uri.UnresolvedName` when the name is gone)."""
-        if self._endpoint is not None:
-            return
-        server = await self._lookup()
-        endpoint = await open_endpoint(
-            self.config,
-            server,
-            account=self._target,
-            handler=self._handle,
-            clock=self.clock,
-            rng=self._rng,
-            on_cancel=self._on_cancel,
-            emit=self.emit,
-            on_lost=self._on_lost,
-        )
-        endpoint.on_retransmit = self._on_retransmit
-        self._endpoint = endpoint
-        note_address(self.tree, endpoint.address[0], server)
-        self._listen_to(server)
-        warn_wildcard_bind(self.config, server, endpoint.address)
-
-    def _listen_to(self, server: Address) -> None:
-        """Ignore datagrams from any address but the server's (unless ``any_source``); a
-        device with a Bootstrap-Server hears it too (server-initiated bootstrap)."""
-        if self._endpoint is not None and not self.config.any_source:
-            peers = {server}
-            account = bootstrap_rules.bootstrap_account(self.tree) if self.bootstrap else None
-            if account is not None and account.address is not None:
-                peers.add(account.address)
-            self._endpoint.peers = frozenset(peers)
-
-    async def _lookup(self) -> Address:
-        """The server's numeric address for a new socket (see :meth:`connect`)."""
-        if self._target is not None:  # an account from the Bootstrap-Server, or its own
-            self._server = await resolve(parse_uri(self._target.uri), self.config.resolver)
-            return self._server
-        uri = self.config.uri
-        if uri.literal is not None:
-            self._server = uri.literal
-        elif not self._fresh or self._server is None:
-            self._server = await resolve(uri, self.config.resolver)
-        self._fresh = False
-        return self._server
-
     def fall_back(self) -> str | None:
         """The next LwM2M version after a 4.12 (see :meth:`DeviceConfig.falling_back`)."""
         config = self.config.falling_back()
@@ -280,154 +208,11 @@ class Device(DeviceSeams, PerServer):
         self.config = config
         return config.lwm2m_version
 
-    async def server_forgot(self) -> None:
-        """An Update answered 4.04: a named server is looked up again (a new socket when
-        its address family changed)."""
-        uri = self.config.uri
-        if uri.literal is not None:
-            return
-        old = self._server
-        self._server = await resolve(uri, self.config.resolver)
-        if old is not None and (":" in old[0]) != (":" in self._server[0]):
-            self.close_endpoint()
-            self._fresh = True
-        else:
-            self._listen_to(self._server)
-
-    # -- bootstrap (fleet.client.bootstrap) ---------------------------------------------
-
-    def begin(self, *, rebooted: bool = False) -> None:
-        """Register, or bootstrap first when a Bootstrap-Server is configured and no LwM2M
-        Server account is usable (LwM2M 1.1 Core 6.1); after a reboot what the bootstrap
-        wrote is kept, so the device registers with it."""
-        if rebooted and self.bootstrap is not None and self.config.bootstrap_forget:
-            forget_accounts(self.tree)
-        if self.bootstrap is not None and wants_bootstrap(self.tree, self.config):
-            self.registrar.state = RegistrationState.STOPPED
-            self.bootstrap.start()
-            return
-        if self.bootstrap is not None:
-            first, *others = bootstrap_rules.server_accounts(self.tree)[0]
-            self._use(first)
-            self.links.start(others)
-        self.registrar.start()
-
-    @property
-    def account(self) -> bootstrap_rules.ServerAccount | None:
-        """The account the device talks to now when it has a Bootstrap-Server (``None``:
-        the configured ``server``)."""
-        return self._target
-
-    def _use(self, account: bootstrap_rules.ServerAccount) -> None:
-        if self._target != account:
-            self.close_endpoint()
-            self._server = None
-        self._target = account
-
-    async def connect_to(self, account: bootstrap_rules.ServerAccount) -> None:
-        """Open the endpoint toward ``account`` (the one open toward another is closed)."""
-        self._use(account)
-        await self.connect()
-
-    def bootstrapped(self, account: bootstrap_rules.ServerAccount) -> None:
-        """Bootstrap-Finish was accepted: leave the old registration, register at ``account``."""
-        self.spawn(self._switch(account))
-
-    async def _switch(self, account: bootstrap_rules.ServerAccount) -> None:
-        await asyncio.sleep(0)  # the Finish's answer goes out over the old endpoint first
-        if self.bootstrap is not None:
-            self.bootstrap.report_done(account)
-        await self.links.stop("bootstrapped")
-        if self.registrar.location is not None:
-            await self.registrar.deregister("bootstrapped")
-        self.registrar.cancel()
-        self._use(account)
-        accounts = bootstrap_rules.server_accounts(self.tree)[0]
-        self.links.start([a for a in accounts if a != account])  # each server written
-        self.registrar.start()
-
-    @property
-    def _bootstrapping(self) -> bool:
-        return self.bootstrap is not None and self.bootstrap.active
-
-    async def _bootstrap_triggered(self) -> None:
-        """/1/x/9 Bootstrap-Request Trigger: leave the server, bootstrap now."""
-        await asyncio.sleep(0)  # the Execute's answer goes out first
-        if self.bootstrap is None:  # pragma: no cover - only spawned with one
-            return
-        await self.links.stop("bootstrap requested")
-        if self.registrar.location is not None:
-            await self.registrar.deregister("bootstrap requested")
-        self.registrar.cancel()
-        self.registrar.state = RegistrationState.STOPPED
-        self.bootstrap.start(hold_off=False)
-
-    def bootstrap_finish(self) -> str | None:
-        assert self.bootstrap is not None
-        return self.bootstrap.finish()
-
-    def bootstrap_touched(self) -> None:
-        assert self.bootstrap is not None
-        self.bootstrap.touched()
-
-    def bootstrap_finish_ignored(self) -> None:
-        assert self.bootstrap is not None
-        self.bootstrap.finish_ignored()
-
-    def registration_gave_up(self) -> None:
-        """Every Register failed: with a Bootstrap-Server, bootstrap again (1.1 /1/x/16)."""
-        if self.bootstrap is None:
-            return
-        instance = self.server_instance
-        allowed = self.tree.stored(1, instance, 16) if instance is not None else None
-        if allowed is not False and not self.links.any_registered:
-            self.registrar.state = RegistrationState.STOPPED
-            self.bootstrap.fall_back()
-
-    @property
-    def server_instance(self) -> int | None:
-        """The Server object instance of the account in use (``0`` without bootstrap)."""
-        return 0 if self._target is None else self._target.server_instance
-
-    def _from_bootstrap_server(self, remote: Any) -> bool:
-        if self.bootstrap is None:
-            return False
-        account = bootstrap_rules.bootstrap_account(self.tree)
-        if account is None:
-            return False
-        address = (remote[0], remote[1])
-        if address != account.address:
-            return False
-        return self.bootstrap.active or address != self._server
-
-    def close_endpoint(self, *, notify: bool = True) -> None:
-        """Drop observations, stored notifications and the socket (no CoAP message sent).
-
-        A DTLS session ends with close_notify, or with ``notify=False`` without a word (a
-        flap or a lost session: the server keeps the stale session)."""
-        if self._queue is not None:
-            self._queue.reset()
-        if self._observations is not None:
-            self._observations.clear("closed")
-        endpoint, self._endpoint = self._endpoint, None
-        if endpoint is None:
-            return
-        if not notify and isinstance(endpoint, DtlsEndpoint):
-            endpoint.abort()
-        else:
-            endpoint.close()
-
     def request_update(self) -> None:
         """Send a registration Update now (or right after the exchange in flight)."""
         self.registrar.request_update()
 
-    async def reboot(self, delay: float | None = None) -> None:
-        """De-register, stay away ``delay`` seconds (default ``reboot_delay``), come back."""
-        await self._away.go_away(self.config.reboot_delay if delay is None else delay, "reboot")
-
-    async def go_away(self, seconds: float | None, reason: str, *, deregister: bool = True) -> None:
-        """Away for ``seconds`` (``None``: for good) with or without a De-register first."""
-        await self._away.go_away(seconds, reason, deregister=deregister)
+    # -- firmware and Send ----------------------------------------------------------------
 
     @property
     def firmware(self) -> FirmwareClient:
@@ -435,44 +220,6 @@ class Device(DeviceSeams, PerServer):
         if self._firmware is None:
             self._firmware = FirmwareClient(self, self.config.firmware)
         return self._firmware
-
-    def reboot_soon(self, delay: float | None = None) -> None:
-        """:meth:`reboot` as a background step (from a timer callback, e.g. a fault)."""
-        self.spawn(self.reboot(delay))
-
-    def silence(self, duration: float | None = None) -> None:
-        """Stop sending Updates (the server lets the registration expire); the socket stays.
-
-        After ``duration`` seconds (``None``: never) the device registers afresh.
-        """
-        self._away.silence(duration)
-
-    def flap(self, away: float) -> None:
-        """Network flap / NAT rebinding: unreachable ``away`` seconds (socket closed), then
-        back from a new UDP source port with an Update (a Register if the server forgot it)."""
-        self._away.flap(away)
-
-    def lose_session(self) -> None:
-        """Drop the (DTLS) session: a new socket and handshake at once, then an Update.
-
-        On plain UDP this is a flap with no away time (a new source port).
-        """
-        self._away.lose_session("dropped on purpose")
-
-    def skew_clock(self, seconds: float) -> None:
-        """Move the device's clock (``/3/0/13`` Current Time) by ``seconds`` (whole seconds;
-        negative: behind); observers of ``/3/0/13`` are notified as for any change."""
-        skew_current_time(self.tree, seconds)
-
-    @property
-    def queue(self) -> QueueMode | None:
-        """The queue-mode state while the device is registered with binding ``UQ``."""
-        return self._queue
-
-    @property
-    def asleep(self) -> bool:
-        """Whether the device sleeps (queue mode): requests from the server are ignored."""
-        return self._queue is not None and self._queue.asleep
 
     async def send(
         self,
@@ -507,21 +254,6 @@ class Device(DeviceSeams, PerServer):
     @property
     def confirmable_notifications(self) -> bool:
         return self.config.confirmable_notifications
-
-    @property
-    def server_address(self) -> Address:
-        """The server's numeric address (known once the device connected)."""
-        if self._server is None:
-            raise FleetError(f"{self.name}: the server name {self.config.uri.host} is not resolved")
-        return self._server
-
-    @property
-    def exchange_timeout(self) -> float | None:
-        return self.config.exchange_timeout
-
-    @property
-    def transmission(self) -> TransmissionParameters:
-        return self.config.params
 
     @property
     def busy(self) -> bool:

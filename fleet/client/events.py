@@ -66,6 +66,8 @@ class Registered(ClientEvent):
     lifetime: int
     started: float | None = None
     """When the Register began (``None``: not known)."""
+    server: tuple[str, int] | None = None
+    """The server's numeric address the Register went to (one of its name's addresses)."""
 
     @property
     def duration(self) -> float | None:

@@ -5,8 +5,9 @@ A :class:`~fleet.client.device.Device` (its first server account) and each
 server: the Write-Attributes that server set and the observations it holds
 (both created on first use: a device nobody observes pays nothing), the
 Register parameters and retry policy read from *its* Server object instance
-(``/1/y``), and what a change of that instance's settings does (an Update for
-a new lifetime or binding, new default periods for the observations).
+(``/1/y``) with the device's exchange timeout and transmission parameters, and
+what a change of that instance's settings does (an Update for a new lifetime or
+binding, new default periods for the observations).
 
 :class:`PerServer` is that part as a mixin without slots of its own, so the
 per-device memory stays what the classes using it declare; each of them has
@@ -19,6 +20,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from fleet.client import settings
+from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig
 from fleet.client.observations import ObservationHost, Observations
@@ -86,6 +88,16 @@ class PerServer:
 
     def has_observations(self: PerServerHost) -> bool:
         return self._observations is not None and len(self._observations) > 0
+
+    @property
+    def exchange_timeout(self: PerServerHost) -> float | None:
+        """How long one Register / Update / De-register exchange may take (the device's)."""
+        return self.config.exchange_timeout
+
+    @property
+    def transmission(self: PerServerHost) -> TransmissionParameters:
+        """The device's CoAP transmission parameters, toward every server alike."""
+        return self.config.params
 
     def registration_params(self: PerServerHost) -> RegistrationParams:
         return settings.registration_params(self.tree, self.config, self.instance)

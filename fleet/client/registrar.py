@@ -47,7 +47,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from fleet.client.coap.errors import CoapError
+from fleet.client.addresses import shown
+from fleet.client.coap.dtls_errors import DtlsHandshakeError
+from fleet.client.coap.errors import CoapError, CoapTimeout, CoapUnreachable
 from fleet.client.coap.wire import Message
 from fleet.client.events import (
     Deregistered,
@@ -73,6 +75,15 @@ _log = logging.getLogger("fleet.client.registration")
 POST, DELETE = 2, 4
 CREATED, DELETED, CHANGED, NOT_FOUND, PRECONDITION_FAILED = 65, 66, 68, 132, 140
 LINK_FORMAT: Final = 40
+
+
+def moves_on(error: BaseException) -> bool:
+    """Whether a failure says the server is not at this address, so another of its
+    addresses may do: no answer (not a fault's drop), ICMP unreachable, no socket, a failed
+    DTLS handshake. An answer of the server, or a name that does not resolve, is not."""
+    if isinstance(error, UplinkDropped):
+        return False
+    return isinstance(error, CoapTimeout | CoapUnreachable | DtlsHandshakeError | OSError)
 
 
 class Registrar:
@@ -190,7 +201,9 @@ class Registrar:
         looked up): a failure the policy retries."""
         self.cancel()
         self._lost()
-        self._failed(operation, error_reason(error), cause=error_cause(error))
+        reason, cause = error_reason(error), error_cause(error)
+        if not self._next_address(operation, error, reason, None, cause):
+            self._failed(operation, reason, cause=cause)
 
     @property
     def sent(self) -> RegistrationParams | None:
@@ -239,7 +252,9 @@ class Registrar:
             try:
                 await host.connect()
             except (FleetError, OSError) as error:
-                self._failed("Register", error_reason(error), cause=error_cause(error))
+                reason, cause = error_reason(error), error_cause(error)
+                if not self._next_address("Register", error, reason, None, cause):
+                    self._failed("Register", reason, cause=cause)
                 return
         self.state = RegistrationState.REGISTERING
         params = host.registration_params()
@@ -257,9 +272,9 @@ class Registrar:
         except CoapError as error:
             host.after_uplink("Register", False)
             injected = isinstance(error, UplinkDropped)
-            self._failed(
-                "Register", error_reason(error), started, injected, cause=error_cause(error)
-            )
+            reason, cause = error_reason(error), error_cause(error)
+            if not self._next_address("Register", error, reason, started, cause):
+                self._failed("Register", reason, started, injected, cause=cause)
             return
         response = answer.response
         code = int(response.code)
@@ -281,7 +296,12 @@ class Registrar:
         if host.listening:
             host.emit(
                 Registered(
-                    host.name, host.clock.now(), self.location_text, params.lifetime, started
+                    host.name,
+                    host.clock.now(),
+                    self.location_text,
+                    params.lifetime,
+                    started,
+                    host.server_address,
                 )
             )
         host.after_uplink("Register", True)
@@ -309,7 +329,9 @@ class Registrar:
             host.after_uplink("Update", False)
             self._lost()
             injected = isinstance(error, UplinkDropped)
-            self._failed("Update", error_reason(error), started, injected, cause=error_cause(error))
+            reason, cause = error_reason(error), error_cause(error)
+            if not self._next_address("Update", error, reason, started, cause):
+                self._failed("Update", reason, started, injected, cause=cause)
             return
         code = int(answer.response.code)
         if code == NOT_FOUND:
@@ -359,6 +381,45 @@ class Registrar:
         self._follow_up()
 
     # -- outcomes -----------------------------------------------------------------------
+
+    def _next_address(
+        self,
+        operation: str,
+        error: BaseException,
+        reason: str,
+        started: float | None,
+        cause: str,
+    ) -> bool:
+        """The server is not there at this address (no answer, ICMP unreachable, no socket
+        or handshake): a Register goes at once to its next address, if it has one (``True``;
+        :mod:`fleet.client.addresses`). ``False``: every address was tried (the retry
+        policy decides), or the failure is not the address's."""
+        host = self._host
+        if not moves_on(error):
+            return False
+        following = host.address_failed()
+        if following is None:
+            return False
+        text = f"{reason}; trying {shown(following)} ({host.address_position})"
+        _log.info("%s: %s failed (%s)", host.name, operation, text)
+        if host.listening:
+            host.emit(
+                RegistrationFailed(
+                    host.name,
+                    host.clock.now(),
+                    operation,
+                    text,
+                    self._attempt,
+                    self._sequence,
+                    0.0,
+                    started,
+                    False,
+                    cause,
+                )
+            )
+        self.state = RegistrationState.REGISTERING
+        self._begin(self._register)
+        return True
 
     def _version_refused(self, version: str, payload: bytes, started: float) -> None:
         """A Register answered 4.12: the server does not support this LwM2M version (Core

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from fleet.client.coap.params import TransmissionParameters
+from fleet.client.coap.wire import Address
 from fleet.client.hosts import EndpointHost
 from fleet.client.registration import RegistrationParams, RetryPolicy
 from fleet.client.site import Verdict
@@ -25,6 +26,16 @@ class RegistrationHost(EndpointHost, Protocol):
     async def server_forgot(self) -> None:
         """An Update was answered 4.04: look the server's name up again before the fresh
         Register (it may have moved); raises :class:`~fleet.client.uri.UnresolvedName`."""
+        ...
+
+    def address_failed(self) -> Address | None:
+        """The server did not answer at its current address: move to its next one and
+        return it, or ``None`` when each was tried (:mod:`fleet.client.addresses`)."""
+        ...
+
+    @property
+    def address_position(self) -> str:
+        """Which of the server's addresses is in use (``"address 2 of 2"``)."""
         ...
 
     def fall_back(self) -> str | None:

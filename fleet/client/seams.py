@@ -4,20 +4,28 @@
 listeners (metrics, logs, tests), interceptors of the server's requests and
 of the device's own Register / Update / De-register (fault injection), and
 the two calls the registrar makes around each of those messages, where
-queue mode (:mod:`fleet.client.queue`) wakes the device and keeps it awake.
+queue mode (:mod:`fleet.client.queue`) wakes the device and keeps it awake;
+and the absences a fault (or a test) asks for: reboot, go away, silence, flap,
+a lost session (:mod:`fleet.client.away`), a skewed clock.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import cast
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, cast
 
+from fleet.client.clockskew import skew_current_time
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent, ClientListener
 from fleet.client.queue import QueueHost, QueueMode, QueueRules, notify_wakes_by_default
 from fleet.client.registrar import Registrar
 from fleet.client.site import Interceptor, Verdict
 from fleet.client.uplink import UplinkInterceptor, uplink_verdict
+
+if TYPE_CHECKING:
+    from fleet.client.away import Away
+    from fleet.device.tree import ObjectTree
 
 _log = logging.getLogger("fleet.client.device")
 
@@ -29,6 +37,12 @@ class DeviceSeams:
 
     config: DeviceConfig
     registrar: Registrar
+    tree: ObjectTree
+    _away: Away
+
+    if TYPE_CHECKING:
+
+        def spawn(self, work: Coroutine[Any, Any, None]) -> None: ...
 
     def __init__(self) -> None:
         self._listeners: tuple[ClientListener, ...] = ()
@@ -121,3 +135,51 @@ class DeviceSeams:
         queue.activity()
         if ok and operation in ("Register", "Update"):
             queue.flush()
+
+    # -- absences and other faults on demand (fleet.client.away) ---------------------------
+
+    async def reboot(self, delay: float | None = None) -> None:
+        """De-register, stay away ``delay`` seconds (default ``reboot_delay``), come back."""
+        await self._away.go_away(self.config.reboot_delay if delay is None else delay, "reboot")
+
+    async def go_away(self, seconds: float | None, reason: str, *, deregister: bool = True) -> None:
+        """Away for ``seconds`` (``None``: for good) with or without a De-register first."""
+        await self._away.go_away(seconds, reason, deregister=deregister)
+
+    def reboot_soon(self, delay: float | None = None) -> None:
+        """:meth:`reboot` as a background step (from a timer callback, e.g. a fault)."""
+        self.spawn(self.reboot(delay))
+
+    def silence(self, duration: float | None = None) -> None:
+        """Stop sending Updates (the server lets the registration expire); the socket stays.
+
+        After ``duration`` seconds (``None``: never) the device registers afresh.
+        """
+        self._away.silence(duration)
+
+    def flap(self, away: float) -> None:
+        """Network flap / NAT rebinding: unreachable ``away`` seconds (socket closed), then
+        back from a new UDP source port with an Update (a Register if the server forgot it)."""
+        self._away.flap(away)
+
+    def lose_session(self) -> None:
+        """Drop the (DTLS) session: a new socket and handshake at once, then an Update.
+
+        On plain UDP this is a flap with no away time (a new source port).
+        """
+        self._away.lose_session("dropped on purpose")
+
+    def skew_clock(self, seconds: float) -> None:
+        """Move the device's clock (``/3/0/13`` Current Time) by ``seconds`` (whole seconds;
+        negative: behind); observers of ``/3/0/13`` are notified as for any change."""
+        skew_current_time(self.tree, seconds)
+
+    @property
+    def queue(self) -> QueueMode | None:
+        """The queue-mode state while the device is registered with binding ``UQ``."""
+        return self._queue
+
+    @property
+    def asleep(self) -> bool:
+        """Whether the device sleeps (queue mode): requests from the server are ignored."""
+        return self._queue is not None and self._queue.asleep

@@ -23,8 +23,8 @@ Each link reports through the device's listeners: a ``Registered``,
 counts one Register per server account (a device at two servers: two), while
 the devices-by-state counts follow the device's first account. What the first
 account alone does: queue mode (binding ``UQ``: the other servers find the
-device awake), Send (``/dp``), the bootstrap fall-back (a device falls back to
-bootstrap when its first account gives up and no link is registered), and the
+device awake), Send (``/dp``), the bootstrap fall-back (decided by the device
+once every account gave up: :mod:`fleet.client.bootstrap.fallback`), and the
 absences of :mod:`fleet.client.away` other than reboot and disable (a silence or
 flap leaves the other servers' registrations as they are). :class:`ServerLinks`
 holds a device's links: started after a bootstrap (or at power-on with the
@@ -39,9 +39,9 @@ import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from fleet.client.bootstrap.rules import ServerAccount
+from fleet.client.addresses import ServerAddresses
+from fleet.client.bootstrap.rules import ServerAccount, judged_uri
 from fleet.client.coap.endpoint import CoapEndpoint
-from fleet.client.coap.params import TransmissionParameters
 from fleet.client.coap.wire import Address
 from fleet.client.config import DeviceConfig
 from fleet.client.events import ClientEvent
@@ -53,7 +53,6 @@ from fleet.client.registrar import Registrar
 from fleet.client.registration import RegistrationState
 from fleet.client.site import Interceptor, Verdict, intercept, serve
 from fleet.client.transport import open_endpoint
-from fleet.client.uri import parse_uri, resolve
 from fleet.clock import Clock
 from fleet.codec.formats import ContentFormat
 from fleet.device.randomness import Rng
@@ -90,6 +89,8 @@ class LinkDevice(OperationHost, Protocol):
 
     def emit(self, event: ClientEvent) -> None: ...
 
+    def registration_gave_up(self) -> None: ...
+
     def before_uplink(self, operation: str) -> Verdict | None: ...
 
 
@@ -103,6 +104,7 @@ class ServerLink(PerServer):
         "_observations",
         "_rng",
         "_server",
+        "_where",
         "account",
         "registrar",
     )
@@ -112,6 +114,7 @@ class ServerLink(PerServer):
         self.account = account
         self._rng = rng
         self._server: Address | None = None
+        self._where = ServerAddresses()
         self._endpoint: CoapEndpoint | None = None
         self._attributes: AttributeStore | None = None
         self._observations: Observations | None = None
@@ -185,14 +188,6 @@ class ServerLink(PerServer):
         return self._server
 
     @property
-    def exchange_timeout(self) -> float | None:
-        return self.config.exchange_timeout
-
-    @property
-    def transmission(self) -> TransmissionParameters:
-        return self.config.params
-
-    @property
     def listening(self) -> bool:
         return self._device.listening
 
@@ -203,7 +198,7 @@ class ServerLink(PerServer):
         """Open the socket toward the account's server (DTLS-PSK when it says so)."""
         if self._endpoint is not None:
             return
-        server = await resolve(parse_uri(self.account.uri), self.config.resolver)
+        server = await self._where.for_connect(judged_uri(self.account.uri), self.config.resolver)
         self._server = server
         endpoint = await open_endpoint(
             self.config,
@@ -221,7 +216,23 @@ class ServerLink(PerServer):
         self._endpoint = endpoint
 
     async def server_forgot(self) -> None:
-        self._server = await resolve(parse_uri(self.account.uri), self.config.resolver)
+        uri = judged_uri(self.account.uri)
+        if uri.literal is None:
+            self._server = await self._where.look_up(uri, self.config.resolver)
+            self.close()  # a new socket toward it (its family may differ)
+            self._where.keep()
+
+    def address_failed(self) -> Address | None:
+        following = self._where.advance()
+        if following is not None or judged_uri(self.account.uri).literal is None:
+            self.close()
+        if following is not None:
+            self._server = following
+        return following
+
+    @property
+    def address_position(self) -> str:
+        return self._where.position
 
     def fall_back(self) -> str | None:
         return None  # the device's LwM2M version is chosen by its first server
@@ -234,6 +245,7 @@ class ServerLink(PerServer):
 
     def registration_gave_up(self) -> None:
         _log.info("%s: gave up registering with %s", self.name, self.account.uri)
+        self._device.registration_gave_up()  # every account failed? (bootstrap fall-back)
 
     def registration_changed(self, registered: bool) -> None:
         if not registered and self._observations is not None:
@@ -299,9 +311,12 @@ class ServerLinks:
     def __len__(self) -> int:
         return len(self._links)
 
-    @property
-    def any_registered(self) -> bool:
-        return any(link.registered for link in self._links)
+    def failures(self) -> list[tuple[int | None, bool]]:
+        """Each link's Server instance and whether its registration failed for good."""
+        return [
+            (link.server_instance, link.registrar.state is RegistrationState.FAILED)
+            for link in self._links
+        ]
 
     def start(self, accounts: list[ServerAccount]) -> None:
         """Register with each of ``accounts`` (links still there are dropped unannounced)."""

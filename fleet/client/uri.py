@@ -14,14 +14,17 @@ everywhere, with one prefix::
 (``coaps``), as RFC 7252 §6.1 and §6.2 assign. It returns a :class:`ServerUri`
 (plain data); it never touches the network.
 
-:func:`resolve` turns a :class:`ServerUri` into the numeric ``(host, port)``
-a socket sends to: a literal at once, a name through a :data:`Resolver`,
+:func:`lookup` turns a :class:`ServerUri` into every numeric ``(host, port)``
+a socket may send to (:func:`resolve`: the first): a literal at once, a name
+through a :data:`Resolver`,
 by default :func:`system_resolver` (``loop.getaddrinfo``: a thread of the
 loop's executor, never blocking the loop; A and AAAA answers in the order
 the system prefers, RFC 6724). A name that does not resolve raises
 :class:`UnresolvedName`, which says which URI and why. Callers resolve once
 per shard (:class:`fleet.runner.fleet.Fleet`) and again when a device
-reconnects (:meth:`fleet.client.device.Device.connect`), never per message.
+reconnects (:mod:`fleet.client.addresses`: which address is tried when), never per
+message; :func:`lookup_blocking` is the same before any loop runs (``fleet run``,
+``fleet validate``).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 import struct
 from typing import Final, NamedTuple
 
+from fleet.codec.cbor_fast import NOT_PLAIN, fast_loads
 from fleet.errors import CodecError
 
 MAX_DEPTH: Final = 16
@@ -266,10 +267,24 @@ class _Reader:
         raise self.fail(f"unsupported simple value {info}")
 
 
-def loads(data: bytes) -> object:
-    """Decode exactly one CBOR data item; trailing bytes are an error."""
+def reference_loads(data: bytes) -> object:
+    """Decode exactly one CBOR data item with the reader above; trailing bytes are an error.
+
+    This is the decoder that defines what :func:`loads` returns and every error it raises.
+    """
     reader = _Reader(bytes(data))
     item = reader.value(0)
     if reader.pos != reader.end:
         raise reader.fail(f"{reader.end - reader.pos} bytes after the data item")
     return item
+
+
+def loads(data: bytes) -> object:
+    """Decode exactly one CBOR data item; trailing bytes are an error.
+
+    The same answer as :func:`reference_loads`, found ~10x faster by cbor2's C decoder
+    (:mod:`fleet.codec.cbor_fast`) whenever its answer is provably the same; anything it
+    does not vouch for (a tag, a duplicate key, an error ...) is decoded by the reader above.
+    """
+    item = fast_loads(data, MAX_DEPTH)
+    return reference_loads(data) if item is NOT_PLAIN else item

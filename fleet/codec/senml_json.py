@@ -10,10 +10,10 @@ have no JSON form and are refused.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from typing import Final
 
+from fleet.codec import json_text
 from fleet.codec.formats import ContentFormat
 from fleet.codec.senml import Record, SenmlCodec
 from fleet.codec.values import b64_decode, b64_url
@@ -25,22 +25,11 @@ _TEXT_FIELDS: Final = frozenset({"bn", "n", "vs", "vd", "vlo", "u", "bu"})
 _ORDER: Final = frozenset(Record._fields)
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number (RFC 8259, 6)")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:20]} is out of range")
-    return value
-
-
 def loads_json(payload: bytes) -> object:
     """Parse JSON text strictly (no NaN/Infinity, no unbounded nesting)."""
     try:
         text = payload.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        return json_text.loads(text)
     except UnicodeDecodeError:
         raise CodecError("JSON payload is not UTF-8") from None
     except RecursionError:

@@ -49,6 +49,7 @@ import json
 import secrets
 from collections.abc import Mapping
 
+from fleet.codec import json_text
 from fleet.metrics.histogram import LatencyHistogram
 from fleet.metrics.operations import Operation
 from fleet.metrics.phases import PhaseLine
@@ -125,7 +126,7 @@ def dump_summary(summary: Summary) -> str:
             return [fold(item) for item in node]
         return node
 
-    text = json.dumps(fold(data), indent=2)
+    text = json_text.dumps(fold(data), indent=2)
     for i, chunk in enumerate(compact):
         text = text.replace(f'"{tag}-{i}"', chunk, 1)
     return text + "\n"
@@ -134,7 +135,7 @@ def dump_summary(summary: Summary) -> str:
 def load_summary(text: str) -> Summary:
     """A summary from the text of its document (:class:`SummaryError` if it is none)."""
     try:
-        data = json.loads(text)
+        data = json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise SummaryError(f"not a JSON summary: {exc}") from None
     return summary_from_json(data)
@@ -249,7 +250,7 @@ def _operation(name: str) -> Operation:
 
 
 def _placeholder(compact: list[str], tag: str, value: object) -> str:
-    compact.append(json.dumps(value, separators=(",", ":")))
+    compact.append(json_text.dumps(value, separators=(",", ":")))
     return f"{tag}-{len(compact) - 1}"
 
 

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from fleet.codec import json_text
 from fleet.metrics.histogram import NS, LatencyHistogram, bucket_bounds
 from fleet.metrics.operations import DEFAULT_LATE_AFTER, Operation, RunMetrics
 from fleet.metrics.summary import OperationSummary, SummaryError
@@ -292,7 +293,7 @@ def _grown(now: Mapping[str, int], before: Mapping[str, int]) -> dict[str, int]:
 
 def dumps_line(record: Interval) -> str:
     """One JSON line (bucket lists and all), ending with a newline."""
-    return json.dumps(record.to_json(), separators=(",", ":")) + "\n"
+    return json_text.dumps(record.to_json(), separators=(",", ":")) + "\n"
 
 
 def read_lines(lines: Iterable[str], *, file: str = "<series>") -> Iterator[Interval]:
@@ -301,7 +302,7 @@ def read_lines(lines: Iterable[str], *, file: str = "<series>") -> Iterator[Inte
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json_text.loads(line)
         except json.JSONDecodeError as exc:
             raise SeriesError(f"{file}:{number}: not JSON: {exc.msg}") from None
         try:

@@ -76,11 +76,15 @@ class Path(tuple[int, ...]):
         return Path(*self[:-1])
 
     def child(self, id_: int) -> Path:
+        # only the new id needs checking: this path's ids were checked when it was made
+        if len(self) < 4 and type(id_) is int and 0 <= id_ <= MAX_ID:
+            return tuple.__new__(Path, (*self, id_))
         return Path(*self, id_)
 
     def contains(self, other: Path) -> bool:
         """True when ``other`` is this path or lies below it."""
-        return len(other) >= len(self) and other[: len(self)] == tuple(self)
+        size = len(self)
+        return len(other) >= size and tuple.__eq__(other[:size], self)
 
     def is_prefix_of(self, other: Path) -> bool:
         """Alias of :meth:`contains`."""

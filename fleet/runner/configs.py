@@ -34,11 +34,11 @@ def device_config(
     index: int,
     *,
     server: str | None = None,
-    resolved: Address | None = None,
+    resolved: tuple[Address, ...] | None = None,
     resolver: Resolver | None = None,
 ) -> DeviceConfig:
     """The configuration of device ``index`` of ``scenario`` (``server``: another target;
-    ``resolved``: the address the shard looked the server's name up to; ``resolver``:
+    ``resolved``: the addresses the shard looked the server's name up to; ``resolver``:
     how the device looks it up again when it reconnects).
 
     Raises :class:`~fleet.client.credentials.CredentialError` if the group's keys

@@ -21,11 +21,11 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
+from fleet.codec import json_text
 from fleet.errors import FleetError
 from fleet.runner.configs import device_config
 from fleet.scenario import Scenario
@@ -138,7 +138,7 @@ def _thingsboard(row: ExportRow) -> dict[str, object]:
         "credentials": {
             "credentialsType": "LWM2M_CREDENTIALS",
             "credentialsId": row.endpoint,
-            "credentialsValue": json.dumps(value),
+            "credentialsValue": json_text.dumps(value),
         },
     }
 
@@ -221,4 +221,4 @@ def render(rows: Iterator[ExportRow], fmt: str, target: str = "generic") -> str:
         }
         for row in rows
     ]
-    return json.dumps(items, indent=2) + "\n"
+    return json_text.dumps(items, indent=2) + "\n"

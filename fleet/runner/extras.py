@@ -1,7 +1,8 @@
 """Which optional packages a scenario needs that this machine lacks, said once at start.
 
-A ``coaps://`` fleet needs DTLS: the ``dtls`` extra (DTLSSocket, tinydtls) for groups with
-pre-shared keys, the ``x509`` extra (pyOpenSSL, cryptography) for groups with certificates.
+A ``coaps://`` fleet (or a group bootstrapping from a ``coaps://`` Bootstrap-Server) needs
+DTLS: the ``dtls`` extra (DTLSSocket, tinydtls) for groups with pre-shared keys, the
+``x509`` extra (pyOpenSSL, cryptography) for groups with certificates.
 Without them every device would fail its handshake, one log line each, retried forever;
 :func:`missing_extras` finds it before anything starts, so ``fleet run`` refuses with one
 line and ``fleet validate`` says it once (the file itself is still valid);
@@ -29,11 +30,14 @@ def missing_extra(config: DeviceConfig) -> str | None:
 
 
 def missing_extras(scenario: Scenario) -> list[str]:
-    """Why this machine cannot run ``scenario``'s secure devices (empty: it can), each once."""
-    if scenario.server.scheme != "coaps":
-        return []
+    """Why this machine cannot run ``scenario``'s secure devices (empty: it can), each once:
+    a ``coaps://`` server, or a group that bootstraps from a ``coaps://`` Bootstrap-Server."""
     reasons: list[str] = []
     for group in scenario.groups:
+        if scenario.server.scheme != "coaps" and (
+            group.bootstrap is None or not group.bootstrap.secure
+        ):
+            continue
         try:
             config = device_config(scenario, group.first_index)
         except FleetError:  # e.g. no key for that device: reported elsewhere

@@ -2,7 +2,7 @@
 
 :class:`Fleet` runs the devices of ``indexes`` (default: all) of a scenario in
 this process on one :class:`~fleet.runner.shard.Shard`. :meth:`Fleet.run`
-looks the server's name up once (:func:`fleet.client.uri.resolve`, without
+looks the server's name up once (:func:`fleet.client.uri.lookup`: A and AAAA, without
 blocking the loop; devices look it up again when they reconnect), starts the
 shard, waits for the scenario's ``duration`` (forever without one)
 or for ``stop`` to be set (Ctrl-C), stops the shard — every device
@@ -32,7 +32,7 @@ import pathlib
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from fleet.client.uri import Resolver, parse_uri, resolve
+from fleet.client.uri import Resolver, lookup, parse_uri
 from fleet.clock import Clock, LoopClock
 from fleet.metrics import RunMetrics, Summary, ThresholdLine
 from fleet.runner.devices import DeviceFactory, fleet_device
@@ -149,7 +149,7 @@ class Fleet:
         scenario = self.scenario
         raise_open_file_limit(len(self.indexes))
         # once per shard; devices look the name up again when they reconnect
-        server = await resolve(parse_uri(scenario.server.uri), self.resolver)
+        server = await lookup(parse_uri(scenario.server.uri), self.resolver)
         shard = Shard(
             scenario,
             clock=clock,
@@ -157,7 +157,7 @@ class Fleet:
             indexes=self.indexes,
             factory=self.factory,
             drain=self.drain,
-            server_address=server,
+            server_addresses=server,
             resolver=self.resolver,
         )
         self.shard = shard

@@ -1,7 +1,8 @@
 """One shard of a run: the devices of an index range on ONE event loop with ONE scheduler.
 
 A :class:`Shard` owns a contiguous range of device indexes. Its scheduler is
-a single :class:`~fleet.clock.Clock` timer, always set to the earliest of:
+a single :class:`~fleet.clock.Clock` timer (:mod:`fleet.runner.timeline`), always set
+to the earliest of:
 
 - the next *run event* on its heap: a device arrives (planned by
   :func:`~fleet.runner.planning.plan_arrivals`), leaves or comes back (churn,
@@ -40,27 +41,23 @@ A device that cannot be configured or built (:func:`device_config` or the factor
 raises a :class:`~fleet.errors.FleetError`, e.g. no key for it) is logged and
 counted as a failed Register; the other devices still arrive.
 
-:meth:`Shard.stop` ends the run: no more arrivals or churn, devices still in
-a Register or Update exchange get ``drain`` seconds to finish it, then every
-present device de-registers (at most ``stop_concurrency`` at a time) and closes its socket.
+:meth:`Shard.stop` ends the run: no more arrivals or churn, then the devices still present
+leave as :mod:`fleet.runner.leaving` says (``drain``, ``stop_concurrency``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import logging
 import math
 from collections import Counter
 from collections.abc import Coroutine, Iterator
-from enum import Enum
 from typing import Any
 
 from fleet.client.device import Device
 from fleet.client.registration import RegistrationState
 from fleet.client.uri import Address, Resolver
-from fleet.clock import Clock, TimerHandle
+from fleet.clock import Clock
 from fleet.device.generators import GeneratorSet, device_compact_rng, device_rng
 from fleet.errors import FleetError
 from fleet.faults import FaultInjector, FaultPlan, Injected
@@ -69,8 +66,9 @@ from fleet.metrics.views import FIRMWARE_DEVICES
 from fleet.runner.configs import device_config
 from fleet.runner.devices import DeviceFactory, DeviceLike, client_device
 from fleet.runner.events import MetricsBridge
-from fleet.runner.leaving import DEREGISTER_GRACE, until_quiet
+from fleet.runner.leaving import DEREGISTER_GRACE, STOP_CONCURRENCY, deregister_all, settle
 from fleet.runner.planning import ArrivalPlan, churn_schedule, plan_arrivals
+from fleet.runner.timeline import Step, Timeline
 from fleet.scenario import Scenario
 from fleet.scenario.firmware import FIRMWARE_OBJECT, SOFTWARE_OBJECT
 
@@ -81,19 +79,6 @@ WAITING = "waiting"
 still to come (never "stopped", which is a device that ran)."""
 AWAY = "away"
 """Device state of a device churn took away for a while."""
-
-
-STOP_CONCURRENCY = 500
-"""De-registers in flight at once at the end of a run: a server's UDP receive buffer
-(Linux's default holds ~160 small datagrams) drops a larger burst, and the dropped
-De-registers come back only after CoAP's 2-3 s ACK timeout."""
-
-
-class Step(Enum):
-    ARRIVE = "arrive"
-    LEAVE = "leave"
-    BACK = "back"
-
 
 _OPERATION = {Step.ARRIVE: Operation.REGISTER, Step.LEAVE: Operation.DEREGISTER}
 
@@ -112,13 +97,13 @@ class Shard:
         factory: DeviceFactory = client_device,
         drain: float = 5.0,
         stop_concurrency: int = STOP_CONCURRENCY,
-        server_address: Address | None = None,
+        server_addresses: tuple[Address, ...] | None = None,
         resolver: Resolver | None = None,
     ) -> None:
         self.scenario = scenario
-        self.server_address = server_address
-        """The numeric address the server's name resolved to (once per shard, by
-        :class:`~fleet.runner.fleet.Fleet`); ``None``: each device looks it up."""
+        self.server_addresses = server_addresses
+        """Every numeric address the server's name resolved to, preferred first (once per
+        shard, by :class:`~fleet.runner.fleet.Fleet`); ``None``: each device looks it up."""
         self.resolver = resolver
         self.stop_concurrency = stop_concurrency
         """At most this many devices de-register at the same time when the run ends."""
@@ -153,12 +138,9 @@ class Shard:
         self.started_at: float | None = None
         self.applied = 0
         """Generator values put into device trees so far."""
-        self._heap: list[tuple[float, int, Step, int]] = []
-        self._order = itertools.count()
+        self._timeline = Timeline(clock, self._fire)
         self._arrivals: Iterator[tuple[int, float]] = iter(())
         self._churn: dict[int, Iterator[tuple[float, float]]] = {}
-        self._timer: TimerHandle | None = None
-        self._timer_at = math.inf
         self._last: dict[int, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Future[None]] = set()
         self._stopping = False
@@ -204,18 +186,12 @@ class Shard:
         self._stopping = True
         if self.injector is not None:
             self.injector.close()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._heap.clear()
+        self._timeline.close()
         pending = list(self._last.values())
         if pending:
             await asyncio.wait(pending)
-        busy = (RegistrationState.REGISTERING, RegistrationState.UPDATING)
-        waiting = [i for i, d in self.devices.items() if i not in self.away and d.state in busy]
-        if waiting:
-            await self._settle(waiting)
         present = [i for i in self.devices if i not in self.away]
+        await settle([self.devices[i] for i in present], self.clock, self.drain)
         now = self.clock.now()
         for index in present:
             device = self.devices[index]
@@ -225,47 +201,15 @@ class Shard:
                 group = self.group_bridges.get(self.scenario.group_of(index).name)
                 if group is not None:
                     group.unfinished(device.name, Operation.REGISTER, now)
-        limit = asyncio.Semaphore(self.stop_concurrency)
-
-        async def leave(device: DeviceLike) -> None:
-            async with limit:
-                self.bridge.began(device.name, Operation.DEREGISTER, self.clock.now())
-                await device.stop(deregister=True)
-
-        tasks = [asyncio.ensure_future(leave(self.devices[i])) for i in present]
-        late = await until_quiet(tasks, self.clock, self.deregister_grace, self.cut)
-        for task in late:
-            task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        given_up = 0
-        for index, task, result in zip(present, tasks, results, strict=True):
-            device = self.devices[index]
-            if task in late:
-                given_up += 1
-                self.bridge.unfinished(device.name, Operation.DEREGISTER, self.clock.now())
-                await device.stop(deregister=False)
-            elif isinstance(result, BaseException):
-                _log.error("%s: stop failed: %s", device.name, result)
-        if given_up:
-            why = (
-                "cut short"
-                if self.cut is not None and self.cut.is_set()
-                else (f"no De-register was answered for {self.deregister_grace:g} s")
-            )
-            _log.warning(
-                "%d devices gave up de-registering (%s): they stay registered on the server"
-                " until their lifetime ends",
-                given_up,
-                why,
-            )
+        await deregister_all(
+            [self.devices[i] for i in present],
+            self.bridge,
+            self.clock,
+            concurrency=self.stop_concurrency,
+            grace=self.deregister_grace,
+            cut=self.cut,
+        )
         self.away.update(present)
-
-    async def _settle(self, indexes: list[int]) -> None:
-        """Wait (at most ``drain`` clock seconds) until no device is mid-registration."""
-        busy = (RegistrationState.REGISTERING, RegistrationState.UPDATING)
-        deadline = self.clock.now() + self.drain
-        while self.clock.now() < deadline and any(self.devices[i].state in busy for i in indexes):
-            await self.clock.sleep_until(min(deadline, self.clock.now() + 0.05))
 
     def states(self) -> Counter[str]:
         """How many devices of the shard are in each state (``waiting``, ``away`` included)."""
@@ -286,40 +230,22 @@ class Shard:
 
     # -- the scheduler ------------------------------------------------------------------
 
-    def _push(self, when: float, step: Step, index: int) -> None:
-        heapq.heappush(self._heap, (when, next(self._order), step, index))
-
     def _next_arrival(self) -> None:
         arrival = next(self._arrivals, None)
         if arrival is not None:
             index, when = arrival
-            self._push(when, Step.ARRIVE, index)
+            self._timeline.push(when, Step.ARRIVE, index)
 
     def _reschedule(self) -> None:
         if self._stopping or self.started_at is None:
             return
-        candidates = [self._heap[0][0]] if self._heap else []
-        deadline = self.generators.next_deadline()
-        if deadline is not None:
-            candidates.append(deadline)
-        when = min(candidates, default=math.inf)
-        if when == self._timer_at and self._timer is not None:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = when
-        if when < math.inf:
-            self._timer = self.clock.call_at(self.started_at + when, self._fire)
+        self._timeline.arm(self.started_at, self.generators.next_deadline())
 
     def _fire(self) -> None:
-        self._timer = None
-        self._timer_at = math.inf
         if self._stopping:
             return
         now = self.run_time()
-        while self._heap and self._heap[0][0] <= now:
-            when, _, step, index = heapq.heappop(self._heap)
+        for when, step, index in self._timeline.due(now):
             operation = _OPERATION.get(step, Operation.REGISTER)
             self.metrics.started(operation, when, now)
             if self.group_bridges:
@@ -359,20 +285,14 @@ class Shard:
         try:
             device = self.factory(
                 device_config(
-                    scenario, index, resolved=self.server_address, resolver=self.resolver
+                    scenario, index, resolved=self.server_addresses, resolver=self.resolver
                 ),
                 self.clock,
                 device_compact_rng(scenario.seed, index, "device"),
             )
         except FleetError as error:  # e.g. no key for it: this device fails, the rest go on
             _log.error("device %d (group %s): cannot start: %s", index, group.name, error)
-            self.metrics.record(Operation.REGISTER, None, ok=False, reason="cannot start")
-            if group.name in self.group_bridges:
-                self.metrics.group(group.name).record(
-                    Operation.REGISTER, None, ok=False, reason="cannot start"
-                )
-            self.bridge.errors += 1
-            self.could_not_start += 1
+            self._not_started(group.name, "cannot start")
             return
         self.devices[index] = device
         if FIRMWARE_OBJECT in group.template.plans:  # a campaign's completion counts it
@@ -420,8 +340,8 @@ class Shard:
             self._churn.pop(index, None)
             return
         leave, back = step
-        self._push(leave, Step.LEAVE, index)
-        self._push(back, Step.BACK, index)
+        self._timeline.push(leave, Step.LEAVE, index)
+        self._timeline.push(back, Step.BACK, index)
 
     def _leave(self, index: int, now: float) -> None:
         device = self.devices[index]
@@ -445,13 +365,17 @@ class Shard:
             await device.start()
         except (OSError, FleetError) as error:
             _log.error("%s: cannot start: %s", device.name, error)
-            self.metrics.record(Operation.REGISTER, None, ok=False)
-            if group in self.group_bridges:
-                self.metrics.group(group).record(Operation.REGISTER, None, ok=False)
-            self.bridge.errors += 1
-            self.could_not_start += 1
+            self._not_started(group)
         finally:
             self._starting.discard(index)
+
+    def _not_started(self, group: str, reason: str | None = None) -> None:
+        """A device could not be built or started: a failed Register (its group's too)."""
+        self.metrics.record(Operation.REGISTER, None, ok=False, reason=reason)
+        if group in self.group_bridges:
+            self.metrics.group(group).record(Operation.REGISTER, None, ok=False, reason=reason)
+        self.bridge.errors += 1
+        self.could_not_start += 1
 
     def _chain(self, index: int, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the device's previous step (a stop before a start)."""

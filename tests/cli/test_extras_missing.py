@@ -52,3 +52,20 @@ def test_fleet_device_refuses_with_one_line() -> None:
 def test_a_plain_coap_scenario_needs_nothing() -> None:
     assert missing_extras(load_scenario_text("version: 1\ngroups: [{count: 2}]\n")) == []
     assert missing_extras(load_scenario(DTLS_SCENARIO)) == [WHY]
+
+
+BOOTSTRAP_SCENARIO = ROOT / "scenarios" / "bootstrap-storm.yaml"  # coap:// server, coaps:// BS
+
+
+@pytest.mark.usefixtures("no_dtls")
+def test_a_coaps_bootstrap_server_needs_dtls_too() -> None:
+    scenario = load_scenario(BOOTSTRAP_SCENARIO)
+    assert scenario.server.scheme == "coap"  # only the bootstrap of one group is secure
+    assert missing_extras(scenario) == [WHY]
+    ran = CliRunner().invoke(run, [str(BOOTSTRAP_SCENARIO), "-q", "--workers", "1"])
+    assert (ran.exit_code, ran.output) == (1, f"cannot run: {WHY}\n")
+    checked = CliRunner().invoke(validate, [str(BOOTSTRAP_SCENARIO)])
+    assert checked.exit_code == 0
+    assert checked.output.splitlines()[1:] == [
+        f"{BOOTSTRAP_SCENARIO}: this machine cannot run it yet: {WHY}"
+    ]

@@ -16,6 +16,10 @@ import time
 
 import pytest
 
+from fleet.cli.device import _run as run_device
+from fleet.client.config import DeviceConfig
+from fleet.client.registration import RetryPolicy
+
 from .test_cli_device import PROCESS_WAIT, _line_with
 
 pytestmark = pytest.mark.asyncio
@@ -75,3 +79,18 @@ async def test_a_server_that_never_answers_shows_each_retransmission() -> None:
             assert line.strip() == f"dead-1: no answer from 127.0.0.1:{port} yet: sent again"
         finally:
             await _stop(process)
+
+
+async def test_a_device_that_gives_up_without_registering_exits_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = _dead_port(socket.AF_INET, "127.0.0.1")
+    once = RetryPolicy(retry_count=1, retry_timer=1, sequence_delay=1, sequence_retry_count=1)
+    config = DeviceConfig("dead-2", server=f"coap://127.0.0.1:{port}", retry=once)
+    code = await asyncio.wait_for(run_device(config), PROCESS_WAIT)  # ICMP: no waiting
+    assert code == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == (
+        f"dead-2: Register failed: CoapUnreachable: 127.0.0.1:{port}: port unreachable (ICMP); "
+        "giving up"
+    )

@@ -31,8 +31,9 @@ def test_bind_host_follows_the_server() -> None:
     named = DeviceConfig("a", server="coap://lwm2m.example.net")
     assert named.server_address is None  # a name: resolved when the device connects
     assert named.local_host_for(("2001:db8::1", 5683)) == "::"
-    resolved = DeviceConfig("a", server="coap://lwm2m.example.net", resolved=("192.0.2.7", 5683))
-    assert resolved.server_address == ("192.0.2.7", 5683)
+    answers = (("2001:db8::7", 5683), ("192.0.2.7", 5683))  # the shard's AAAA and A
+    resolved = DeviceConfig("a", server="coap://lwm2m.example.net", resolved=answers)
+    assert resolved.server_address == ("2001:db8::7", 5683)  # the resolver's first
     config = DeviceConfig("a", bind_host="127.0.0.2")
     assert config.local_host_for(("127.0.0.1", 5683)) == "127.0.0.2"
 

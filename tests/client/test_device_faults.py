@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import fleet.client.device as device_module
+import fleet.client.connection as connection_module
 from fleet.client.coap.dtls import DtlsHandshakeError
 from fleet.client.coap.wire import Message, encode
 from fleet.client.device import Device
@@ -31,7 +31,7 @@ class FlakyOpen:
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.calls: list[dict[str, Any]] = []
-        self.real = device_module.open_endpoint
+        self.real = connection_module.open_endpoint
 
     async def __call__(self, config: Any, remote: Any, **kwargs: Any) -> Any:
         self.calls.append(kwargs)
@@ -44,7 +44,7 @@ async def test_a_failed_handshake_at_start_is_a_retried_register(
     server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flaky = FlakyOpen(failures=2)
-    monkeypatch.setattr(device_module, "open_endpoint", flaky)
+    monkeypatch.setattr(connection_module, "open_endpoint", flaky)
     clock, log = ManualClock(), EventLog()
     device = Device(device_config(server, EP), clock=clock, rng=random.Random(1))
     device.add_listener(log)
@@ -70,7 +70,7 @@ async def test_a_session_lost_under_the_device_rebinds_and_updates(
     server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flaky = FlakyOpen(failures=0)
-    monkeypatch.setattr(device_module, "open_endpoint", flaky)
+    monkeypatch.setattr(connection_module, "open_endpoint", flaky)
     clock, log = ManualClock(), EventLog()
     async with registered_device(server, EP, clock=clock, log=log) as device:
         old = device.address
@@ -98,7 +98,7 @@ async def test_a_rebind_that_fails_is_retried_as_a_register(
 ) -> None:
     clock, log = ManualClock(), EventLog()
     async with registered_device(server, EP, clock=clock, log=log) as device:
-        monkeypatch.setattr(device_module, "open_endpoint", FlakyOpen(failures=1))
+        monkeypatch.setattr(connection_module, "open_endpoint", FlakyOpen(failures=1))
         device.flap(5.0)
         await clock.advance(5.0)
         failed = await log.next(RegistrationFailed)

@@ -68,7 +68,7 @@ async def test_the_shards_answer_is_used_once_then_the_name_is_asked_again(
     clock = ManualClock()
     log = EventLog()
     resolver = Resolver(server.address)
-    config = named_config(server, resolver, resolved=server.address, reboot_delay=5)
+    config = named_config(server, resolver, resolved=(server.address,), reboot_delay=5)
     device = Device(config, clock=clock, rng=random.Random(1))
     device.add_listener(log)
     await device.start()

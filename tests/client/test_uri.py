@@ -7,6 +7,7 @@ RFC 7252 §6.1/§6.2: ``coap://host[:port]`` (5683) and ``coaps://`` (5684); RFC
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Sequence
 
 import pytest
@@ -15,6 +16,7 @@ from fleet.client.uri import (
     ServerUri,
     UnresolvedName,
     UriError,
+    lookup,
     parse_uri,
     resolve,
     resolve_blocking,
@@ -147,3 +149,25 @@ async def test_a_name_that_does_not_resolve_says_so() -> None:
     )
     with pytest.raises(UnresolvedName, match=r"does not resolve \(no address\)"):
         await resolve(parse_uri("coap://x.test"), empty)
+
+
+@pytest.mark.asyncio
+async def test_a_name_is_looked_up_off_the_loops_thread_with_every_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[int] = []
+
+    def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list[object]:
+        threads.append(threading.get_ident())  # where the (possibly slow) lookup runs
+        udp = (socket.SOCK_DGRAM, socket.IPPROTO_UDP, "")
+        return [
+            (socket.AF_INET6, *udp, ("::1", port, 0, 0)),
+            (socket.AF_INET, *udp, ("127.0.0.1", port)),
+            (socket.AF_INET, *udp, ("127.0.0.1", port)),  # the same address again: once
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    found = await lookup(parse_uri("coap://lwm2m.iot.svc:5690"))
+    assert found == (("::1", 5690), ("127.0.0.1", 5690))  # AAAA and A, the system's order
+    assert threads and threading.get_ident() not in threads  # never on the loop's thread
+    assert await resolve(parse_uri("coap://lwm2m.iot.svc:5690")) == ("::1", 5690)

@@ -27,6 +27,7 @@ from fleet.client.bootstrap.configs import (
 )
 from fleet.client.bootstrap.server_faults import KINDS, BootstrapFault
 from fleet.client.credentials import CredentialError, PatternCredentials
+from fleet.codec import json_text
 from fleet.errors import FleetError
 from fleet.model.path import Path
 
@@ -220,7 +221,7 @@ def load_configs(path: str | FilePath) -> BootstrapConfigs:
         raise BootstrapConfigError(f"{file}: the file is not UTF-8 text") from None
     if file.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json_text.loads(text)
         except json.JSONDecodeError as error:
             raise BootstrapConfigError(
                 f"{file}:{error.lineno}:{error.colno}: {error.msg}"

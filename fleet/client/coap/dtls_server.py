@@ -47,17 +47,22 @@ KeyLookup = Callable[[bytes], "bytes | None"]
 class _KeyStore:
     """The dict-like key store tinydtls consults; remembers which identity was used."""
 
-    __slots__ = ("identity", "lookup")
+    __slots__ = ("identity", "lookup", "refused")
 
     def __init__(self, lookup: KeyLookup) -> None:
         self.lookup = lookup
         self.identity: bytes | None = None
+        self.refused = False
+        """An identity the lookup does not know was offered (tinydtls then sends its alert)."""
 
     def keys(self) -> _KeyStore:
         return self
 
     def __contains__(self, identity: object) -> bool:
-        return isinstance(identity, bytes) and self.lookup(identity) is not None
+        known = isinstance(identity, bytes) and self.lookup(identity) is not None
+        if not known:
+            self.refused = True
+        return known
 
     def __getitem__(self, identity: bytes) -> bytes:
         key = self.lookup(identity)
@@ -100,6 +105,13 @@ class _Peer:
             read=read, write=write, event=event, pskId=b"server", pskStore=self.keys
         )
         self.session: Any = dtls.Session(SENTINEL_HOST, SENTINEL_PORT)
+
+
+def _client_hello(data: bytes) -> bool:
+    """Whether ``data`` starts with a plaintext ClientHello (RFC 6347 4.1 and 4.2.2: record
+    type 22 handshake, epoch 0, handshake type 1). A late flight of a handshake the server
+    already ended (a retransmitted Finished) must not open a session of its own."""
+    return len(data) > 13 and data[0] == 22 and data[3:5] == b"\x00\x00" and data[13] == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +184,7 @@ class DtlsServerSocket(LayeredTransport, asyncio.DatagramProtocol):
     def _admit(self, data: bytes, addr: tuple[Any, ...]) -> Any:
         """The session a datagram from ``addr`` belongs to, or None to ignore it.
 
-        Only a handshake record may start a session; when the table is full the least
+        Only a ClientHello may start a session; when the table is full the least
         recently heard session is evicted for it. A known session becomes the most recent.
         """
         if self._closing:
@@ -180,7 +192,7 @@ class DtlsServerSocket(LayeredTransport, asyncio.DatagramProtocol):
         address: Address = (addr[0], addr[1])
         peer = self._peers.get(address)
         if peer is None:
-            if not data or data[0] != 22:  # only a handshake record may start a session
+            if not _client_hello(data):  # only a ClientHello may start a session
                 return None
             while len(self._peers) >= self._max_peers:
                 self._drop(next(iter(self._peers.values())), evicted=True)
@@ -275,7 +287,12 @@ class DtlsServerTransport(DtlsServerSocket):
         if peer is None:
             return
         peer.dtls.handleMessage(peer.session, data)
-        if not peer.connected and peer.address in self._peers:
+        if peer.keys.refused and not peer.connected and peer.address in self._peers:
+            # tinydtls sent its alert for the unknown identity but keeps the peer: release
+            # it now rather than at the handshake timeout (a flood of strangers is not held)
+            self.failed_handshakes += 1
+            self._drop(peer)
+        elif not peer.connected and peer.address in self._peers:
             self._poll_soon()
 
     def _timed_out(self, peer: _Peer) -> None:

@@ -30,12 +30,12 @@ need no header.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
+from fleet.codec import json_text
 from fleet.device.firmware.machine import UpdateResult
 from fleet.errors import FleetError
 
@@ -67,7 +67,7 @@ def build_package(
     for label, text in (("name", name), ("version", version), ("type", package_type)):
         if not isinstance(text, str) or not text or len(text.encode()) > 255:
             raise PackageError(f"package {label} must be 1..255 bytes of text, got {text!r}")
-    header = json.dumps(
+    header = json_text.dumps(
         {
             "name": name,
             "version": version,
@@ -180,7 +180,7 @@ class PackageCheck:
             return
         self._head = None
         try:
-            fields = json.loads(bytes(head[_PREFIX : _PREFIX + length]))
+            fields = json_text.loads(bytes(head[_PREFIX : _PREFIX + length]))
             info = PackageInfo(
                 name=str(fields["name"]),
                 version=str(fields["version"]),

@@ -22,11 +22,11 @@ The ``X-M2M-RI`` request id is echoed.
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from aiohttp import web
 
+from fleet.codec import json_text
 from fleet.server.http.errors import (
     BAD_REQUEST,
     NOT_ACCEPTABLE,
@@ -51,7 +51,7 @@ def reply(request: web.Request, body: Any, status: int = 200) -> web.Response:
         headers["X-M2M-RI"] = request.headers["X-M2M-RI"]
     return web.Response(
         status=status,
-        text=json.dumps(body, ensure_ascii=False),
+        text=json_text.dumps(body, ensure_ascii=False),
         content_type="application/json",
         headers=headers,
     )

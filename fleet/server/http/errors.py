@@ -14,12 +14,12 @@ and, as a last resort, any unexpected exception (500, logged; never a traceback 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from fleet.codec import json_text
 from fleet.errors import FleetError
 from fleet.server.platform import texts
 from fleet.server.platform.texts import Status
@@ -80,7 +80,7 @@ def error_response(status: Status, reason: str, request: web.Request | None = No
         headers["WWW-Authenticate"] = 'Bearer realm="fleet"'
     return web.Response(
         status=status.code,
-        text=json.dumps(error_body(status, reason), ensure_ascii=False),
+        text=json_text.dumps(error_body(status, reason), ensure_ascii=False),
         content_type="application/json",
         headers=headers,
     )

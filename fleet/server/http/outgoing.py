@@ -17,11 +17,11 @@ checked later by :mod:`fleet.server.platform.commands`, command by command, and 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from fleet.codec import json_text
 from fleet.server.http.errors import BAD_REQUEST, UNSUPPORTED, HttpProblem
 
 CONTENT_INFOS = ("application/json:0", "text/plain:0")
@@ -50,7 +50,7 @@ class Outgoing:
         """The content as the command language reads it."""
         if isinstance(self.con, str):
             return self.con
-        return json.dumps(self.con, separators=(",", ":"), ensure_ascii=False)
+        return json_text.dumps(self.con, separators=(",", ":"), ensure_ascii=False)
 
 
 def check_media_type(content_type: str) -> None:
@@ -71,7 +71,7 @@ def parse_outgoing(body: bytes, content_type: str) -> Outgoing:
     """Check a POST body to ``outgoing-msg`` (see the module docstring)."""
     check_media_type(content_type)
     try:
-        document = json.loads(body.decode("utf-8"))
+        document = json_text.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise HttpProblem(BAD_REQUEST, "the body is not UTF-8 text") from None
     except ValueError as error:

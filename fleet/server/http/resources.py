@@ -15,13 +15,14 @@ last ``max_instances`` instances (oneM2M's ``mni``): the oldest are dropped firs
 from __future__ import annotations
 
 import itertools
-import json
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from fleet.codec import json_text
 
 OUTGOING, SENT, RECEIVED = "outgoing-msg", "sent-msg", "received-msg"
 CONTAINERS = (OUTGOING, SENT, RECEIVED)
@@ -47,7 +48,7 @@ def content_size(content: Any) -> int:
     """Bytes of the content: a text as UTF-8, anything else as compact JSON."""
     if isinstance(content, str):
         return len(content.encode("utf-8"))
-    return len(json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return len(json_text.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 class Ids:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fleet.codec import json_text
 from fleet.server import DeviceRecord, Lwm2mServer
 from fleet.server.http.errors import UNKNOWN_PATH, HttpProblem
 from fleet.server.http.outgoing import Outgoing
@@ -166,7 +166,7 @@ class StandIn:
         lock = self._locks.setdefault(endpoint, asyncio.Lock())
 
         def sending(command: Command, labels: list[str]) -> None:
-            content: Any = json.loads(command.text) if outgoing.rest else command.text
+            content: Any = json_text.loads(command.text) if outgoing.rest else command.text
             self.store.add(
                 endpoint,
                 SENT,

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import deque
 
 from aiohttp import web
 
+from fleet.codec import json_text
 from fleet.server.http.api import STANDIN
 from fleet.server.http.errors import BAD_REQUEST, HttpProblem
 from fleet.server.http.resources import CONTAINERS, RECEIVED, ContentInstance
@@ -67,7 +67,7 @@ SUBSCRIBERS: web.AppKey[set[Subscriber]] = web.AppKey("subscribers", set[Subscri
 
 def event_text(instance: ContentInstance) -> bytes:
     """One SSE event for ``instance``."""
-    data = json.dumps(instance.as_json(), ensure_ascii=False, separators=(",", ":"))
+    data = json_text.dumps(instance.as_json(), ensure_ascii=False, separators=(",", ":"))
     return f"event: {instance.container}\nid: {instance.resource_id}\ndata: {data}\n\n".encode()
 
 

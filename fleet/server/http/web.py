@@ -15,12 +15,13 @@ The page sends its commands through the platform's own API (``outgoing-msg``) an
 
 from __future__ import annotations
 
-import json
+import math
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
+from fleet.codec import json_text
 from fleet.model import Path
 from fleet.server import DeviceRecord
 from fleet.server.http.api import PREFIX, STANDIN, reply
@@ -55,9 +56,12 @@ async def page(request: web.Request) -> web.Response:
 
 
 def _location(record: DeviceRecord) -> dict[str, float] | None:
+    """The device's position for the map; none unless both are finite numbers (a device
+    may report NaN: ``values`` shows it as text, the map leaves it out)."""
     lat, lon = record.values.get(LATITUDE), record.values.get(LONGITUDE)
-    if isinstance(lat, int | float) and isinstance(lon, int | float):
-        return {"lat": float(lat), "lon": float(lon)}
+    numbers = isinstance(lat, int | float) and isinstance(lon, int | float)
+    if numbers and math.isfinite(lat) and math.isfinite(lon):  # type: ignore[arg-type]
+        return {"lat": float(lat), "lon": float(lon)}  # type: ignore[arg-type]
     return None
 
 
@@ -91,7 +95,7 @@ async def faults(request: web.Request) -> web.Response:
     endpoint = request.match_info["device"]
     standin.require(endpoint)
     try:
-        body = json.loads(await request.read())
+        body = json_text.loads(await request.read())
     except ValueError as error:
         raise HttpProblem(BAD_REQUEST, f"malformed JSON: {error}") from None
     fault = body.get("fault") if isinstance(body, dict) else None

@@ -31,12 +31,12 @@ operation); the others of the same content still run.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from fleet.codec import json_text
 from fleet.server.platform.texts import (
     BAD_OPERATION,
     BAD_PATH,
@@ -182,7 +182,7 @@ def parse_protocol(text: str) -> Parsed:
 def _protocol_value(text: str) -> str | int | float | bool | None:
     if len(text) >= 2 and text[0] == text[-1] == '"':
         try:
-            decoded = json.loads(text)
+            decoded = json_text.loads(text)
         except ValueError:
             return text
         return decoded if isinstance(decoded, str) else text
@@ -240,7 +240,7 @@ def _number(value: Any) -> float | int | None:
 def parse_rest(text: str) -> list[Parsed]:
     """REST mode: a JSON object or a list of objects with ``method`` and ``path``."""
     try:
-        document = json.loads(text)
+        document = json_text.loads(text)
     except ValueError as error:
         return [Refused(BAD_PAYLOAD, f"not JSON: {error}", text=text)]
     items = document if isinstance(document, list) else [document]
@@ -250,7 +250,7 @@ def parse_rest(text: str) -> list[Parsed]:
 
 
 def _rest_item(item: Any) -> Parsed:
-    text = json.dumps(item, separators=(",", ":"))
+    text = json_text.dumps(item, separators=(",", ":"))
     if not isinstance(item, dict):
         return Refused(BAD_PAYLOAD, "a command is a JSON object", text=text)
     name = item.get("method")

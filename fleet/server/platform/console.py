@@ -25,6 +25,8 @@ chain's labels. :meth:`Console.run_line` takes one console line:
   firmware campaigns (:mod:`fleet.server.campaign.console`);
 - ``HELP``; ``QUIT`` / ``EXIT`` (the caller ends the session).
 
+The lines for no device (DEVICES ... QUIT, FOTA, SOTA) are :mod:`.words`.
+
 Only one OBSERVE per device and resource: a second one is refused (409) until UNOBSERVE
 (which without a matching OBSERVE is 404). A device that is not registered gives 404 "no
 registered device named X"; a line that starts with a command (``READ /3``) or a REST body
@@ -33,7 +35,6 @@ instead of an endpoint is answered that the endpoint is missing, and nothing is 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections.abc import Callable, Sequence
@@ -52,7 +53,7 @@ from fleet.server import (
     ServerEvent,
     UnknownEndpoint,
 )
-from fleet.server.campaign.console import FOTA_WORDS, FotaDesk
+from fleet.server.campaign.console import FotaDesk
 from fleet.server.platform import texts
 from fleet.server.platform.commands import (
     NAMES,
@@ -62,7 +63,6 @@ from fleet.server.platform.commands import (
     parse_content,
     split_line,
 )
-from fleet.server.platform.devices import device_info, device_row
 from fleet.server.platform.messages import (
     Message,
     bootstrap_message,
@@ -74,6 +74,7 @@ from fleet.server.platform.messages import (
 )
 from fleet.server.platform.pool import DEFAULT_CONCURRENCY, Pool
 from fleet.server.platform.rules import OnRegisterRules, Rule
+from fleet.server.platform.words import CONSOLE_WORDS, console_command
 from fleet.server.results import Result
 
 Emit = Callable[[Message], None]
@@ -88,27 +89,8 @@ REGISTRATION_KINDS = (
 )
 BOOTSTRAP_KINDS = (EventKind.BOOTSTRAP_REQUEST, EventKind.BOOTSTRAP_FINISH)
 """The embedded Bootstrap-Server's steps the console shows (the first and the last)."""
-CONSOLE_WORDS = (
-    "DEVICES",
-    "INFO",
-    "WAIT",
-    "SLEEP",
-    "HELP",
-    "QUIT",
-    "EXIT",
-    "RULES",
-    *FOTA_WORDS,
-)
 EVERY = "*"
 """The endpoint that means every registered endpoint."""
-HELP = """\
-ENDPOINT COMMAND[; COMMAND...]   READ|RD, WRITE|WR path value, EXECUTE|EXE,
-                                 OBSERVE|OBS path [pmin=N pmax=N gt=X lt=X st=X], UNOBSERVE|UOBS
-ENDPOINT {"method": "GET", "path": "/3/0/0"}   REST mode (GET/PUT/POST), or a JSON list
-* COMMAND                        the command for every registered endpoint
-DEVICES | INFO ENDPOINT | WAIT ENDPOINT [S] | SLEEP S | RULES [--wait] | HELP | QUIT
-FOTA ENDPOINT|* FILE [--push | --uri URI] [--version V] | FOTA-STATUS [ENDPOINT] [--wait]
-SOTA ENDPOINT|* FILE [--push | --uri URI] [--version V] [--instance N] [--no-activate]"""
 
 
 @dataclass(slots=True)
@@ -209,7 +191,7 @@ class Console:
             return []
         word, _, rest = stripped.partition(" ")
         if word.upper() in CONSOLE_WORDS:
-            await self._console_command(word.upper(), rest.split())
+            await console_command(self, word.upper(), rest.split())
             return []
         if word == EVERY:
             content = rest.strip()
@@ -361,55 +343,3 @@ class Console:
             self._forget(chain)
         assert handle.result is not None
         return handle.result
-
-    # -- console commands -----------------------------------------------------------------
-
-    async def _console_command(self, word: str, args: list[str]) -> None:
-        if word in FOTA_WORDS:
-            if self.fota is None:
-                self.fota = FotaDesk(self.server)
-            await self.fota.command(word, args, self.say)
-        elif word in ("QUIT", "EXIT"):
-            self.finished = True
-        elif word == "HELP":
-            self.say(HELP)
-        elif word == "RULES":
-            if args and args[0].lower() == "--wait":
-                await self.pool.drain()
-            if self.rules is None:
-                self.say({"on_register": [], "pool": self.pool.stats.as_json()})
-            else:
-                self.say(self.rules.describe())
-        elif word == "DEVICES":
-            self.say([device_row(r) for r in self.server.devices()])
-        elif word == "INFO":
-            if not args:
-                self.say("INFO ENDPOINT: the endpoint is missing")
-                return
-            record = self.server.device(args[0])
-            self.say(device_info(record) if record else f"unknown device {' '.join(args)!r}")
-        elif word == "SLEEP":
-            seconds = _seconds(args, None)
-            if seconds is None:
-                self.say("SLEEP SECONDS")
-            else:
-                await asyncio.sleep(seconds)
-        elif word == "WAIT":
-            seconds = _seconds(args[1:], 10.0)
-            if not args or seconds is None:
-                self.say("WAIT ENDPOINT [SECONDS]")
-                return
-            try:
-                await self.server.wait_for_registration(args[0], seconds, hooks=True)
-            except (TimeoutError, UnknownEndpoint):
-                self.say(f"{args[0]} did not register within {seconds:g} s")
-
-
-def _seconds(args: list[str], default: float | None) -> float | None:
-    if not args:
-        return default
-    try:
-        value = float(args[0])
-    except ValueError:
-        return None
-    return value if 0 <= value < 86400 else None

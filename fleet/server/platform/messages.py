@@ -23,12 +23,13 @@ messages carry none.
 from __future__ import annotations
 
 import base64
-import json
 import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from fleet.codec import json_text
+from fleet.codec.json_text import non_finite_text
 from fleet.model import Path, Value
 from fleet.server.events import ServerEvent
 from fleet.server.platform.commands import Method
@@ -50,31 +51,11 @@ def json_value(value: Value) -> Any:
     return value
 
 
-def non_finite_text(value: float) -> str:
-    """``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (JSON has no such numbers)."""
-    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-
-
-def finite_json(data: Any) -> Any:
-    """``data`` with every non-finite float replaced by its text: always valid JSON."""
-    if isinstance(data, float) and not math.isfinite(data):
-        return non_finite_text(data)
-    if isinstance(data, dict):
-        return {key: finite_json(item) for key, item in data.items()}
-    if isinstance(data, list | tuple):
-        return [finite_json(item) for item in data]
-    return data
-
-
 def dumps(data: Any, *, indent: int | None = None, compact: bool = True) -> str:
     """JSON text of ``data``, never with ``NaN``/``Infinity`` (invalid JSON); on one line
     without spaces when ``compact`` and no ``indent``."""
     separators = (",", ":") if indent is None and compact else None
-    options: dict[str, Any] = {"ensure_ascii": False, "allow_nan": False}
-    try:
-        return json.dumps(data, indent=indent, separators=separators, **options)
-    except ValueError:
-        return json.dumps(finite_json(data), indent=indent, separators=separators, **options)
+    return json_text.dumps(data, indent=indent, separators=separators, ensure_ascii=False)
 
 
 def resource_path(path: Path | str) -> str:

@@ -144,10 +144,17 @@ async def test_writes_in_every_format_and_level_the_device_reads(
             await device.stop()
 
 
-async def test_a_reboot_registers_with_the_bootstrapped_server_without_bootstrapping() -> None:
-    async with bootstrap_pair() as pair:
+@pytest.mark.parametrize("transport", ["udp", pytest.param("dtls", marks=requires_dtls)])
+async def test_a_reboot_registers_with_the_bootstrapped_server_without_bootstrapping(
+    transport: str,
+) -> None:
+    secure = transport == "dtls"
+    async with bootstrap_pair(secure=secure) as pair:
         log = Log()
-        device = log.watch(Device(DeviceConfig("reboots", bootstrap=pair.bootstrap.uri)))
+        uri = pair.bootstrap.secure_uri if secure else pair.bootstrap.uri
+        assert uri is not None
+        psk = BOOTSTRAP_PSK.credentials(0, "reboots") if secure else None
+        device = log.watch(Device(DeviceConfig("reboots", bootstrap=uri, bootstrap_psk=psk)))
         await device.start()
         try:
             await pair.server.wait_for_registration("reboots", 10)

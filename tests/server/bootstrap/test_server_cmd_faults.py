@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from fleet.cli.bootstrap_options import bootstrap_from_options
 from fleet.cli.server import server
 from fleet.client.bootstrap.driver import BootstrapState
+from fleet.client.bootstrap.server_faults import BootstrapFault
 from fleet.client.config import DeviceConfig
 from fleet.client.device import Device
 from fleet.client.events import BootstrapFailed
@@ -138,3 +140,24 @@ async def test_bad_fault_options_are_refused(fault: str, message: str) -> None:
 async def test_a_fault_without_a_bootstrap_port_is_refused() -> None:
     result = CliRunner().invoke(server, ["--bootstrap-fault", "unauthorized"])
     assert result.exit_code == 2 and "need --bootstrap-port" in result.output
+
+
+async def test_option_faults_follow_the_files_and_the_seed_option_wins(tmp_path: Path) -> None:
+    config = tmp_path / "bs.yaml"
+    config.write_text(
+        "endpoints:\n  '*': {servers: [{uri: 'coap://127.0.0.1:9'}]}\n"
+        "faults: [{kind: no-config, endpoints: 'x-*'}]\nseed: 5\n",
+        encoding="utf-8",
+    )
+    options = bootstrap_from_options(
+        0, config, 0, None, None, None, ("slow,seconds=1.5,probability=0.25",), None
+    )
+    assert options is not None
+    configs = options.configs("coap://127.0.0.1:5683")
+    assert configs.faults == (
+        BootstrapFault("no-config", "x-*"),
+        BootstrapFault("slow", "*", 0.25, 1.5),
+    )
+    assert configs.seed == 5
+    seeded = bootstrap_from_options(0, config, 0, None, None, None, (), 9)
+    assert seeded is not None and seeded.configs("coap://127.0.0.1:5683").seed == 9

@@ -18,8 +18,9 @@ from fleet.client.site import Verdict
 from fleet.clock import ManualClock
 from fleet.server.bootstrap.faults import BootstrapFault
 from fleet.server.events import EventKind
+from tests.client.dtls.helpers import requires_dtls
 
-from .helpers import Log, bootstrap_pair
+from .helpers import BOOTSTRAP_PSK, Log, bootstrap_pair
 
 pytestmark = pytest.mark.asyncio
 WAIT = 10.0
@@ -165,9 +166,14 @@ async def test_every_server_refusing_register_falls_back_to_bootstrap() -> None:
             await device.stop()
 
 
-async def test_executing_bootstrap_request_trigger_bootstraps_again() -> None:
-    async with bootstrap_pair() as pair:
-        device = Device(DeviceConfig("trigger", bootstrap=pair.bootstrap.uri))
+@pytest.mark.parametrize("transport", ["udp", pytest.param("dtls", marks=requires_dtls)])
+async def test_executing_bootstrap_request_trigger_bootstraps_again(transport: str) -> None:
+    secure = transport == "dtls"
+    async with bootstrap_pair(secure=secure) as pair:
+        uri = pair.bootstrap.secure_uri if secure else pair.bootstrap.uri
+        assert uri is not None
+        psk = BOOTSTRAP_PSK.credentials(0, "trigger") if secure else None
+        device = Device(DeviceConfig("trigger", bootstrap=uri, bootstrap_psk=psk))
         await device.start()
         try:
             await pair.server.wait_for_registration("trigger", WAIT)
