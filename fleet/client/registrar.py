@@ -201,9 +201,7 @@ class Registrar:
         looked up): a failure the policy retries."""
         self.cancel()
         self._lost()
-        reason, cause = error_reason(error), error_cause(error)
-        if not self._next_address(operation, error, reason, None, cause):
-            self._failed(operation, reason, cause=cause)
+        self._error(operation, error)
 
     @property
     def sent(self) -> RegistrationParams | None:
@@ -252,9 +250,7 @@ class Registrar:
             try:
                 await host.connect()
             except (FleetError, OSError) as error:
-                reason, cause = error_reason(error), error_cause(error)
-                if not self._next_address("Register", error, reason, None, cause):
-                    self._failed("Register", reason, cause=cause)
+                self._error("Register", error)
                 return
         self.state = RegistrationState.REGISTERING
         params = host.registration_params()
@@ -271,10 +267,7 @@ class Registrar:
             answer = await self._request("Register", message)
         except CoapError as error:
             host.after_uplink("Register", False)
-            injected = isinstance(error, UplinkDropped)
-            reason, cause = error_reason(error), error_cause(error)
-            if not self._next_address("Register", error, reason, started, cause):
-                self._failed("Register", reason, started, injected, cause=cause)
+            self._error("Register", error, started, isinstance(error, UplinkDropped))
             return
         response = answer.response
         code = int(response.code)
@@ -328,10 +321,7 @@ class Registrar:
         except CoapError as error:
             host.after_uplink("Update", False)
             self._lost()
-            injected = isinstance(error, UplinkDropped)
-            reason, cause = error_reason(error), error_cause(error)
-            if not self._next_address("Update", error, reason, started, cause):
-                self._failed("Update", reason, started, injected, cause=cause)
+            self._error("Update", error, started, isinstance(error, UplinkDropped))
             return
         code = int(answer.response.code)
         if code == NOT_FOUND:
@@ -382,6 +372,40 @@ class Registrar:
 
     # -- outcomes -----------------------------------------------------------------------
 
+    def _error(
+        self,
+        operation: str,
+        error: BaseException,
+        started: float | None = None,
+        injected: bool = False,
+    ) -> None:
+        """An exchange (or the connect before it) failed with ``error``: on at once to the
+        server's next address where the failure is the address's, else a failure the
+        retry policy handles."""
+        reason, cause = error_reason(error), error_cause(error)
+        if not self._next_address(operation, error, reason, started, cause):
+            self._failed(operation, reason, started, injected, cause=cause)
+
+    def _retrying_now(self, operation: str, text: str, started: float | None, cause: str) -> None:
+        """Tell listeners ``operation`` failed and is tried again at once (no delay): at
+        the server's next address, or with the next LwM2M version."""
+        host = self._host
+        if host.listening:
+            host.emit(
+                RegistrationFailed(
+                    host.name,
+                    host.clock.now(),
+                    operation,
+                    text,
+                    self._attempt,
+                    self._sequence,
+                    0.0,
+                    started,
+                    False,
+                    cause,
+                )
+            )
+
     def _next_address(
         self,
         operation: str,
@@ -402,21 +426,7 @@ class Registrar:
             return False
         text = f"{reason}; trying {shown(following)} ({host.address_position})"
         _log.info("%s: %s failed (%s)", host.name, operation, text)
-        if host.listening:
-            host.emit(
-                RegistrationFailed(
-                    host.name,
-                    host.clock.now(),
-                    operation,
-                    text,
-                    self._attempt,
-                    self._sequence,
-                    0.0,
-                    started,
-                    False,
-                    cause,
-                )
-            )
+        self._retrying_now(operation, text, started, cause)
         self.state = RegistrationState.REGISTERING
         self._begin(self._register)
         return True
@@ -433,21 +443,7 @@ class Registrar:
             self._failed("Register", reason, started, cause=cause)
             return
         _log.info("%s: %s; registering with LwM2M %s", host.name, reason, following)
-        if host.listening:
-            host.emit(
-                RegistrationFailed(
-                    host.name,
-                    host.clock.now(),
-                    "Register",
-                    f"{reason}; trying LwM2M {following}",
-                    self._attempt,
-                    self._sequence,
-                    0.0,
-                    started,
-                    False,
-                    cause,
-                )
-            )
+        self._retrying_now("Register", f"{reason}; trying LwM2M {following}", started, cause)
         self._begin(self._register)
 
     def _succeeded(self, params: RegistrationParams, links: bytes) -> None:
